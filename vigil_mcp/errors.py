@@ -1,0 +1,31 @@
+"""The errors vigil raises on purpose. Only `cli.py` turns them into exit codes."""
+
+
+class VigilError(Exception):
+    """Base of every error vigil raises deliberately; the message says what to fix."""
+
+    exit_code = 1
+
+
+class InputError(VigilError):
+    """The caller gave something vigil cannot use (empty query, bad argument)."""
+
+    exit_code = 2
+
+
+class NotFoundError(VigilError):
+    """The thing asked for does not exist."""
+
+    exit_code = 3
+
+
+class StoreError(VigilError):
+    """The store cannot be opened or used safely; it is left untouched."""
+
+    exit_code = 4
+
+
+class NotReadyError(VigilError):
+    """A service is still starting (for example the search index is loading)."""
+
+    exit_code = 5

@@ -1,0 +1,1 @@
+"""Pure logic over explicit dependencies; nothing here knows about MCP."""
