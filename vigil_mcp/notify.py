@@ -7,6 +7,7 @@ on their session, which we remember from a middleware as their requests pass by.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import weakref
 from typing import Any
@@ -46,10 +47,8 @@ class Notifier:
             if conn is not None:
                 key = id(conn)
                 if key not in self._legacy:
-                    try:
+                    with contextlib.suppress(TypeError):  # not weak-referenceable: keep the session only
                         self._legacy[key] = conn
-                    except TypeError:  # not weak-referenceable: fall back to the session only
-                        pass
                 self._sessions[key] = ctx.session
         return await call_next(ctx)
 

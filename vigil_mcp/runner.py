@@ -54,7 +54,7 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
-def http_app(app: App, settings: Settings):  # noqa: ANN201 - a Starlette app
+def http_app(app: App, settings: Settings):
     """The ASGI app: MCP at /mcp plus /healthz."""
     mcp = build_server(app)
     return mcp.streamable_http_app(
@@ -69,8 +69,12 @@ def serve_http(settings: Settings) -> None:
         if not is_loopback(settings.host):
             log.warning("serving on %s, which is reachable from other machines", settings.host)
         config = uvicorn.Config(
-            http_app(app, settings), host=settings.host, port=settings.port,
-            log_level=settings.log_level.lower(), log_config=None, lifespan="on",
+            http_app(app, settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            log_config=None,
+            lifespan="on",
         )
         log.info("vigil serving Streamable HTTP on http://%s:%d/mcp", settings.host, settings.port)
         uvicorn.Server(config).run()

@@ -7,7 +7,7 @@ so one bad file or line never stops the rest.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,7 @@ def _read_text(path: Path, skipped: list[SkippedInput]) -> str | None:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        skipped.append(
-            SkippedInput(path=str(path), reason=f"not UTF-8 (byte {exc.start}); re-save the file as UTF-8")
-        )
+        skipped.append(SkippedInput(path=str(path), reason=f"not UTF-8 (byte {exc.start}); re-save the file as UTF-8"))
         return None
 
 
@@ -107,8 +105,9 @@ def _jsonl_documents(path: Path, text: str, walk: Walk) -> None:
             tags = tuple(str(t) for t in raw_tags if isinstance(t, str | int))  # pyright: ignore[reportUnknownVariableType]
         elif "/" in source:
             tags = (source.split("/", 1)[0],)
-        walk.documents.append(Document(source=source, title=chunks[0].title if chunks else source, chunks=chunks,
-                                       tags=tags))
+        walk.documents.append(
+            Document(source=source, title=chunks[0].title if chunks else source, chunks=chunks, tags=tags)
+        )
 
 
 def _add_file(path: Path, walk: Walk) -> None:
@@ -136,9 +135,13 @@ def walk_paths(paths: Sequence[Path]) -> Walk:
         if not path.exists():
             walk.skipped.append(SkippedInput(path=str(path), reason="no such file or folder"))
         elif path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file()
-                           and p.suffix.lower() in MARKDOWN_SUFFIXES | JSONL_SUFFIXES
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in MARKDOWN_SUFFIXES | JSONL_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if not found:
                 walk.skipped.append(SkippedInput(path=str(path), reason="folder holds no .md or .jsonl files"))
             for file in found:

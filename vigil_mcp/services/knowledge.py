@@ -157,8 +157,13 @@ class KnowledgeService:
                 continue
             hits.append(
                 SearchHit(
-                    id=rec.id, kind=rec.kind, title=rec.title, section=rec.section,
-                    snippet=make_snippet(rec.body, terms, self.index.df), score=round(score, 6), source=rec.source,
+                    id=rec.id,
+                    kind=rec.kind,
+                    title=rec.title,
+                    section=rec.section,
+                    snippet=make_snippet(rec.body, terms, self.index.df),
+                    score=round(score, 6),
+                    source=rec.source,
                 )
             )
         return SearchResult(query=query, hits=hits, total_items=self.index.n_docs)
@@ -235,8 +240,16 @@ class KnowledgeService:
                         report.added += 1
                     counts = Counter(tokenize(index_text(chunk.title, chunk.section, chunk.body)))
                     row = KnowledgeRow(
-                        id=cid, doc_no=doc_no, kind=kind, title=chunk.title, section=chunk.section, body=chunk.body,
-                        source=doc.source, tags=doc.tags, content_hash=row_hash, length=sum(counts.values()),
+                        id=cid,
+                        doc_no=doc_no,
+                        kind=kind,
+                        title=chunk.title,
+                        section=chunk.section,
+                        body=chunk.body,
+                        source=doc.source,
+                        tags=doc.tags,
+                        content_hash=row_hash,
+                        length=sum(counts.values()),
                     )
                     planned.append(_Planned(row, counts))
                 for gone_id, (gone_doc_no, _) in old.items():
@@ -254,15 +267,20 @@ class KnowledgeService:
                     postings.append((p.row.doc_no, new_terms[term] if tid is None else tid, tf))
             old_terms = self.store.terms_of(remove_doc_nos) if remove_doc_nos else []
             self.store.apply_knowledge(
-                KnowledgeChange(upserts=[p.row for p in planned], postings=postings, new_terms=new_terms,
-                                remove_ids=remove_ids)
+                KnowledgeChange(
+                    upserts=[p.row for p in planned],
+                    postings=postings,
+                    new_terms=new_terms,
+                    remove_ids=remove_ids,
+                )
             )
             # The store has it; now bring the in-memory index and records in step.
             self.index.remove(remove_doc_nos, old_terms)
             for doc_no in remove_doc_nos:
                 self._records.pop(doc_no, None)
             self.index.add(
-                [DocTerms(p.row.doc_no, p.counts, p.row.length, kind) for p in planned], planned_terms=new_terms
+                [DocTerms(p.row.doc_no, p.counts, p.row.length, kind) for p in planned],
+                planned_terms=new_terms,
             )
             for p in planned:
                 r = p.row

@@ -168,16 +168,13 @@ class DuckDBStore:
                 )
             if change.remove_ids:
                 con.execute(
-                    "DELETE FROM postings WHERE doc_no IN "
-                    "(SELECT doc_no FROM knowledge WHERE id = ANY(?::VARCHAR[]))",
+                    "DELETE FROM postings WHERE doc_no IN (SELECT doc_no FROM knowledge WHERE id = ANY(?::VARCHAR[]))",
                     [list(change.remove_ids)],
                 )
                 con.execute("DELETE FROM knowledge WHERE id = ANY(?::VARCHAR[])", [list(change.remove_ids)])
             if change.upserts:
                 ups = change.upserts
-                con.execute(
-                    "DELETE FROM postings WHERE doc_no = ANY(?::INTEGER[])", [[u.doc_no for u in ups]]
-                )
+                con.execute("DELETE FROM postings WHERE doc_no = ANY(?::INTEGER[])", [[u.doc_no for u in ups]])
                 con.execute(
                     """
                     INSERT INTO knowledge
@@ -216,16 +213,22 @@ class DuckDBStore:
     def get_knowledge(self, item_id: str) -> KnowledgeItem | None:
         """One item by id."""
         rows = self._query(
-            "SELECT id, kind, title, section, body, source, tags, created_at, updated_at "
-            "FROM knowledge WHERE id = ?",
+            "SELECT id, kind, title, section, body, source, tags, created_at, updated_at FROM knowledge WHERE id = ?",
             [item_id],
         )
         if not rows:
             return None
         r = rows[0]
         return KnowledgeItem(
-            id=r[0], kind=r[1], title=r[2], section=r[3], body=r[4], source=r[5], tags=list(r[6]),
-            created_at=r[7], updated_at=r[8],
+            id=r[0],
+            kind=r[1],
+            title=r[2],
+            section=r[3],
+            body=r[4],
+            source=r[5],
+            tags=list(r[6]),
+            created_at=r[7],
+            updated_at=r[8],
         )
 
     def count_knowledge(self) -> dict[str, int]:
@@ -238,7 +241,10 @@ class DuckDBStore:
             terms = [r[0] for r in self._con.execute("SELECT term FROM terms ORDER BY term_id").fetchall()]
             n_terms = self._con.execute("SELECT coalesce(max(term_id) + 1, 0) FROM terms").fetchone()
             if n_terms is not None and int(n_terms[0]) != len(terms):
-                raise StoreError(f"store {self.path}: term ids are not dense (the search tables are damaged); move the file away and re-add your sources")
+                raise StoreError(
+                    f"store {self.path}: term ids are not dense (the search tables are damaged); "
+                    "move the file away and re-add your sources"
+                )
             post = self._con.execute("SELECT term_id, doc_no, tf FROM postings").fetchnumpy()
             docs = self._con.execute(
                 "SELECT doc_no, length, kind, id, title, section, source, body FROM knowledge"
@@ -252,6 +258,7 @@ class DuckDBStore:
             length_of_doc=np.fromiter((d[1] for d in docs), dtype=np.float64, count=len(docs)),
             kind_of_doc=[d[2] for d in docs],
         )
-        records = {int(d[0]): DocRecord(id=d[3], kind=d[2], title=d[4], section=d[5], source=d[6], body=d[7])
-                   for d in docs}
+        records = {
+            int(d[0]): DocRecord(id=d[3], kind=d[2], title=d[4], section=d[5], source=d[6], body=d[7]) for d in docs
+        }
         return snap, records

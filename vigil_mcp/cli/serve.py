@@ -1,0 +1,27 @@
+"""`vigil serve`: run the MCP server on stdio or Streamable HTTP."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from vigil_mcp.config import Settings
+
+
+def register(groups: Any, common: argparse.ArgumentParser) -> None:
+    """Add the `serve` parser."""
+    serve = groups.add_parser("serve", parents=[common], help="run the MCP server (stdio by default)")
+    serve.add_argument("--http", action="store_true", help="serve Streamable HTTP at /mcp (and /healthz)")
+    serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="HTTP port (default 8765)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve until the client goes away or the process is interrupted."""
+    from vigil_mcp.runner import serve_http, serve_stdio
+
+    if args.http:
+        serve_http(settings)
+    else:
+        serve_stdio(settings)
+    return 0

@@ -1,0 +1,47 @@
+"""Build the MCP server: each module maps one area's tools, resources and prompts onto services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+from vigil_mcp import __version__
+from vigil_mcp.app import App
+from vigil_mcp.notify import advertise_list_changed
+from vigil_mcp.server.background import Background
+from vigil_mcp.server.knowledge import register_knowledge
+from vigil_mcp.server.routes import register_routes
+
+INSTRUCTIONS = """\
+vigil is an on-call support companion. It holds the team's operational knowledge (runbooks split
+by section, Q&A learned from resolved tickets, skills) and answers questions about alerts,
+error messages and symptoms from it.
+
+Start with `search_knowledge` using the words an on-call engineer would type: an alert name
+(etcdMembersDown), an error code (ERR_CONN_RESET), a component (kube-apiserver) or a symptom
+("disk full on gitaly node"). Each hit has an id; fetch the full text with `get_knowledge`
+or read the resource vigil://knowledge/{id}. Cite the ids you used when you answer.
+"""
+
+
+def build_server(app: App) -> MCPServer[Any]:
+    """The vigil MCP server over the given services."""
+    background = Background()
+    mcp: MCPServer[Any] = MCPServer(
+        name="vigil",
+        title="vigil: on-call support companion",
+        description="Knowledge lookup, diagnostics and proactive answers for live support conversations.",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        subscriptions=app.notifier.bus,
+        lifespan=background.lifespan,
+    )
+    mcp.middleware.append(app.notifier.middleware)
+    advertise_list_changed(mcp)
+    register_knowledge(mcp, app.knowledge)
+    register_routes(mcp, app)
+    return mcp
+
+
+__all__ = ["INSTRUCTIONS", "build_server"]
