@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,12 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def settings_home(_isolated_home: Path) -> Path:
+    """The VIGIL_HOME every command in this test uses."""
+    return _isolated_home
+
+
+@pytest.fixture
 def settings(_isolated_home: Path) -> Settings:
     return load_settings({"home": str(_isolated_home)}, environ={})
 
@@ -48,3 +55,24 @@ def runbooks_path() -> Path:
     if not path.exists():
         pytest.skip("../shared/data/runbooks.jsonl is not beside this checkout")
     return path
+
+
+@pytest.fixture(scope="session")
+def runbooks_store(tmp_path_factory: pytest.TempPathFactory, runbooks_path: Path) -> Path:
+    """A store holding the 605 real runbooks, built once per test session (copy it before writing)."""
+    home = tmp_path_factory.mktemp("runbooks-home")
+    application = build_app(load_settings({"home": str(home)}, environ={}))
+    try:
+        application.knowledge.add_paths([runbooks_path])
+    finally:
+        application.close()
+    return home / "knowledge.duckdb"
+
+
+@pytest.fixture
+def runbooks_app(settings: Settings, runbooks_store: Path) -> Iterator[App]:
+    """An app over a private copy of the runbooks store."""
+    shutil.copyfile(runbooks_store, settings.store)
+    application = build_app(settings)
+    yield application
+    application.close()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 
-Job = Callable[[], Awaitable[None]]
+Job = Callable[[], Coroutine[Any, Any, None]]
 
 
 class Background:
@@ -27,7 +27,7 @@ class Background:
         self._jobs.append(job)
 
     @asynccontextmanager
-    async def lifespan(self, _server: Any) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(self, _server: Any) -> AsyncGenerator[dict[str, Any]]:
         """The MCPServer lifespan: runs the jobs in a task group around the server."""
         if self._running or not self._jobs:
             yield {}

@@ -12,6 +12,7 @@ from vigil_mcp.errors import NotFoundError, VigilError
 from vigil_mcp.models import KnowledgeItem, SearchResult
 from vigil_mcp.server.annotations import READ_ONLY
 from vigil_mcp.server.errors import call_service, call_service_in_thread
+from vigil_mcp.server.schema import flatten_output_schema
 from vigil_mcp.services.knowledge import MAX_LIMIT, KnowledgeService
 
 
@@ -53,6 +54,9 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService) -> None
     ) -> KnowledgeItem:
         """Return one knowledge item in full: title, section, body, kind, source, tags and timestamps."""
         return call_service(lambda: knowledge.get(id))
+
+    for name in ("search_knowledge", "get_knowledge"):
+        flatten_output_schema(mcp, name)
 
     @mcp.resource(
         "vigil://knowledge/{id}",

@@ -12,18 +12,23 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 IntArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
+TfArray = npt.NDArray[np.uint16]
+
+# Term frequencies are held as uint16 to halve memory; a chunk is at most a few thousand characters.
+MAX_TF = 65_535
 
 K1 = 1.2
 B = 0.75
 
 _EMPTY_DOCS: IntArray = np.zeros(0, dtype=np.int32)
-_EMPTY_TFS: FloatArray = np.zeros(0, dtype=np.float64)
+_EMPTY_TFS: TfArray = np.zeros(0, dtype=np.uint16)
 
 
 def lucene_idf(n_docs: int, df: int) -> float:
@@ -48,7 +53,7 @@ class Snapshot:
     terms: Sequence[str]  # terms[term_id]
     term_ids: IntArray
     doc_nos: IntArray
-    tfs: FloatArray
+    tfs: npt.NDArray[np.integer[Any]]  # sorted by term_id, as the store returns them
     doc_no_of_doc: IntArray  # documents: doc_no, length, kind code
     length_of_doc: FloatArray
     kind_of_doc: Sequence[str]
@@ -63,7 +68,7 @@ class Bm25Index:
         self._lock = threading.RLock()
         self._term_ids: dict[str, int] = {}
         self._docs: list[IntArray] = []
-        self._tfs: list[FloatArray] = []
+        self._tfs: list[TfArray] = []
         self._lengths: FloatArray = np.zeros(1024, dtype=np.float64)
         self._kinds: npt.NDArray[np.int16] = np.full(1024, -1, dtype=np.int16)
         self._kind_codes: dict[str, int] = {}
@@ -108,10 +113,12 @@ class Bm25Index:
         with self._lock:
             self._term_ids = {t: i for i, t in enumerate(snap.terms)}
             n_terms = len(snap.terms)
-            order = np.argsort(snap.term_ids, kind="stable")
-            sorted_terms = snap.term_ids[order]
-            docs = snap.doc_nos[order].astype(np.int32, copy=False)
-            tfs = snap.tfs[order].astype(np.float64, copy=False)
+            sorted_terms, docs, tfs = snap.term_ids, snap.doc_nos, snap.tfs
+            if sorted_terms.size > 1 and bool(np.any(sorted_terms[1:] < sorted_terms[:-1])):
+                order = np.argsort(sorted_terms, kind="stable")
+                sorted_terms, docs, tfs = sorted_terms[order], docs[order], tfs[order]
+            docs = docs.astype(np.int32, copy=False)
+            tfs = np.minimum(tfs, MAX_TF).astype(np.uint16, copy=False)
             bounds = np.searchsorted(sorted_terms, np.arange(n_terms + 1, dtype=sorted_terms.dtype))
             self._docs = [docs[bounds[i] : bounds[i + 1]] for i in range(n_terms)]
             self._tfs = [tfs[bounds[i] : bounds[i + 1]] for i in range(n_terms)]
@@ -178,7 +185,7 @@ class Bm25Index:
                     new_postings.setdefault(tid, []).append((doc.doc_no, tf))
             for tid, pairs in new_postings.items():
                 add_docs = np.fromiter((p[0] for p in pairs), dtype=np.int32, count=len(pairs))
-                add_tfs = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+                add_tfs = np.fromiter((min(p[1], MAX_TF) for p in pairs), dtype=np.uint16, count=len(pairs))
                 self._docs[tid] = np.concatenate((self._docs[tid], add_docs))
                 self._tfs[tid] = np.concatenate((self._tfs[tid], add_tfs))
 
@@ -230,27 +237,33 @@ class Bm25Index:
                 docs = self._docs[tid]
                 if docs.size == 0:
                     continue
-                tf = self._tfs[tid]
+                tf = self._tfs[tid].astype(np.float64)
                 idf = lucene_idf(n, int(docs.size))
                 norm = k1 * (1.0 - b + b * self._lengths[docs] / avgdl)
                 all_docs.append(docs)
                 all_weights.append((qtf * idf) * (tf * (k1 + 1.0)) / (tf + norm))
             if not all_docs:
                 return []
-            docs_cat = np.concatenate(all_docs) if len(all_docs) > 1 else all_docs[0]
-            weights = np.concatenate(all_weights) if len(all_weights) > 1 else all_weights[0]
-            scores = np.bincount(docs_cat, weights=weights, minlength=self._lengths.size)
-            candidates = np.flatnonzero(scores)
+            if len(all_docs) == 1:
+                candidates, cand_scores = all_docs[0], all_weights[0]
+            else:
+                docs_cat = np.concatenate(all_docs)
+                scores = np.bincount(docs_cat, weights=np.concatenate(all_weights), minlength=self._lengths.size)
+                # A document appears once per matching term; it is deduplicated after the cut below.
+                candidates, cand_scores = docs_cat, scores[docs_cat]
             if kind_code is not None:
-                candidates = candidates[self._kinds[candidates] == kind_code]
+                keep = self._kinds[candidates] == kind_code
+                candidates, cand_scores = candidates[keep], cand_scores[keep]
             if candidates.size == 0:
                 return []
-            cand_scores = scores[candidates]
-            if candidates.size > limit:
-                top = np.argpartition(-cand_scores, limit - 1)[:limit]
+            wanted = limit * len(all_docs)
+            if candidates.size > wanted:
+                top = np.argpartition(-cand_scores, wanted - 1)[:wanted]
                 # Keep every candidate tied with the cut-off so the tie-break below is exact.
-                cutoff = cand_scores[top].min()
-                top = np.flatnonzero(cand_scores >= cutoff)
+                top = np.flatnonzero(cand_scores >= cand_scores[top].min())
                 candidates, cand_scores = candidates[top], cand_scores[top]
+            if len(all_docs) > 1:
+                candidates, first = np.unique(candidates, return_index=True)
+                cand_scores = cand_scores[first]
             order = np.lexsort((candidates, -cand_scores))[:limit]
             return [(int(candidates[i]), float(cand_scores[i])) for i in order]

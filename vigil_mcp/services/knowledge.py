@@ -39,34 +39,37 @@ def item_id(source: str, section: str, ordinal: int) -> str:
 
 def index_text(title: str, section: str, body: str) -> str:
     """What gets tokenized for an item: its title and section path count as text too."""
-    return f"{title}\n{section}\n{body}"
+    return f"{title}\n{title}\n{section}\n{body}"
 
 
-def make_snippet(body: str, query_terms: Sequence[str], rarity: Callable[[str], int]) -> str:
-    """About SNIPPET_CHARS of `body` around the rarest query term it contains."""
-    flat = " ".join(body.split())
-    lower = flat.lower()
-    best_pos, best_df = -1, -1
-    for term in dict.fromkeys(query_terms):
-        if len(term) < 3 or term in STOPWORDS:
-            continue
+def snippet_terms(query_terms: Sequence[str], df: Callable[[str], int]) -> list[str]:
+    """The query terms worth centring a snippet on, rarest first."""
+    useful = [t for t in dict.fromkeys(query_terms) if len(t) >= 3 and t not in STOPWORDS]
+    return sorted(useful, key=df)
+
+
+def make_snippet(body: str, terms: Sequence[str]) -> str:
+    """About SNIPPET_CHARS of `body` around the rarest of `terms` it contains (see `snippet_terms`)."""
+    if len(body) <= SNIPPET_CHARS:
+        return " ".join(body.split())
+    lower = body.lower()
+    pos = -1
+    for term in terms:
         pos = lower.find(term)
-        if pos < 0:
-            continue
-        df = rarity(term)
-        if best_pos < 0 or df < best_df:
-            best_pos, best_df = pos, df
-    if len(flat) <= SNIPPET_CHARS:
-        return flat
-    start = 0 if best_pos < 0 else max(0, best_pos - SNIPPET_CHARS // 3)
+        if pos >= 0:
+            break
+    start = 0 if pos < 0 else max(0, pos - SNIPPET_CHARS // 3)
+    # Cut on whitespace, then normalise it; the window is widened first so the result stays full.
+    window = body[start : start + SNIPPET_CHARS * 2]
     if start > 0:
-        space = flat.find(" ", start)
-        start = space + 1 if 0 <= space < best_pos else start
-    end = min(len(flat), start + SNIPPET_CHARS)
-    if end < len(flat):
-        space = flat.rfind(" ", start, end)
-        end = space if space > start else end
-    return ("…" if start > 0 else "") + flat[start:end] + ("…" if end < len(flat) else "")
+        space = window.find(" ")
+        window = window[space + 1 :] if 0 <= space < SNIPPET_CHARS // 3 else window
+    flat = " ".join(window.split())
+    cut = len(flat) > SNIPPET_CHARS or start + SNIPPET_CHARS * 2 < len(body)
+    if len(flat) > SNIPPET_CHARS:
+        space = flat.rfind(" ", 0, SNIPPET_CHARS)
+        flat = flat[: space if space > 0 else SNIPPET_CHARS]
+    return ("…" if start > 0 else "") + flat + ("…" if cut else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,7 @@ class KnowledgeService:
             keep = set(list(dict.fromkeys(terms))[:MAX_QUERY_TERMS])
             terms = [t for t in terms if t in keep]
         ranked = self.index.search(terms, limit, kind)
+        focus = snippet_terms(terms, self.index.df)
         hits: list[SearchHit] = []
         for doc_no, score in ranked:
             rec = self._records.get(doc_no)
@@ -161,7 +165,7 @@ class KnowledgeService:
                     kind=rec.kind,
                     title=rec.title,
                     section=rec.section,
-                    snippet=make_snippet(rec.body, terms, self.index.df),
+                    snippet=make_snippet(rec.body, focus),
                     score=round(score, 6),
                     source=rec.source,
                 )

@@ -1,0 +1,52 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from vigil_mcp.cli import main
+
+
+def test_add_then_search_get_and_stats_through_the_cli(
+    runbooks_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["knowledge", "add", str(runbooks_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "604 documents: 3035 chunks added" in out
+    assert f"skipped {runbooks_path}:553" in err
+    assert main(["knowledge", "search", "etcdMembersDown", "--limit", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["hits"][0]["title"] == "etcdMembersDown"
+    item_id = result["hits"][0]["id"]
+    assert main(["knowledge", "get", item_id]) == 0
+    assert capsys.readouterr().out.startswith("# etcdMembersDown")
+    assert main(["knowledge", "stats"]) == 0
+    assert json.loads(capsys.readouterr().out)["items"] == {"runbook": 3035}
+    assert (settings_home / "knowledge.duckdb").exists()
+
+
+def test_human_readable_search_shows_rank_title_section_and_source(
+    tmp_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = tmp_path / "kafka.md"
+    doc.write_text("# Kafka consumer lag\n\nLag grows when consumers stall.\n", encoding="utf-8")
+    assert main(["knowledge", "add", str(doc), "--kind", "qa"]) == 0
+    capsys.readouterr()
+    assert main(["knowledge", "search", "consumer lag", "--kind", "qa"]) == 0
+    out = capsys.readouterr().out
+    assert " 1. " in out
+    assert "Kafka consumer lag" in out
+    assert f"source: {doc.resolve()}" in out
+
+
+def test_errors_go_to_stderr_with_an_exit_code(settings_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["knowledge", "search", "   "]) == 2
+    assert "query is empty" in capsys.readouterr().err
+    assert main(["knowledge", "get", "kb-nope"]) == 3
+    (settings_home / "other.duckdb").write_text("not a database", encoding="utf-8")
+    assert main(["knowledge", "stats", "--store", str(settings_home / "other.duckdb")]) == 4
+    assert "not a DuckDB database" in capsys.readouterr().err
+
+
+def test_adding_only_missing_paths_fails(tmp_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["knowledge", "add", str(tmp_path / "nope.md")]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
