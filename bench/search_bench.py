@@ -16,7 +16,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -35,8 +34,22 @@ from vigil_mcp.services.tokenize import tokenize
 CACHE = Path(__file__).resolve().parent / ".cache"
 SEED = 20261125
 TECH = [
-    "ERR_CONN_RESET", "etcdMembersDown", "v1.27.3", "--dry-run", "kube-apiserver", "CrashLoopBackOff",
-    "OOMKilled", "502", "503", "TLS", "DNS", "NXDOMAIN", "p99", "webhook", "PaymentIntent", "idempotency",
+    "ERR_CONN_RESET",
+    "etcdMembersDown",
+    "v1.27.3",
+    "--dry-run",
+    "kube-apiserver",
+    "CrashLoopBackOff",
+    "OOMKilled",
+    "502",
+    "503",
+    "TLS",
+    "DNS",
+    "NXDOMAIN",
+    "p99",
+    "webhook",
+    "PaymentIntent",
+    "idempotency",
 ]
 
 
@@ -76,7 +89,9 @@ def queries(vocab: Sequence[str], rng: np.random.Generator, n: int) -> list[str]
     out: list[str] = []
     for _ in range(n):
         k = int(rng.integers(2, 6))
-        ranks = np.minimum(np.minimum(rng.zipf(1.05, size=k), 10_000) * 7 + rng.integers(0, 200, size=k), len(vocab) - 1)
+        ranks = np.minimum(
+            np.minimum(rng.zipf(1.05, size=k), 10_000) * 7 + rng.integers(0, 200, size=k), len(vocab) - 1
+        )
         out.append(" ".join(vocab[int(r)] for r in ranks))
     return out
 
@@ -95,8 +110,10 @@ def build_store(n_docs: int) -> Path:
     texts, _, _ = corpus(n_docs)
     app = build_app(load_settings({"home": str(home)}, environ={}))
     started = time.perf_counter()
-    docs = [Document(source=f"synthetic/{i}", title=f"Case {i}", chunks=[Chunk(f"Case {i}", "", t)])
-            for i, t in enumerate(texts)]
+    docs = [
+        Document(source=f"synthetic/{i}", title=f"Case {i}", chunks=[Chunk(f"Case {i}", "", t)])
+        for i, t in enumerate(texts)
+    ]
     report = app.knowledge.add_documents(docs)
     app.close()
     print(f"built store: {report.summary()} in {time.perf_counter() - started:.1f} s")
@@ -122,15 +139,20 @@ def bench_in_process(home: Path, qs: list[str], oracle_n: int) -> None:
     add_times = []
     for i in range(20):
         word = f"freshterm{i}x{int(time.time())}"
-        doc = Document(source=f"bench/new/{word}", title="New case",
-                       chunks=[Chunk("New case", "", f"{word} customer reports kube-apiserver timeouts")])
+        doc = Document(
+            source=f"bench/new/{word}",
+            title="New case",
+            chunks=[Chunk("New case", "", f"{word} customer reports kube-apiserver timeouts")],
+        )
         t = time.perf_counter()
         app.knowledge.add_documents([doc])
         hits = app.knowledge.search(word, limit=1).hits
         add_times.append((time.perf_counter() - t) * 1000)
         assert hits and hits[0].title == "New case"
-    print(f"added document searchable by next query: median {statistics.median(add_times):.1f} ms, "
-          f"max {max(add_times):.1f} ms")
+    print(
+        f"added document searchable by next query: median {statistics.median(add_times):.1f} ms, "
+        f"max {max(add_times):.1f} ms"
+    )
 
     from rank_bm25 import BM25Okapi  # pyright: ignore[reportMissingTypeStubs]
 

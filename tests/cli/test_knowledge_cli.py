@@ -47,6 +47,8 @@ def test_errors_go_to_stderr_with_an_exit_code(settings_home: Path, capsys: pyte
     assert "not a DuckDB database" in capsys.readouterr().err
 
 
-def test_adding_only_missing_paths_fails(tmp_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_adding_only_missing_paths_fails(
+    tmp_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["knowledge", "add", str(tmp_path / "nope.md")]) == 1
     assert "no such file or folder" in capsys.readouterr().err

@@ -77,7 +77,7 @@ def test_lucene_idf_is_never_negative_even_for_a_term_in_every_document() -> Non
 def test_a_term_in_every_document_weighs_far_less_than_a_rare_one() -> None:
     docs = [["common", "alpha"], ["common", "beta"], ["common", "gamma"], ["common", "rare"]]
     index = _index_of(docs)
-    (doc_common, s_common), *_ = index.search(["common"], 1)
+    (_, s_common), *_ = index.search(["common"], 1)
     (doc_rare, s_rare), *_ = index.search(["rare"], 1)
     assert doc_rare == 3
     assert s_common < s_rare / 5

@@ -1,8 +1,11 @@
 from vigil_mcp.services.chunking import MAX_CHUNK_CHARS, chunk_markdown, split_front_matter
 
-LONG_DOC = """# Disk pressure on gitaly
+LONG_DOC = (
+    """# Disk pressure on gitaly
 
-Intro paragraph about gitaly disks. """ + "filler words " * 100 + """
+Intro paragraph about gitaly disks. """
+    + "filler words " * 100
+    + """
 
 ## Diagnosis
 
@@ -21,6 +24,7 @@ Log in and look at /var/opt.
 
 Expand the volume.
 """
+)
 
 
 def test_long_documents_are_split_by_section_keeping_title_and_section_path() -> None:

@@ -9,9 +9,12 @@ from vigil_mcp.errors import InputError, NotFoundError
 from vigil_mcp.services.chunking import Chunk
 from vigil_mcp.services.ingest import Document
 
-RUNBOOK = """# Redis failover
+RUNBOOK = (
+    """# Redis failover
 
-Redis runs with sentinel. """ + "Background on the redis cluster topology. " * 40 + """
+Redis runs with sentinel. """
+    + "Background on the redis cluster topology. " * 40
+    + """
 
 ## Diagnosis
 
@@ -21,6 +24,7 @@ Run `redis-cli info replication` and look at master_link_status.
 
 Trigger SENTINEL FAILOVER mymaster.
 """
+)
 
 
 def _write(path: Path, text: str) -> Path:

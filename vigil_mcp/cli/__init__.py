@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from vigil_mcp import __version__
-from vigil_mcp.cli import knowledge, serve
+from vigil_mcp.cli import demo, knowledge, serve
 from vigil_mcp.config import Settings, load_settings
 from vigil_mcp.errors import VigilError
 from vigil_mcp.logs import setup_logging
 
 # command name -> module with register() and run(); add new noun groups here.
-COMMANDS: dict[str, ModuleType] = {"serve": serve, "knowledge": knowledge}
+COMMANDS: dict[str, ModuleType] = {"serve": serve, "knowledge": knowledge, "demo": demo}
 
 Runner = Callable[[argparse.Namespace, Settings], int]
 
