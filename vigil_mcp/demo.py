@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mcp import Client
 
@@ -36,6 +36,7 @@ async def ask(app: App, queries: tuple[str, ...] = DEMO_QUERIES) -> list[tuple[s
     async with Client(build_server(app)) as client:
         for query in queries:
             result = await client.call_tool("search_knowledge", {"query": query, "limit": 3})
-            hits: list[dict[str, Any]] = (result.structured_content or {}).get("hits", [])
+            content: dict[str, Any] = result.structured_content or {}
+            hits = cast(list[dict[str, Any]], content.get("hits", []))
             answers.append((query, hits))
     return answers

@@ -7,22 +7,23 @@ inlined schema says exactly the same thing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from mcp.server.mcpserver import MCPServer
 
 
 def inline_refs(schema: Any, defs: dict[str, Any] | None = None) -> Any:
     """`schema` with every local `#/$defs/...` reference replaced by its definition."""
-    if defs is None and isinstance(schema, dict):
-        defs = schema.get("$defs", {})  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
     if isinstance(schema, dict):
-        ref = schema.get("$ref")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        if isinstance(ref, str) and ref.startswith("#/$defs/") and defs and ref[8:] in defs:
+        node = cast(dict[str, Any], schema)
+        if defs is None:
+            defs = cast(dict[str, Any], node.get("$defs", {}))
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in defs:
             return inline_refs(defs[ref[8:]], defs)
-        return {k: inline_refs(v, defs) for k, v in schema.items() if k != "$defs"}  # pyright: ignore[reportUnknownVariableType]
+        return {k: inline_refs(v, defs) for k, v in node.items() if k != "$defs"}
     if isinstance(schema, list):
-        return [inline_refs(v, defs) for v in schema]  # pyright: ignore[reportUnknownVariableType]
+        return [inline_refs(v, defs) for v in cast(list[Any], schema)]
     return schema
 
 
