@@ -16,6 +16,8 @@ OnChange = Callable[[set[tuple[Change, str]]], Awaitable[None]]
 # watchfiles defaults to a 1.6 s debounce; a save must reach clients in well under 200 ms.
 DEBOUNCE_MS = 40
 STEP_MS = 10
+# How often the watcher thread checks for shutdown; watchfiles' 5 s default holds up every server exit.
+RUST_TIMEOUT_MS = 100
 
 
 async def watch_paths(
@@ -29,7 +31,14 @@ async def watch_paths(
     for path in paths:
         path.mkdir(parents=True, exist_ok=True)
     stop = anyio.Event()
-    watcher = awatch(*paths, debounce=debounce_ms, step=STEP_MS, stop_event=stop, yield_on_timeout=False)
+    watcher = awatch(
+        *paths,
+        debounce=debounce_ms,
+        step=STEP_MS,
+        stop_event=stop,
+        rust_timeout=RUST_TIMEOUT_MS,
+        yield_on_timeout=False,
+    )
     if ready is not None:
         ready.set()
     try:
