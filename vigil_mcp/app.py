@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vigil_mcp.config import Settings
+from vigil_mcp.errors import InputError
 from vigil_mcp.notify import Notifier
+from vigil_mcp.services.engine.base import Engine
+from vigil_mcp.services.engine.offline import OfflineEngine
+from vigil_mcp.services.improve.learner import Learner
 from vigil_mcp.services.knowledge import KnowledgeService
+from vigil_mcp.services.proactive import ProactiveService
+from vigil_mcp.services.skills import SkillLibrary
+from vigil_mcp.services.tickets import TicketService
+from vigil_mcp.services.tools import BUILTIN_TOOLS_DIR, EgressPolicy, ToolRegistry, ToolSelection
 from vigil_mcp.storage import open_store
 
 
@@ -17,13 +27,68 @@ class App:
     settings: Settings
     knowledge: KnowledgeService
     notifier: Notifier
+    tools: ToolRegistry
+    skills: SkillLibrary
+    tickets: TicketService
+    learner: Learner
 
     def close(self) -> None:
         """Release the store."""
         self.knowledge.store.close()
 
 
+def build_tools(settings: Settings, environ: Mapping[str, str] | None = None) -> ToolRegistry:
+    """The diagnostic tool registry: built-in tools, then the user's tools_dir, loaded and checked.
+
+    `environ` (default: this process's) only feeds header values that TOML tool specs read from
+    named environment variables, so their secrets stay out of the files.
+    """
+    registry = ToolRegistry(
+        [BUILTIN_TOOLS_DIR, settings.tools_dir],
+        egress=EgressPolicy(allow=settings.egress_allow, deny=settings.egress_deny),
+        selection=ToolSelection(settings.tools, settings.exclude_tools, settings.enable_write_tools),
+        prometheus_url=settings.prometheus_url,
+        environ=dict(os.environ if environ is None else environ),
+        timeout=settings.tool_timeout,
+        output_chars=settings.tool_output_chars,
+    )
+    registry.load()
+    return registry
+
+
+def build_engine(settings: Settings) -> Engine:
+    """The drafting engine the settings ask for; the Anthropic one falls back to the offline one."""
+    offline = OfflineEngine(threshold=settings.suggest_threshold)
+    if settings.engine != "anthropic":
+        return offline
+    if not settings.anthropic_api_key:
+        raise InputError("engine anthropic needs ANTHROPIC_API_KEY in the environment (or use --engine offline)")
+    from vigil_mcp.services.engine.anthropic import AnthropicEngine
+
+    return AnthropicEngine(
+        api_key=settings.anthropic_api_key,
+        model=settings.anthropic_model,
+        timeout=settings.llm_timeout,
+        fallback=offline,
+    )
+
+
 def build_app(settings: Settings) -> App:
     """Open the store and create the services."""
+    engine = build_engine(settings)
     store = open_store(settings.store)
-    return App(settings=settings, knowledge=KnowledgeService(store), notifier=Notifier())
+    knowledge = KnowledgeService(store)
+    skills = SkillLibrary(settings.skills_dir)
+    skills.load()
+    tickets = TicketService(store, ProactiveService(knowledge, engine))
+    learner = Learner(knowledge)
+    tickets.on_resolved.append(learner.learn)
+    return App(
+        settings=settings,
+        knowledge=knowledge,
+        notifier=Notifier(),
+        tools=build_tools(settings),
+        skills=skills,
+        tickets=tickets,
+        learner=learner,
+    )

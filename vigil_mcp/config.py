@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from vigil_mcp.errors import InputError
 
@@ -27,6 +27,21 @@ class Settings:
     port: int = 8765
     log_level: str = "INFO"
     log_format: str = "text"
+    # Diagnostic tools (tools/ folder): which are served, how far they may reach, how much they may say.
+    tools: tuple[str, ...] = ()
+    exclude_tools: tuple[str, ...] = ()
+    enable_write_tools: bool = False
+    egress_allow: tuple[str, ...] = ()
+    egress_deny: tuple[str, ...] = ()
+    prometheus_url: str | None = None
+    tool_timeout: float = 30.0
+    tool_output_chars: int = 32_000
+    # The proactive engine: offline (deterministic, default) or anthropic (needs ANTHROPIC_API_KEY).
+    engine: str = "offline"
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 20.0
+    suggest_threshold: float = 0.6
 
 
 # name in vigil.toml / VIGIL_<NAME> -> Settings field
@@ -38,11 +53,96 @@ _KEYS: dict[str, str] = {
     "port": "port",
     "log_level": "log_level",
     "log_format": "log_format",
+    "tools": "tools",
+    "exclude_tools": "exclude_tools",
+    "enable_write_tools": "enable_write_tools",
+    "egress_allow": "egress_allow",
+    "egress_deny": "egress_deny",
+    "prometheus_url": "prometheus_url",
+    "tool_timeout": "tool_timeout",
+    "tool_output_chars": "tool_output_chars",
+    "engine": "engine",
+    "anthropic_model": "anthropic_model",
+    "llm_timeout": "llm_timeout",
+    "suggest_threshold": "suggest_threshold",
 }
 _PATH_FIELDS = frozenset({"store", "tools_dir", "skills_dir"})
+_LIST_FIELDS = frozenset({"tools", "exclude_tools", "egress_allow", "egress_deny"})
+_TOOL_FIELDS = _LIST_FIELDS | {"enable_write_tools", "prometheus_url", "tool_timeout", "tool_output_chars"}
+_ENGINE_FIELDS = frozenset({"engine", "anthropic_model", "llm_timeout", "suggest_threshold"})
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _coerce_list(name: str, value: Any, origin: str) -> tuple[str, ...]:
+    """A TOML array of strings, or one comma-separated string (environment, flags)."""
+    items: list[Any] = [None]
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list):
+        items = cast(list[Any], value)
+    if not all(isinstance(item, str) for item in items):
+        raise InputError(f"{origin}: {name} must be a list of strings or one comma-separated string")
+    return tuple(stripped for item in items if (stripped := str(item).strip()))
+
+
+def _coerce_tool_setting(name: str, value: Any, origin: str) -> Any:
+    if name in _LIST_FIELDS:
+        return _coerce_list(name, value, origin)
+    if name == "enable_write_tools":
+        text = str(value).lower()
+        if isinstance(value, bool) or text in _TRUE | _FALSE:
+            return value if isinstance(value, bool) else text in _TRUE
+        raise InputError(f"{origin}: enable_write_tools must be true or false, got {value!r}")
+    if name == "prometheus_url":
+        url = str(value).strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise InputError(f"{origin}: prometheus_url must start with http:// or https://, got {value!r}")
+        return url
+    if name == "tool_timeout":
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = 0.0
+        if not 0 < seconds <= 600:
+            raise InputError(f"{origin}: tool_timeout must be a number of seconds from 0 to 600, got {value!r}")
+        return seconds
+    try:
+        chars = int(value)
+    except (TypeError, ValueError):
+        chars = 0
+    if chars < 1000:
+        raise InputError(f"{origin}: tool_output_chars must be a whole number of at least 1000, got {value!r}")
+    return chars
+
+
+def _coerce_engine_setting(name: str, value: Any, origin: str) -> Any:
+    if name == "engine":
+        engine = str(value).lower()
+        if engine not in {"offline", "anthropic"}:
+            raise InputError(f"{origin}: engine must be offline or anthropic, got {value!r}")
+        return engine
+    if name == "anthropic_model":
+        model = str(value).strip()
+        if not model:
+            raise InputError(f"{origin}: anthropic_model must name a Claude model, e.g. claude-sonnet-4-5")
+        return model
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if name == "llm_timeout" and not 0 < number <= 300:
+        raise InputError(f"{origin}: llm_timeout must be seconds from 0 to 300, got {value!r}")
+    if name == "suggest_threshold" and not 0 <= number <= 1:
+        raise InputError(f"{origin}: suggest_threshold must be a number from 0 to 1, got {value!r}")
+    return number
 
 
 def _coerce(name: str, value: Any, base: Path, origin: str) -> Any:
+    if name in _ENGINE_FIELDS:
+        return _coerce_engine_setting(name, value, origin)
+    if name in _TOOL_FIELDS:
+        return _coerce_tool_setting(name, value, origin)
     if name in _PATH_FIELDS:
         if not isinstance(value, str) or not value.strip():
             raise InputError(f"{origin}: {name} must be a path string")
@@ -99,5 +199,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         if key not in _KEYS:
             continue
         values[_KEYS[key]] = _coerce(_KEYS[key], value, Path.cwd(), f"--{key.replace('_', '-')}")
+    # The API key comes from the environment only: a key in a config file ends up in backups and git.
+    if env.get("ANTHROPIC_API_KEY"):
+        values["anthropic_api_key"] = env["ANTHROPIC_API_KEY"]
     known_fields = {f.name for f in fields(Settings)}
     return replace(settings, **{k: v for k, v in values.items() if k in known_fields})

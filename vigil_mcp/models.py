@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -65,3 +66,110 @@ class IngestReport(BaseModel):
             f"{self.documents} documents: {self.added} chunks added, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.removed} removed, {len(self.skipped)} skipped"
         )
+
+
+# ---- tickets and dialogue ---------------------------------------------------------------------
+
+Role = Literal["customer", "analyst", "bot"]
+TicketStatus = Literal["waiting_on_analyst", "waiting_on_customer", "resolved"]
+SuggestionStatus = Literal["pending", "adopted", "edited", "rejected", "expired"]
+Verdict = Literal["adopted", "edited", "rejected"]
+
+
+class Message(BaseModel):
+    """One turn of a ticket's dialogue."""
+
+    ticket_id: str
+    seq: int = Field(description="Order within the ticket, from 1.")
+    role: Role
+    author: str
+    text: str
+    ts: datetime
+    message_id: str | None = Field(default=None, description="The sender's id for this message (idempotency key).")
+    kind: str = Field(description="question, followup, thanks, greeting, chatter or statement (customer turns).")
+
+
+class Ticket(BaseModel):
+    """A support case and where it stands."""
+
+    id: str
+    title: str
+    customer: str
+    status: TicketStatus
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    waiting_since: datetime | None = Field(default=None, description="When the customer started waiting.")
+    message_count: int = 0
+    summary: str | None = None
+
+
+class Suggestion(BaseModel):
+    """An answer vigil drafted for the analyst, unasked."""
+
+    id: str
+    ticket_id: str
+    message_seq: int = Field(description="seq of the customer message that triggered it.")
+    text: str
+    confidence: float
+    citations: list[str] = Field(default_factory=list[str], description="Knowledge ids the draft rests on.")
+    skills: list[str] = Field(default_factory=list[str], description="Skill names the draft rests on.")
+    engine: str
+    reason: str
+    status: SuggestionStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class Feedback(BaseModel):
+    """An analyst's verdict on a suggestion."""
+
+    suggestion_id: str
+    verdict: Verdict
+    edited_text: str | None = None
+    comment: str | None = None
+    created_at: datetime
+
+
+class TicketView(BaseModel):
+    """A ticket with its dialogue and suggestions."""
+
+    ticket: Ticket
+    messages: list[Message]
+    suggestions: list[Suggestion]
+
+
+class ObserveResult(BaseModel):
+    """What observing one message did."""
+
+    ticket: Ticket
+    message: Message
+    duplicate: bool = Field(description="True when this message_id was already stored: nothing was written.")
+    suggestion: Suggestion | None = None
+    decision: str = Field(description="Why vigil spoke or stayed silent on this message.")
+
+
+class TicketSummary(BaseModel):
+    """Where a ticket stands, in a few lines an analyst can read at a glance."""
+
+    ticket_id: str
+    status: TicketStatus
+    waiting_on: Literal["analyst", "customer", "nobody"]
+    waiting_minutes: float | None = Field(default=None, description="How long the customer has waited, if they are.")
+    asked: list[str] = Field(description="The customer's questions, in order.")
+    tried: list[str] = Field(description="What analysts said or did, one line each.")
+    pending: list[str] = Field(description="Customer questions with no analyst reply after them, and open suggestions.")
+    followups: int = Field(description="How many times the customer asked for an update.")
+
+
+class TicketList(BaseModel):
+    """A page of tickets."""
+
+    tickets: list[Ticket]
+    next_offset: int | None = Field(default=None, description="Pass as offset for the next page; null at the end.")
+
+
+class SuggestionList(BaseModel):
+    """Suggestions awaiting an analyst's verdict."""
+
+    suggestions: list[Suggestion]

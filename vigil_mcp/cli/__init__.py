@@ -12,13 +12,20 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from vigil_mcp import __version__
-from vigil_mcp.cli import demo, knowledge, serve
+from vigil_mcp.cli import demo, knowledge, replay, serve, skills, tools
 from vigil_mcp.config import Settings, load_settings
 from vigil_mcp.errors import VigilError
 from vigil_mcp.logs import setup_logging
 
 # command name -> module with register() and run(); add new noun groups here.
-COMMANDS: dict[str, ModuleType] = {"serve": serve, "knowledge": knowledge, "demo": demo}
+COMMANDS: dict[str, ModuleType] = {
+    "serve": serve,
+    "knowledge": knowledge,
+    "demo": demo,
+    "tools": tools,
+    "skills": skills,
+    "replay": replay,
+}
 
 Runner = Callable[[argparse.Namespace, Settings], int]
 
@@ -46,7 +53,18 @@ def _settings(args: argparse.Namespace) -> Settings:
         "log_level": args.log_level,
         "log_format": args.log_format,
     }
-    for key in ("host", "port", "tools_dir", "skills_dir"):
+    for key in (
+        "host",
+        "port",
+        "tools_dir",
+        "skills_dir",
+        "tools",
+        "exclude_tools",
+        "enable_write_tools",
+        "prometheus_url",
+        "engine",
+        "anthropic_model",
+    ):
         flags[key] = getattr(args, key, None)
     return load_settings(flags)
 

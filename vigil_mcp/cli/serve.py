@@ -14,6 +14,17 @@ def register(groups: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--http", action="store_true", help="serve Streamable HTTP at /mcp (and /healthz)")
     serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (default 8765)")
+    serve.add_argument("--tools-dir", help="folder of your diagnostic tool files (default: HOME/tools)")
+    serve.add_argument("--tools", help='serve only diagnostic tools matching these patterns ("http_*,dns_lookup")')
+    serve.add_argument("--exclude-tools", help="never serve diagnostic tools matching these patterns")
+    serve.add_argument(
+        "--enable-write-tools", action="store_true", default=None, help="also serve tools that are not read-only"
+    )
+    serve.add_argument("--prometheus-url", help="Prometheus base URL for prometheus_query")
+    serve.add_argument(
+        "--engine", choices=["offline", "anthropic"], help="drafting engine (default offline; anthropic needs a key)"
+    )
+    serve.add_argument("--anthropic-model", help="Claude model for --engine anthropic")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,8 +10,11 @@ from vigil_mcp import __version__
 from vigil_mcp.app import App
 from vigil_mcp.notify import advertise_list_changed
 from vigil_mcp.server.background import Background
+from vigil_mcp.server.diagnostics import register_diagnostics
 from vigil_mcp.server.knowledge import register_knowledge
-from vigil_mcp.server.routes import register_routes
+from vigil_mcp.server.routes import register_routes, register_webhook
+from vigil_mcp.server.skills import register_skills
+from vigil_mcp.server.tickets import register_tickets
 
 INSTRUCTIONS = """\
 vigil is an on-call support companion. It holds the team's operational knowledge (runbooks split
@@ -22,6 +25,12 @@ Start with `search_knowledge` using the words an on-call engineer would type: an
 (etcdMembersDown), an error code (ERR_CONN_RESET), a component (kube-apiserver) or a symptom
 ("disk full on gitaly node"). Each hit has an id; fetch the full text with `get_knowledge`
 or read the resource vigil://knowledge/{id}. Cite the ids you used when you answer.
+
+vigil also follows live support dialogues: feed each message to `observe_message` and it drafts
+an answer unasked when a customer question falls within what it knows (and stays silent
+otherwise). `list_tickets`, `get_ticket`, `summarize_ticket`, `stale_tickets` and
+`pending_suggestions` show where cases stand; `suggestion_feedback` records whether a draft
+helped; `resolve_ticket` closes a case so vigil learns from it.
 """
 
 
@@ -41,6 +50,10 @@ def build_server(app: App) -> MCPServer[Any]:
     advertise_list_changed(mcp)
     register_knowledge(mcp, app.knowledge)
     register_routes(mcp, app)
+    register_diagnostics(mcp, app, background)
+    register_skills(mcp, app, background)
+    register_tickets(mcp, app)
+    register_webhook(mcp, app)
     return mcp
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vigil_mcp.errors import InputError, NotFoundError, NotReadyError
 from vigil_mcp.models import IngestReport, KnowledgeItem, SearchHit, SearchResult
-from vigil_mcp.services.bm25 import Bm25Index, DocTerms
+from vigil_mcp.services.bm25 import Bm25Index, DocTerms, lucene_idf
 from vigil_mcp.services.chunking import Chunk
 from vigil_mcp.services.ingest import Document, walk_paths
 from vigil_mcp.services.tokenize import STOPWORDS, tokenize
@@ -172,6 +172,21 @@ class KnowledgeService:
             )
         return SearchResult(query=query, hits=hits, total_items=self.index.n_docs)
 
+    def retrieve(self, terms: Sequence[str], limit: int, kind: str | None = None) -> list[tuple[DocRecord, float]]:
+        """Ranked records for already-tokenized terms: what the proactive engine reads as evidence."""
+        self._wait_ready()
+        out: list[tuple[DocRecord, float]] = []
+        for doc_no, score in self.index.search(terms[: MAX_QUERY_TERMS * 4], limit, kind):
+            rec = self._records.get(doc_no)
+            if rec is not None:
+                out.append((rec, score))
+        return out
+
+    def idf(self, term: str) -> float:
+        """Lucene idf of a term in the current index (0 for an empty index)."""
+        n = self.index.n_docs
+        return lucene_idf(n, self.index.df(term)) if n else 0.0
+
     def get(self, item: str) -> KnowledgeItem:
         """One item by id."""
         item = item.strip()
@@ -221,6 +236,7 @@ class KnowledgeService:
             planned: list[_Planned] = []
             remove_ids: list[str] = []
             remove_doc_nos: list[int] = []
+            replaced_doc_nos: list[int] = []
             next_doc_no = self.index.next_doc_no
             for doc in batch:
                 old = existing.get(doc.source, {})
@@ -237,6 +253,7 @@ class KnowledgeService:
                     if cid in old:
                         doc_no = old[cid][0]
                         remove_doc_nos.append(doc_no)
+                        replaced_doc_nos.append(doc_no)
                         report.updated += 1
                     else:
                         doc_no = next_doc_no
@@ -276,6 +293,7 @@ class KnowledgeService:
                     postings=postings,
                     new_terms=new_terms,
                     remove_ids=remove_ids,
+                    replaced_doc_nos=replaced_doc_nos,
                 )
             )
             # The store has it; now bring the in-memory index and records in step.

@@ -95,6 +95,13 @@ def _parts(word: str) -> Iterator[str]:
         yield piece
 
 
+def split_words(text: str) -> Iterator[list[str]]:
+    """Per word: its lowercase parts (a simple word is its own single part), stop words kept."""
+    for match in _TOKEN.finditer(text):
+        raw = match.group(0)[:MAX_TOKEN_CHARS]
+        yield [p.lower() for p in _parts(raw)]
+
+
 def tokenize(text: str) -> list[str]:
     """Split text into lowercase index terms: each technical token whole, then its parts."""
     out: list[str] = []

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
-from vigil_mcp.models import KnowledgeItem
+from vigil_mcp.models import Feedback, KnowledgeItem, Message, Suggestion, Ticket
 from vigil_mcp.services.bm25 import Snapshot
 
 
@@ -51,6 +52,7 @@ class KnowledgeChange:
     postings: Sequence[tuple[int, int, int]] = ()  # (doc_no, term_id, tf) for every upserted doc
     new_terms: Mapping[str, int] = field(default_factory=dict[str, int])
     remove_ids: Sequence[str] = ()
+    replaced_doc_nos: Sequence[int] = ()  # upserts that overwrite a stored item (the rest are new)
 
 
 class KnowledgeStore(Protocol):
@@ -88,4 +90,66 @@ class KnowledgeStore(Protocol):
 
     def close(self) -> None:
         """Release the store."""
+        ...
+
+
+@dataclass(slots=True)
+class TicketChange:
+    """What happened to one ticket: its new state, appended messages and suggestions."""
+
+    ticket: Ticket
+    is_new: bool
+    messages: list[Message] = field(default_factory=list[Message])
+    suggestions: list[Suggestion] = field(default_factory=list[Suggestion])
+    expire_pending: bool = False  # mark the ticket's pending suggestions expired (on resolution)
+
+    def merge(self, later: TicketChange) -> None:
+        """Fold a later change of the same ticket into this one."""
+        self.ticket = later.ticket
+        self.messages.extend(later.messages)
+        self.suggestions.extend(later.suggestions)
+        self.expire_pending = self.expire_pending or later.expire_pending
+
+
+class TicketStore(Protocol):
+    """Everything the dialogue service asks of a store."""
+
+    def get_ticket(self, ticket_id: str) -> Ticket | None:
+        """One ticket."""
+        ...
+
+    def ticket_ids(self) -> set[str]:
+        """Every stored ticket id (read once at start, so new tickets cost no lookup)."""
+        ...
+
+    def list_tickets(self, status: str | None, limit: int, offset: int) -> list[Ticket]:
+        """Tickets, most recently updated first."""
+        ...
+
+    def ticket_messages(self, ticket_id: str) -> list[Message]:
+        """A ticket's dialogue in order."""
+        ...
+
+    def message_by_client_id(self, ticket_id: str, message_id: str) -> Message | None:
+        """The stored message with this sender id, if any."""
+        ...
+
+    def apply_tickets(self, changes: Sequence[TicketChange]) -> None:
+        """Write ticket changes (new or updated tickets, appended messages and suggestions) in one transaction."""
+        ...
+
+    def suggestions(self, ticket_id: str | None, status: str | None, limit: int) -> list[Suggestion]:
+        """Suggestions, newest first."""
+        ...
+
+    def get_suggestion(self, suggestion_id: str) -> Suggestion | None:
+        """One suggestion."""
+        ...
+
+    def record_feedback(self, feedback: Feedback, suggestion: Suggestion) -> None:
+        """Store the feedback and the suggestion's new status together."""
+        ...
+
+    def stale_tickets(self, waiting_before: datetime, limit: int) -> list[Ticket]:
+        """Tickets whose customer has been waiting since before `waiting_before`, longest first."""
         ...

@@ -44,6 +44,58 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "tickets, messages, suggestions and feedback",
+        """
+        CREATE TABLE tickets (
+            id VARCHAR PRIMARY KEY,
+            title VARCHAR NOT NULL,
+            customer VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            opened_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            resolved_at TIMESTAMPTZ,
+            waiting_since TIMESTAMPTZ,
+            message_count INTEGER NOT NULL,
+            summary VARCHAR
+        );
+        CREATE TABLE messages (
+            ticket_id VARCHAR NOT NULL,
+            seq INTEGER NOT NULL,
+            role VARCHAR NOT NULL,
+            author VARCHAR NOT NULL,
+            text VARCHAR NOT NULL,
+            ts TIMESTAMPTZ NOT NULL,
+            message_id VARCHAR,
+            kind VARCHAR NOT NULL,
+            received_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (ticket_id, seq),
+            UNIQUE (ticket_id, message_id)
+        );
+        CREATE TABLE suggestions (
+            id VARCHAR PRIMARY KEY,
+            ticket_id VARCHAR NOT NULL,
+            message_seq INTEGER NOT NULL,
+            text VARCHAR NOT NULL,
+            confidence DOUBLE NOT NULL,
+            citations VARCHAR[] NOT NULL,
+            skills VARCHAR[] NOT NULL,
+            engine VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE feedback (
+            suggestion_id VARCHAR NOT NULL,
+            verdict VARCHAR NOT NULL,
+            edited_text VARCHAR,
+            comment VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

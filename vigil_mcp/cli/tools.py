@@ -1,0 +1,157 @@
+"""`vigil tools list|check|run`: the diagnostic tools from the tools folders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from vigil_mcp.config import Settings
+
+
+def register(groups: Any, common: argparse.ArgumentParser) -> None:
+    """Add the `tools` parsers."""
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--tools-dir", help="folder of your tool files (default: HOME/tools)")
+    selection.add_argument("--tools", help='serve only tools matching these patterns ("http_*,dns_lookup")')
+    selection.add_argument("--exclude-tools", help="never serve tools matching these patterns")
+    selection.add_argument(
+        "--enable-write-tools", action="store_true", default=None, help="also serve tools that are not read-only"
+    )
+    selection.add_argument("--prometheus-url", help="Prometheus base URL for prometheus_query")
+    tools = groups.add_parser("tools", help="list, check and run diagnostic tools")
+    actions = tools.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", parents=[common, selection], help="the tools and whether they are served")
+    listing.add_argument("--json", action="store_true", help="print the tools as JSON")
+    check = actions.add_parser(
+        "check", parents=[common, selection], help="check tool files; exits 1 if any is bad (pre-commit friendly)"
+    )
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: all folders)")
+    run = actions.add_parser("run", parents=[common, selection], help="run one tool: vigil tools run NAME key=value")
+    run.add_argument("name")
+    run.add_argument("arguments", nargs="*", metavar="KEY=VALUE")
+
+
+def parse_arguments(pairs: list[str]) -> dict[str, str]:
+    """`key=value` words as a dict; values stay text (the tool's schema converts them)."""
+    from vigil_mcp.errors import InputError
+
+    arguments: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"expected key=value, got {pair!r}")
+        arguments[key] = value
+    return arguments
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Do one tools action."""
+    if args.log_level is None:  # the problems are printed below; the registry's log lines would repeat them
+        logging.getLogger("vigil_mcp.services.tools").setLevel(logging.ERROR)
+    if args.action == "list":
+        return _list(settings, as_json=args.json)
+    if args.action == "check":
+        return _check(settings, args.paths)
+    return _run(settings, args.name, parse_arguments(args.arguments))
+
+
+def _list(settings: Settings, *, as_json: bool) -> int:
+    from vigil_mcp.app import build_tools
+    from vigil_mcp.cli import err, out
+
+    registry = build_tools(settings)
+    rows: list[dict[str, Any]] = []
+    for tool in registry.list():
+        hidden = registry.selection.why_hidden(tool)
+        rows.append(
+            {
+                "name": tool.name,
+                "served": hidden is None,
+                "hidden_because": hidden,
+                "summary": tool.summary,
+                "source": str(tool.source),
+                "read_only": tool.hints.read_only,
+                "destructive": tool.hints.destructive,
+                "open_world": tool.hints.open_world,
+                "input_schema": tool.input_schema(),
+            }
+        )
+    if as_json:
+        out(json.dumps(rows, indent=2))
+    else:
+        width = max((len(r["name"]) for r in rows), default=4)
+        for row in rows:
+            state = "served" if row["served"] else "hidden"
+            flags = "" if row["read_only"] else " [write]"
+            out(f"{row['name']:<{width}}  {state}  {row['summary']}{flags}")
+            if not row["served"]:
+                out(f"{'':<{width}}          not served: {row['hidden_because']}")
+        if not rows:
+            out(f"no tools found in {', '.join(map(str, registry.folders))}")
+    for problem in registry.problems():
+        err(f"bad tool file: {problem}")
+    return 0
+
+
+def _check(settings: Settings, paths: list[Path]) -> int:
+    from vigil_mcp.app import build_tools
+    from vigil_mcp.cli import err, out
+    from vigil_mcp.services.tools import load_file, tool_files
+    from vigil_mcp.services.tools.loader import is_tool_file
+    from vigil_mcp.services.tools.model import ToolProblem
+
+    if not paths:
+        registry = build_tools(settings)
+        problems = registry.problems()
+        for folder in registry.folders:
+            for path in tool_files(folder):
+                if not any(p.file == path for p in problems):
+                    names = [t.name for t in registry.list() if t.source == path]
+                    out(f"ok   {path} ({', '.join(names) or 'no tools'})")
+    else:
+        files = [f for p in paths for f in (tool_files(p) if p.is_dir() else [p])]
+        problems: list[ToolProblem] = []
+        owners: dict[str, Path] = {}
+        for path in files:
+            if not is_tool_file(path):
+                out(f"skip {path} (not a tool file: helpers start with _, tools end in .py or .toml)")
+                continue
+            loaded = load_file(path.resolve(), {})
+            found = list(loaded.problems)
+            for tool in loaded.tools:
+                if tool.name in owners:
+                    found.append(
+                        ToolProblem(path, tool.name, f"the name is also used by {owners[tool.name]}.", "rename one.")
+                    )
+                owners.setdefault(tool.name, path)
+            problems.extend(found)
+            if not found:
+                out(f"ok   {path} ({', '.join(t.name for t in loaded.tools) or 'no tools'})")
+    for problem in problems:
+        err(f"BAD  {problem}")
+    return 1 if problems else 0
+
+
+def _run(settings: Settings, name: str, arguments: dict[str, str]) -> int:
+    import anyio
+    import pydantic_core
+
+    from vigil_mcp.app import build_tools
+    from vigil_mcp.cli import err, out
+    from vigil_mcp.services.tools import fit
+
+    registry = build_tools(settings)
+    value = anyio.run(registry.call, name, arguments)
+    data = pydantic_core.to_jsonable_python(value, fallback=str)
+    fitted = fit(data, registry.output_chars)
+    if fitted is None:
+        out(json.dumps(data, indent=2, ensure_ascii=False))
+        err(f"note: this output is over the {registry.output_chars:,}-character cap a client would get")
+        return 0
+    out(json.dumps(fitted.data, indent=2, ensure_ascii=False))
+    if fitted.note:
+        err(fitted.note)
+    return 0

@@ -1,0 +1,1 @@
+"""Proactive drafting engines: the offline (deterministic) one and the Anthropic one."""

@@ -1,0 +1,1 @@
+"""Self-improvement: learn from resolved cases into knowledge (Q&A) and skills."""

@@ -1,0 +1,374 @@
+"""Find and mask credentials and personal data in customer-typed text.
+
+Everything a customer writes passes through `redact` before it is stored as knowledge, written
+to a skill, sent to an LLM or put into a suggestion. Each rule recognizes one credential in its
+real format (a prefix, a length, a label); a match becomes `[REDACTED:<kind>]`. For labelled
+values (`password=...`, `scheme://user:pass@host`, `Authorization: Bearer ...`) only the value
+is masked, so the text still says what kind of thing was there.
+
+Deliberately *not* redacted: loopback and unspecified addresses (127.0.0.0/8, 0.0.0.0, ::1, ::)
+because they identify no one and "bind to 0.0.0.0" is common advice; Stripe publishable keys
+(`pk_live_`, `pk_test_`), which are public by design; UUIDs, git SHAs and bare 40-character
+base64 strings unless a label says they are a secret, because support text is full of them.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from vigil_mcp.errors import InputError
+
+__all__ = ["Finding", "Redacted", "contains_secret", "redact"]
+
+MARKER = "[REDACTED:{kind}]"
+_MARKER_START = "[REDACTED:"
+_MARKER_RE = re.compile(r"\[REDACTED:[a-z0-9-]{1,41}\]")
+_MARKER_MAX = 52  # the longest a marker can be
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One masked span; offsets are in the original text."""
+
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    """The masked text and what was masked."""
+
+    text: str
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    kind: str
+    pattern: re.Pattern[str]
+    secret: bool  # a credential (counts for contains_secret), not merely personal data
+
+
+def _rule(kind: str, regex: str, *, secret: bool = True, flags: int = 0) -> _Rule:
+    return _Rule(kind, re.compile(regex, flags), secret)
+
+
+# The value after a label: quoted (may hold spaces) or bare (up to a separator). Named groups
+# v1..v3 mark the part to mask; `_spans` takes whichever one matched.
+# A bare value may hold "&" (passwords do) unless it starts the next query parameter.
+_VALUE = (
+    r"""(?:"(?P<v1>[^"\n]{1,300})"|'(?P<v2>[^'\n]{1,300})'"""
+    r"""|(?P<v3>(?:[^\s"'`,;&<>(){}\[\]]|&(?![\w.-]{1,40}=)){1,300}))"""
+)
+# A label may follow a prefix and a separator (DB_PASSWORD, spring.datasource.password,
+# :_authToken) but not a letter, so "bypass=true" is not a "pass" label.
+_LABEL_PREFIX = r"(?<![A-Za-z0-9])"
+_ASSIGN = r"""["']?\s{0,3}(?P<op>=|:(?!//))\s{0,3}"""
+
+
+def _labelled(kind: str, labels: str) -> _Rule:
+    return _rule(kind, _LABEL_PREFIX + rf"(?:{labels})\b" + _ASSIGN + _VALUE, flags=re.IGNORECASE)
+
+
+_B64 = r"[A-Za-z0-9+/]"
+_PRIVATE_KEY_HEADER = r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----"
+_PRIVATE_KEY_FOOTER = r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----"
+
+# Order is priority: when spans overlap they are merged and the earliest rule names the kind,
+# so `token=ghp_...` reads `[REDACTED:github-token]`, not `[REDACTED:token]`.
+_BUILTIN: tuple[_Rule, ...] = (
+    # Whole PEM block, also JSON-escaped ("\n") as in a GCP service-account file. A block cut off
+    # before its END line is masked through its last base64 chunk.
+    _rule(
+        "private-key",
+        _PRIVATE_KEY_HEADER
+        # possessive and stopping at the next armor line, so a run of BEGINs without END stays linear
+        + r"(?:(?:(?!-----(?:BEGIN|END) ).){0,20000}+"
+        + _PRIVATE_KEY_FOOTER
+        + r"|(?:(?:\s|\\[nr])*(?:[A-Za-z0-9-]+: [^\n\\]{1,200}|[A-Za-z0-9+/=]{16,}))*)",
+        flags=re.DOTALL,
+    ),
+    _rule("aws-access-key-id", r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b"),
+    _rule(
+        "aws-secret-access-key",
+        _LABEL_PREFIX
+        + r"(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)\b"
+        + _ASSIGN
+        + rf"""["']?(?P<v1>{_B64}{{40}})(?![A-Za-z0-9+/])""",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        "aws-session-token",
+        _LABEL_PREFIX
+        + r"(?:aws_?session_?token|session_?token)\b"
+        + _ASSIGN
+        + rf"""["']?(?P<v1>{_B64}{{100,2000}}=*)""",
+        flags=re.IGNORECASE,
+    ),
+    _rule("gcp-api-key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
+    _rule("gcp-oauth-client-secret", r"\bGOCSPX-[0-9A-Za-z_-]{28}(?![0-9A-Za-z_-])"),
+    _rule("gcp-oauth-token", r"\bya29\.[0-9A-Za-z_-]{30,2000}"),
+    _rule("azure-storage-key", r"(?i:\bAccountKey)=(?P<v1>[A-Za-z0-9+/]{40,120}={0,2})"),
+    _rule("azure-shared-access-key", r"(?i:\bSharedAccessKey)=(?P<v1>[A-Za-z0-9+/]{20,120}={0,2})"),
+    _rule("azure-sas-signature", r"[?&]sig=(?P<v1>[A-Za-z0-9%+/=]{20,200})"),
+    _rule("azure-client-secret", r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~-])"),
+    _rule("stripe-secret-key", r"\bsk_(?:live|test)_[0-9A-Za-z]{10,247}\b"),
+    _rule("stripe-restricted-key", r"\brk_(?:live|test)_[0-9A-Za-z]{10,247}\b"),
+    _rule("stripe-webhook-secret", r"\bwhsec_[0-9A-Za-z+/=]{24,128}"),
+    _rule("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+    _rule("gitlab-token", r"\bgl(?:pat|dt|rt|ptt|cbt|ft|soat|oas)-[0-9A-Za-z_-]{20,80}"),
+    _rule("slack-token", r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{10,250}"),
+    _rule("slack-webhook", r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v1>[A-Za-z0-9/_-]{16,200})"),
+    _rule("discord-webhook", r"discord(?:app)?\.com/api/webhooks/(?P<v1>\d{5,30}/[A-Za-z0-9_-]{20,200})"),
+    _rule("telegram-bot-token", r"(?<![\d:])\d{8,10}:AA[0-9A-Za-z_-]{33}(?![0-9A-Za-z_-])"),
+    _rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,4000}\.eyJ[A-Za-z0-9_-]{5,8000}\.[A-Za-z0-9_-]{0,2000}"),
+    _rule("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+    _rule("pypi-token", r"\bpypi-AgE[A-Za-z0-9_-]{50,1000}"),
+    _rule("anthropic-api-key", r"\bsk-ant-[A-Za-z0-9_-]{20,250}"),
+    _rule("openai-api-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,250}"),
+    _rule("sendgrid-api-key", r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,50}"),
+    _rule("twilio-api-key", r"\bSK[0-9a-fA-F]{32}\b"),
+    _rule("huggingface-token", r"\bhf_[A-Za-z0-9]{34,40}\b"),
+    _rule("shopify-token", r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b"),
+    _rule("mailgun-api-key", r"\bkey-[0-9a-f]{32}\b"),
+    _rule("mailchimp-api-key", r"\b[0-9a-f]{32}-us\d{1,2}\b"),
+    _rule("vault-token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,300}"),
+    _rule("terraform-token", r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,100}"),
+    _rule("digitalocean-token", r"\bdo[opr]_v1_[a-f0-9]{64}\b"),
+    _rule("docker-token", r"\bdckr_pat_[A-Za-z0-9_-]{27,200}"),
+    _rule("databricks-token", r"\bdapi[a-f0-9]{32}(?:-\d)?\b"),
+    _rule("grafana-token", r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})"),
+    _rule("newrelic-api-key", r"\bNRAK-[A-Z0-9]{27}\b"),
+    _rule("postman-api-key", r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"),
+    _rule("linear-api-key", r"\blin_api_[A-Za-z0-9]{40}\b"),
+    _rule("atlassian-token", r"\bATATT3[A-Za-z0-9_=-]{100,300}"),
+    _rule("square-token", r"\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,60}"),
+    _rule("age-secret-key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
+    # scheme://user:password@host: keep the user and the host. The password runs to the last
+    # "@" before the host, as URL parsers read it.
+    _rule(
+        "url-password", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@?#]{0,100}:(?P<v1>[^\s/?#]{1,200})@(?=[^\s@/]*[\w\]])"
+    ),
+    _rule("bearer-token", r"(?i:\bbearer)\s+(?P<v1>(?=[A-Za-z._~+/-]{0,400}\d)[A-Za-z0-9._~+/-]{16,4000}=*)"),
+    # An Authorization header with a scheme, or a bare value long enough and with a digit, so
+    # that "authorization: required" stays prose.
+    _rule(
+        "authorization",
+        r"""(?i:\b(?:proxy-)?authorization)["']?\s{0,3}[:=]\s{0,3}["']?(?:"""
+        r"""(?i:bearer|basic|token|ssws|digest|apikey|key)\s+(?P<v1>[A-Za-z0-9._~+/=:-]{8,4000})"""
+        r"""|(?P<v2>(?=[A-Za-z._~+/=:-]{0,400}\d)[A-Za-z0-9._~+/=:-]{16,4000}))""",
+    ),
+    # curl's -u user:password (other tools' -u user:group is not a secret)
+    _rule(
+        "password", r"""\bcurl\b[^\n|;]{0,300}?\s(?:-u|--user)[\s=]\s{0,3}["']?[^\s:"']{1,100}:(?P<v1>[^\s"']{1,200})"""
+    ),
+    _rule("docker-auth", r""""auth"\s{0,3}:\s{0,3}"(?P<v1>[A-Za-z0-9+/]{12,1000}={0,2})\""""),
+    _rule(
+        "session-cookie", r"""\b(?:sessionid|session_id|PHPSESSID|JSESSIONID|connect\.sid)=(?P<v1>[^\s;,&"']{16,500})"""
+    ),
+    _rule(
+        "password", r"<(?P<tag>password|passwd|secret|token|apiKey|api_key)>(?P<v1>[^<]{1,300})</(?P=tag)>", flags=re.I
+    ),
+    _rule(
+        "password",
+        r"""(?i:\b(?:password|passphrase|pwd)\s+(?:is|was)\s{1,3}:?\s{0,3})["'`]?"""
+        r"""(?P<v1>(?=[^\s"'`]{0,200}[0-9!#$%^&*@])[^\s"'`]{5,200}[^\s"'`.,;:!?)])""",
+    ),
+    # a labelled private key is base64 key material, not a file name (--private-key=site.key)
+    _rule(
+        "private-key",
+        _LABEL_PREFIX
+        + r"(?:client[_-]?key[_-]?data|private[_-]?key)\b"
+        + _ASSIGN
+        + r"""["']?(?P<v1>[A-Za-z0-9+/]{40,8000}={0,2})""",
+        flags=re.IGNORECASE,
+    ),
+    _labelled("password", r"pass(?:word|wd|phrase)?|pwd"),
+    _labelled("secret", r"(?:client[_-]?)?secret(?:[_-]?key)?"),
+    _labelled("token", r"(?:access[_-]?|refresh[_-]?|auth[_-]?|api[_-]?|bot[_-]?|session[_-]?)?token"),
+    _labelled("api-key", r"api[_-]?key|apikey|access[_-]?key"),
+    # Not right after ":" or "/" (URL userinfo such as scheme://user:pass@host), except mailto:.
+    _rule(
+        "email",
+        r"(?:(?<=mailto:)|(?<![:/\w.%+-]))(?!git@)(?![\w.+-]{0,64}@openssh\.com\b)[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
+        r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}\b(?![.@-]\w)",
+        secret=False,
+    ),
+    # Four dotted octets, but not: part of a longer dotted run or a package name (1.2.3.4.5,
+    # v1.2.3.4, linux-image-2.6.8.1-3), after a version word, a version-like x.y.z.w with three
+    # one-digit parts (2.6.8.1; this also keeps public resolvers like 1.1.1.1), loopback or 0.0.0.0.
+    _rule(
+        "ip",
+        r"(?<![\w.-])(?<!(?i:version) )(?<!(?i:kernel) )(?<!(?i:release) )(?<!(?i:firmware) )(?<!(?i:rev) )"
+        r"(?<!(?i:build) )(?!\d\.\d\.\d\.)(?!127\.|0\.0\.0\.0(?![\d.]))(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+        r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\w)",
+        secret=False,
+    ),
+    _rule(
+        "ip",
+        r"(?<![\w:.])(?!::1?(?![\w:.]))(?:"  # not loopback ::1 or unspecified ::
+        r"(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"  # full form
+        # compressed forms need a digit somewhere so C++ "std::" or "add::bad" stay prose
+        r"|(?=[0-9A-Fa-f:]{0,40}\d)(?:[0-9A-Fa-f]{1,4}:){1,6}(?::[0-9A-Fa-f]{1,4}){1,6}"
+        r"|(?=[0-9A-Fa-f:]{0,40}\d)(?:[0-9A-Fa-f]{1,4}:){2,7}:(?![0-9A-Fa-f])"
+        r"|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})"
+        r")(?![\w:]|\.\d)",
+        secret=False,
+    ),
+)
+
+_CREDENTIAL_RULES = tuple(rule for rule in _BUILTIN if rule.secret)
+_KIND = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+# Values after a label that are placeholders, not secrets: $VAR, ${VAR}, <your-token>, ***, paths.
+_PLACEHOLDER = re.compile(
+    r"^(?:\$(?:[{(].*|[A-Z_][A-Z0-9_]*)?|%\(?\w*\)?s?|\{+[\w. -]*\}+.?|<[^>]*>|\*+|x+|\.\.\.|/[\w./-]*"
+    r"|null|none|nil|true|false|undefined|redacted|changeme|change[_-]me|placeholder|example|your[_-][\w-]*)$",
+    re.IGNORECASE,
+)
+
+
+def _looks_secret(value: str) -> bool:
+    # After a bare "label:" prose is common ("Token: expired"); a secret has a digit, a symbol,
+    # or is long.
+    return len(value) >= 12 or any(not ch.isalpha() for ch in value)
+
+
+def _markers(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _MARKER_RE.finditer(text)] if _MARKER_START in text else []
+
+
+def _spans(rule: _Rule, text: str, markers: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    for match in rule.pattern.finditer(text):
+        start, end = match.span()
+        groups = match.groupdict()
+        name = next((n for n in ("v1", "v2", "v3") if groups.get(n) is not None), None)
+        if name is not None:
+            start, end = match.span(name)
+            if name == "v3":  # a bare value: sentence punctuation after it is not part of it
+                while end - start > 1 and text[end - 1] in ".,!?:)":
+                    end -= 1
+            value = text[start:end]
+            # Re-redacting "password=[REDACTED:password]" must change nothing.
+            if value.startswith(_MARKER_START) or _PLACEHOLDER.match(value):
+                continue
+            if name == "v3" and groups.get("op") == ":" and not _looks_secret(value):
+                continue
+        if markers:
+            # A match that cuts into a marker takes all of it; one that is just a marker is
+            # already masked. Without this, redacting twice would mask parts of markers.
+            for marker_start, marker_end in markers[bisect_left(markers, (start - _MARKER_MAX, 0)) :]:
+                if marker_start >= end:
+                    break
+                if marker_end > start:
+                    start, end = min(start, marker_start), max(end, marker_end)
+            if (start, end) in markers:
+                continue
+        if end > start:
+            found.append((start, end))
+    return found
+
+
+@lru_cache(maxsize=32)
+def _compile_extra(extra: tuple[tuple[str, str], ...]) -> tuple[_Rule, ...]:
+    rules: list[_Rule] = []
+    for kind, regex in extra:
+        if not _KIND.match(kind):
+            raise InputError(f"redaction pattern kind {kind!r} must be lower-case letters, digits and '-'")
+        try:
+            rules.append(_rule(kind, regex, secret=False))
+        except re.error as exc:
+            raise InputError(f"redaction pattern {kind!r} is not a valid regular expression: {exc}") from None
+    return tuple(rules)
+
+
+_Span = tuple[int, int, int, str]  # start, end, rule priority, kind
+
+
+def _find(rules: Sequence[_Rule], text: str) -> list[_Span]:
+    markers = _markers(text)
+    return [
+        (start, end, priority, rule.kind)
+        for priority, rule in enumerate(rules)
+        for start, end in _spans(rule, text, markers)
+    ]
+
+
+def _merge(spans: list[_Span]) -> list[_Span]:
+    # Overlapping spans are merged so no part of a secret survives; the highest-priority rule
+    # among those merged names the kind.
+    merged: list[_Span] = []
+    for start, end, priority, kind in sorted(spans):
+        if merged and start < merged[-1][1]:
+            last_start, last_end, last_priority, last_kind = merged[-1]
+            if priority < last_priority:
+                last_priority, last_kind = priority, kind
+            merged[-1] = (last_start, max(last_end, end), last_priority, last_kind)
+        else:
+            merged.append((start, end, priority, kind))
+    return merged
+
+
+def _render(text: str, spans: list[_Span]) -> tuple[str, list[tuple[int, int, int]]]:
+    """The masked text, and per marker its (output start, output end, index into spans)."""
+    parts: list[str] = []
+    markers: list[tuple[int, int, int]] = []
+    cursor = length = 0
+    for index, (start, end, _, kind) in enumerate(spans):
+        parts.append(text[cursor:start])
+        length += start - cursor
+        marker = MARKER.format(kind=kind)
+        parts.append(marker)
+        markers.append((length, length + len(marker), index))
+        length += len(marker)
+        cursor = end
+    parts.append(text[cursor:])
+    return "".join(parts), markers
+
+
+def _to_original(position: int, spans: list[_Span], markers: list[tuple[int, int, int]], *, end: bool) -> int:
+    shift = 0  # original minus output offset for text after the markers passed so far
+    for out_start, out_end, index in markers:
+        if position < out_start or (end and position == out_start):
+            break
+        if position < out_end or (end and position == out_end):
+            return spans[index][1] if end else spans[index][0]
+        shift = spans[index][1] - out_end
+    return position + shift
+
+
+def redact(text: str, extra_patterns: Sequence[tuple[str, str]] = ()) -> Redacted:
+    """Replace credentials, e-mail and IP addresses (and `extra_patterns` (kind, regex)) with `[REDACTED:kind]`."""
+    rules = _BUILTIN + _compile_extra(tuple((str(kind), str(regex)) for kind, regex in extra_patterns))
+    spans = _merge(_find(rules, text))
+    if not spans:
+        return Redacted(text, ())
+    output, markers = _render(text, spans)
+    # A marker can complete a pattern that the secret it replaced did not (a value that now holds a
+    # digit, a label now followed by a value). Fold such matches back into the original spans until
+    # nothing new is found, so that redact(redact(x)) == redact(x). Spans only grow: this ends fast.
+    for _ in range(8):
+        again = _find(rules, output)
+        if not again:
+            break
+        mapped = [
+            (_to_original(s, spans, markers, end=False), _to_original(e, spans, markers, end=True), p, k)
+            for s, e, p, k in again
+        ]
+        grown = _merge(spans + mapped)
+        if grown == spans:
+            break
+        spans = grown
+        output, markers = _render(text, spans)
+    return Redacted(output, tuple(Finding(kind, start, end) for start, end, _, kind in spans))
+
+
+def contains_secret(text: str) -> bool:
+    """Whether `text` holds a credential (e-mail and IP addresses do not count)."""
+    markers = _markers(text)
+    return any(_spans(rule, text, markers) for rule in _CREDENTIAL_RULES)

@@ -1,0 +1,37 @@
+"""The text a skill prompt hands to the model, with the ticket's dialogue when there is one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vigil_mcp.services.skills.model import Skill
+
+TicketLookup = Callable[[str], str]
+"""Ticket id -> the ticket's dialogue as Markdown; raises NotFoundError for an unknown ticket.
+
+The hook the ticket store (issue 4) plugs into `register_skills(..., ticket_lookup=...)`.
+"""
+
+NO_TICKETS = (
+    "No ticket dialogue is available: this vigil has no ticket store configured. "
+    "Ask the analyst to paste the customer's messages, or work from what they tell you."
+)
+
+
+def skill_prompt(skill: Skill, ticket_id: str | None = None, dialogue: str | None = None) -> str:
+    """The prompt for one skill: how to use it, the skill itself, and the ticket if one was named."""
+    caveat = (
+        "\n\nThis skill is a DRAFT that no one has reviewed yet: check each step before relying on it."
+        if skill.status == "draft"
+        else ""
+    )
+    parts = [
+        f'Handle this case with the vigil skill "{skill.name}" (version {skill.version}, {skill.status}).'
+        f" Follow its diagnosis steps with the tools it names, then give the answer it describes.{caveat}",
+        f'<skill name="{skill.name}" version="{skill.version}">\n{skill.body.strip()}\n</skill>',
+    ]
+    if ticket_id:
+        ticket = ticket_id.strip().replace('"', "'")
+        text = dialogue.strip() if dialogue else NO_TICKETS
+        parts.append(f'<ticket id="{ticket}">\n{text}\n</ticket>')
+    return "\n\n".join(parts)

@@ -1,0 +1,402 @@
+"""Tickets: one service behind every way messages come in (MCP, webhook, replay).
+
+Each message is validated, stored once (idempotent on the sender's message id), moves the
+ticket's status, and, for a customer question, goes through the proactive decision. Replay
+stores a whole dialogue per transaction; live intake stores each message before deciding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from vigil_mcp.errors import InputError, NotFoundError
+from vigil_mcp.models import Feedback, Message, ObserveResult, Suggestion, Ticket, TicketView, Verdict
+from vigil_mcp.services.classify import classify
+from vigil_mcp.services.proactive import Decision, ProactiveService
+from vigil_mcp.storage.base import TicketChange, TicketStore
+
+log = logging.getLogger(__name__)
+
+ROLES = ("customer", "analyst", "bot")
+MAX_TEXT_CHARS = 64 * 1024
+MAX_MESSAGES_PER_TICKET = 10_000
+MAX_ID_CHARS = 200
+CACHE_TICKETS = 2048
+BATCH_TICKETS = 200  # tickets per transaction inside batch(); well under CACHE_TICKETS
+LIST_LIMIT = 200
+_TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@#+=-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A message as it arrives, before validation."""
+
+    ticket_id: str
+    role: str
+    author: str
+    text: str
+    ts: datetime | None = None
+    message_id: str | None = None
+
+
+@dataclass(slots=True)
+class _State:
+    ticket: Ticket
+    messages: list[Message]
+    suggestions: list[Suggestion]
+    by_client_id: dict[str, Message] = field(default_factory=dict[str, Message])
+    stored: bool = True  # False until the ticket's first write reaches the store
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCase:
+    """What the self-improvement routine receives when a ticket is resolved."""
+
+    ticket: Ticket
+    messages: tuple[Message, ...]
+    resolution_seqs: tuple[int, ...]  # analyst turns named as the resolution (empty: infer them)
+    summary: str | None
+
+
+ResolvedHook = Callable[[ResolvedCase], object]
+
+
+def validate(incoming: Incoming) -> Incoming:
+    """The message with normalised fields, or InputError saying what to fix."""
+    tid = incoming.ticket_id.strip()
+    if not tid or len(tid) > MAX_ID_CHARS or not _TICKET_ID.match(tid):
+        raise InputError(
+            f"ticket_id {incoming.ticket_id[:50]!r} is not valid: use 1-{MAX_ID_CHARS} characters from letters, "
+            "digits and . _ : / @ # + = -, starting with a letter or digit"
+        )
+    if incoming.role not in ROLES:
+        raise InputError(f"role {incoming.role[:30]!r} is not valid: use customer, analyst or bot")
+    author = incoming.author.strip()
+    if not author or len(author) > MAX_ID_CHARS:
+        raise InputError(f"author must be 1-{MAX_ID_CHARS} characters (a name or handle)")
+    text = incoming.text.strip()
+    if not text:
+        raise InputError("text is empty: send the message's words")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(
+            f"text is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}: send a link to long logs instead"
+        )
+    ts = incoming.ts
+    if ts is not None and ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    mid = incoming.message_id.strip() if incoming.message_id else None
+    if mid is not None and (not mid or len(mid) > MAX_ID_CHARS):
+        raise InputError(f"message_id must be 1-{MAX_ID_CHARS} characters when given")
+    return Incoming(tid, incoming.role, author, text, ts, mid)
+
+
+def suggestion_id(ticket_id: str, seq: int) -> str:
+    """Stable id of the suggestion triggered by message `seq` of a ticket."""
+    return "sg-" + hashlib.sha1(f"{ticket_id}\x00{seq}".encode()).hexdigest()[:16]
+
+
+class TicketService:
+    """Intake, the proactive decision, and the analyst's view of tickets."""
+
+    def __init__(self, store: TicketStore, proactive: ProactiveService) -> None:
+        self.store = store
+        self.proactive = proactive
+        self.on_resolved: list[ResolvedHook] = []
+        self._lock = threading.RLock()
+        self._cache: OrderedDict[str, _State] = OrderedDict()
+        self._buffer: dict[str, TicketChange] | None = None
+        self._known: set[str] | None = None  # ids in the store; loaded on first use
+
+    # ---- writing -----------------------------------------------------------------------------
+    def _commit(
+        self, state: _State, messages: list[Message], suggestions: list[Suggestion], expire: bool = False
+    ) -> None:
+        """Write (or, inside `batch()`, queue) one ticket's change; on failure forget its cached state."""
+        change = TicketChange(state.ticket, not state.stored, list(messages), list(suggestions), expire)
+        if self._buffer is not None:
+            queued = self._buffer.get(state.ticket.id)
+            if queued is None:
+                self._buffer[state.ticket.id] = change
+            else:
+                queued.merge(change)
+            state.stored = True  # later changes of this ticket are updates of the queued insert
+            if len(self._buffer) >= BATCH_TICKETS:
+                self._flush()
+            return
+        try:
+            self.store.apply_tickets([change])
+        except BaseException:
+            self._cache.pop(state.ticket.id, None)
+            raise
+        state.stored = True
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        changes, self._buffer = list(self._buffer.values()), {}
+        try:
+            self.store.apply_tickets(changes)
+        except BaseException:
+            for change in changes:
+                self._cache.pop(change.ticket.id, None)
+            raise
+
+    @contextmanager
+    def batch(self) -> Generator[None]:
+        """Queue writes and store them BATCH_TICKETS tickets per transaction (replay); flushed on exit."""
+        with self._lock:
+            outer = self._buffer is not None
+            if not outer:
+                self._buffer = {}
+            try:
+                yield
+            finally:
+                if not outer:
+                    try:
+                        self._flush()
+                    finally:
+                        self._buffer = None
+
+    # ---- state -------------------------------------------------------------------------------
+    def _state(self, ticket_id: str) -> _State | None:
+        state = self._cache.get(ticket_id)
+        if state is not None:
+            self._cache.move_to_end(ticket_id)
+            return state
+        if self._known is None:
+            self._known = self.store.ticket_ids()
+        ticket = self.store.get_ticket(ticket_id) if ticket_id in self._known else None
+        if ticket is None:
+            return None
+        messages = self.store.ticket_messages(ticket_id)
+        state = _State(
+            ticket, messages, self.store.suggestions(ticket_id, None, MAX_MESSAGES_PER_TICKET)[::-1],
+            {m.message_id: m for m in messages if m.message_id},
+        )  # fmt: skip
+        self._remember(state)
+        return state
+
+    def _remember(self, state: _State) -> None:
+        if self._known is not None:
+            self._known.add(state.ticket.id)
+        self._cache[state.ticket.id] = state
+        self._cache.move_to_end(state.ticket.id)
+        while len(self._cache) > CACHE_TICKETS:
+            self._cache.popitem(last=False)
+
+    @staticmethod
+    def _append(state: _State | None, msg: Incoming, now: datetime) -> tuple[_State, Message]:
+        """Apply one validated message to a ticket's state (no I/O)."""
+        ts = msg.ts or now
+        kind = classify(msg.text).kind if msg.role == "customer" else msg.role
+        if state is None:
+            customer = msg.author if msg.role == "customer" else ""
+            title = msg.text.splitlines()[0][:120] if msg.role == "customer" else ""
+            ticket = Ticket(
+                id=msg.ticket_id, title=title, customer=customer, status="waiting_on_customer",
+                opened_at=ts, updated_at=ts, message_count=0,
+            )  # fmt: skip
+            state = _State(ticket, [], [], stored=False)
+        if len(state.messages) >= MAX_MESSAGES_PER_TICKET:
+            raise InputError(
+                f"ticket {msg.ticket_id} already holds {MAX_MESSAGES_PER_TICKET:,} messages; open a new ticket"
+            )
+        message = Message(
+            ticket_id=msg.ticket_id, seq=len(state.messages) + 1, role=msg.role,  # pyright: ignore[reportArgumentType]
+            author=msg.author, text=msg.text, ts=ts, message_id=msg.message_id, kind=kind,
+        )  # fmt: skip
+        t = state.ticket
+        updates: dict[str, object] = {"updated_at": max(t.updated_at, ts), "message_count": t.message_count + 1}
+        if not t.customer and msg.role == "customer":
+            updates["customer"] = msg.author
+        if (not t.title or t.title == "") and msg.role == "customer":
+            updates["title"] = msg.text.splitlines()[0][:120]
+        if msg.role == "customer":
+            if t.status != "waiting_on_analyst":
+                updates["waiting_since"] = ts
+            updates["status"] = "waiting_on_analyst"
+            updates["resolved_at"] = None
+        elif msg.role == "analyst":
+            updates["status"] = "waiting_on_customer"
+            updates["waiting_since"] = None
+        state.ticket = t.model_copy(update=updates)
+        state.messages.append(message)
+        if message.message_id:
+            state.by_client_id[message.message_id] = message
+        return state, message
+
+    def _suggestion(self, state: _State, message: Message, decision: Decision, now: datetime) -> Suggestion | None:
+        if not decision.speak or decision.draft is None:
+            return None
+        draft = decision.draft
+        return Suggestion(
+            id=suggestion_id(message.ticket_id, message.seq), ticket_id=message.ticket_id, message_seq=message.seq,
+            text=draft.text, confidence=round(draft.confidence, 4), citations=list(draft.citations),
+            skills=list(decision.skills), engine=draft.engine, reason=decision.reason, status="pending",
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+
+    # ---- intake ------------------------------------------------------------------------------
+    def observe(self, incoming: Incoming) -> ObserveResult:
+        """Store one message (once), then decide whether to suggest an answer."""
+        msg = validate(incoming)
+        now = datetime.now(UTC)
+        with self._lock:
+            state = self._state(msg.ticket_id)
+            if state is not None and msg.message_id and msg.message_id in state.by_client_id:
+                dup = state.by_client_id[msg.message_id]
+                return ObserveResult(ticket=state.ticket, message=dup, duplicate=True, decision="already stored")
+            state, message = self._append(state, msg, now)
+            self._commit(state, [message], [])
+            self._remember(state)
+            history = list(state.messages[:-1])
+            previous = [s.text for s in state.suggestions]
+        decision = self.proactive.decide(history, message, previous)
+        suggestion = self._suggestion(state, message, decision, datetime.now(UTC))
+        if suggestion is not None:
+            with self._lock:
+                if all(s.id != suggestion.id for s in state.suggestions):
+                    self._commit(state, [], [suggestion])
+                    state.suggestions.append(suggestion)
+        return ObserveResult(
+            ticket=state.ticket, message=message, duplicate=False, suggestion=suggestion, decision=decision.reason
+        )
+
+    def observe_dialogue(
+        self, turns: Sequence[Incoming], decide: bool = True
+    ) -> tuple[Ticket, list[tuple[Message, Decision | None, Suggestion | None]]]:
+        """Replay a whole dialogue (one ticket) in order and store it in one transaction."""
+        if not turns:
+            raise InputError("a dialogue needs at least one message")
+        valid = [validate(t) for t in turns]
+        ticket_id = valid[0].ticket_id
+        if any(t.ticket_id != ticket_id for t in valid):
+            raise InputError("every turn of a dialogue must carry the same ticket_id")
+        now = datetime.now(UTC)
+        with self._lock:
+            state = self._state(ticket_id)
+            start = len(state.messages) if state else 0
+            new_suggestions: list[Suggestion] = []
+            out: list[tuple[Message, Decision | None, Suggestion | None]] = []
+            for msg in valid:
+                if state is not None and msg.message_id and msg.message_id in state.by_client_id:
+                    continue
+                state, message = self._append(state, msg, now)
+                decision = None
+                suggestion = None
+                if decide and message.role == "customer":
+                    previous = [s.text for s in state.suggestions]
+                    decision = self.proactive.decide(state.messages[:-1], message, previous)
+                    suggestion = self._suggestion(state, message, decision, now)
+                    if suggestion is not None:
+                        state.suggestions.append(suggestion)
+                        new_suggestions.append(suggestion)
+                out.append((message, decision, suggestion))
+            assert state is not None
+            self._commit(state, state.messages[start:], new_suggestions)
+            self._remember(state)
+            return state.ticket, out
+
+    # ---- reading -----------------------------------------------------------------------------
+    def get(self, ticket_id: str) -> TicketView:
+        """A ticket with its dialogue and suggestions."""
+        with self._lock:
+            state = self._state(ticket_id.strip())
+            if state is None:
+                raise NotFoundError(f"no ticket {ticket_id!r}; list_tickets shows the known ones")
+            return TicketView(ticket=state.ticket, messages=list(state.messages), suggestions=list(state.suggestions))
+
+    def list(self, status: str | None = None, limit: int = 50, offset: int = 0) -> list[Ticket]:
+        """Tickets, most recently updated first."""
+        if status is not None and status not in ("waiting_on_analyst", "waiting_on_customer", "resolved"):
+            raise InputError("status must be waiting_on_analyst, waiting_on_customer or resolved")
+        if not 1 <= limit <= LIST_LIMIT or offset < 0:
+            raise InputError(f"limit must be 1-{LIST_LIMIT} and offset >= 0")
+        return self.store.list_tickets(status, limit, offset)
+
+    def pending(self, ticket_id: str | None = None, limit: int = 50) -> list[Suggestion]:
+        """Suggestions no analyst has judged yet, newest first."""
+        if ticket_id is not None:
+            self.get(ticket_id)
+        return self.store.suggestions(ticket_id, "pending", max(1, min(limit, LIST_LIMIT)))
+
+    def stale(self, minutes: float, now: datetime | None = None, limit: int = 50) -> list[Ticket]:
+        """Tickets whose customer has waited longer than `minutes`."""
+        if minutes < 0:
+            raise InputError("minutes must be 0 or more")
+        now = now or datetime.now(UTC)
+        return self.store.stale_tickets(now - timedelta(minutes=minutes), max(1, min(limit, LIST_LIMIT)))
+
+    # ---- analyst actions ---------------------------------------------------------------------
+    def feedback(
+        self, suggestion_id: str, verdict: str, edited_text: str | None = None, comment: str | None = None
+    ) -> Suggestion:
+        """Record an analyst's verdict on a suggestion."""
+        if verdict not in ("adopted", "edited", "rejected"):
+            raise InputError("verdict must be adopted, edited or rejected")
+        if verdict == "edited" and not (edited_text and edited_text.strip()):
+            raise InputError("verdict edited needs edited_text: the answer as the analyst sent it")
+        if edited_text is not None and len(edited_text) > MAX_TEXT_CHARS:
+            raise InputError(f"edited_text is over {MAX_TEXT_CHARS:,} characters")
+        with self._lock:
+            found = self.store.get_suggestion(suggestion_id.strip())
+            if found is None:
+                raise NotFoundError(f"no suggestion {suggestion_id!r}; pending_suggestions lists them")
+            if found.status != "pending":
+                raise InputError(f"suggestion {found.id} is already {found.status}; feedback is taken once")
+            now = datetime.now(UTC)
+            v: Verdict = verdict  # pyright: ignore[reportAssignmentType]
+            updated = found.model_copy(update={"status": v, "updated_at": now})
+            self.store.record_feedback(Feedback(suggestion_id=found.id, verdict=v, edited_text=edited_text,
+                                                comment=comment, created_at=now), updated)  # fmt: skip
+            state = self._cache.get(found.ticket_id)
+            if state is not None:
+                state.suggestions = [updated if s.id == found.id else s for s in state.suggestions]
+            return updated
+
+    def resolve(
+        self, ticket_id: str, resolution_message_ids: Sequence[str] | None = None, summary: str | None = None
+    ) -> Ticket:
+        """Mark a ticket resolved, expire its pending suggestions and hand the case to the learners."""
+        with self._lock:
+            state = self._state(ticket_id.strip())
+            if state is None:
+                raise NotFoundError(f"no ticket {ticket_id!r}; list_tickets shows the known ones")
+            if state.ticket.status == "resolved":
+                raise InputError(f"ticket {state.ticket.id} is already resolved (at {state.ticket.resolved_at})")
+            seqs: list[int] = []
+            for ref in resolution_message_ids or []:
+                ref = ref.strip().lstrip("#")
+                msg = state.by_client_id.get(ref)
+                if msg is None and ref.isdigit() and 1 <= int(ref) <= len(state.messages):
+                    msg = state.messages[int(ref) - 1]
+                if msg is None:
+                    raise InputError(f"resolution message {ref!r} is not in ticket {state.ticket.id}")
+                seqs.append(msg.seq)
+            now = datetime.now(UTC)
+            last = state.messages[-1].ts if state.messages else now
+            resolved_at = max(last, state.ticket.updated_at)
+            state.ticket = state.ticket.model_copy(
+                update={"status": "resolved", "resolved_at": resolved_at, "updated_at": resolved_at,
+                        "waiting_since": None, "summary": summary or state.ticket.summary}
+            )  # fmt: skip
+            self._commit(state, [], [], expire=True)
+            state.suggestions = [
+                s.model_copy(update={"status": "expired", "updated_at": now}) if s.status == "pending" else s
+                for s in state.suggestions
+            ]
+            case = ResolvedCase(state.ticket, tuple(state.messages), tuple(seqs), summary)
+        for hook in self.on_resolved:
+            try:
+                hook(case)
+            except Exception:  # the ticket is resolved either way; a learner's failure is logged
+                log.exception("learning from resolved ticket %s failed", case.ticket.id)
+        return case.ticket

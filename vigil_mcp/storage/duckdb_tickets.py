@@ -1,0 +1,165 @@
+"""Tickets, messages, suggestions and feedback in DuckDB."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from vigil_mcp.models import Feedback, Message, Suggestion, Ticket
+from vigil_mcp.storage.base import TicketChange
+from vigil_mcp.storage.duckdb_base import DuckDBConnection
+
+_TICKET_COLS = "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary"
+_MESSAGE_COLS = "ticket_id, seq, role, author, text, ts, message_id, kind"
+_TICKET_FIELDS = [c.strip() for c in _TICKET_COLS.split(",")]
+_MESSAGE_FIELDS = [c.strip() for c in _MESSAGE_COLS.split(",")]
+_SUGGESTION_COLS = (
+    "id, ticket_id, message_seq, text, confidence, citations, skills, engine, reason, status, created_at, updated_at"
+)
+
+
+_SUGGESTION_FIELDS = [c.strip() for c in _SUGGESTION_COLS.split(",")]
+
+
+def _ticket(r: tuple[Any, ...]) -> Ticket:
+    return Ticket(
+        id=r[0], title=r[1], customer=r[2], status=r[3], opened_at=r[4], updated_at=r[5], resolved_at=r[6],
+        waiting_since=r[7], message_count=r[8], summary=r[9],
+    )  # fmt: skip
+
+
+def _message(r: tuple[Any, ...]) -> Message:
+    return Message(ticket_id=r[0], seq=r[1], role=r[2], author=r[3], text=r[4], ts=r[5], message_id=r[6], kind=r[7])
+
+
+def _suggestion(r: tuple[Any, ...]) -> Suggestion:
+    return Suggestion(
+        id=r[0], ticket_id=r[1], message_seq=r[2], text=r[3], confidence=r[4], citations=list(r[5]),
+        skills=list(r[6]), engine=r[7], reason=r[8], status=r[9], created_at=r[10], updated_at=r[11],
+    )  # fmt: skip
+
+
+class TicketTables(DuckDBConnection):
+    """The `TicketStore` methods."""
+
+    def get_ticket(self, ticket_id: str) -> Ticket | None:
+        """One ticket."""
+        rows = self._query(f"SELECT {_TICKET_COLS} FROM tickets WHERE id = ?", [ticket_id])
+        return _ticket(rows[0]) if rows else None
+
+    def ticket_ids(self) -> set[str]:
+        """Every stored ticket id."""
+        return {r[0] for r in self._query("SELECT id FROM tickets")}
+
+    def list_tickets(self, status: str | None, limit: int, offset: int) -> list[Ticket]:
+        """Tickets, most recently updated first."""
+        where = "WHERE status = ?" if status else ""
+        params: list[Any] = [status] if status else []
+        rows = self._query(
+            f"SELECT {_TICKET_COLS} FROM tickets {where} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_ticket(r) for r in rows]
+
+    def ticket_messages(self, ticket_id: str) -> list[Message]:
+        """A ticket's dialogue in order."""
+        rows = self._query(f"SELECT {_MESSAGE_COLS} FROM messages WHERE ticket_id = ? ORDER BY seq", [ticket_id])
+        return [_message(r) for r in rows]
+
+    def message_by_client_id(self, ticket_id: str, message_id: str) -> Message | None:
+        """The stored message with this sender id, if any."""
+        rows = self._query(
+            f"SELECT {_MESSAGE_COLS} FROM messages WHERE ticket_id = ? AND message_id = ?", [ticket_id, message_id]
+        )
+        return _message(rows[0]) if rows else None
+
+    def apply_tickets(self, changes: Sequence[TicketChange]) -> None:
+        """Write ticket changes in one transaction: new tickets, updates, messages, suggestions, expiries."""
+        if not changes:
+            return
+        received = datetime.now(UTC)
+        new = [c.ticket for c in changes if c.is_new]
+        updated = [c.ticket for c in changes if not c.is_new]
+        messages = [m for c in changes for m in c.messages]
+        suggestions = [s for c in changes for s in c.suggestions]
+        with self._write() as con:
+            if new:
+                con.execute(
+                    f"INSERT INTO tickets ({_TICKET_COLS}) SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[]), "
+                    "unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[])",
+                    [[getattr(t, col) for t in new] for col in _TICKET_FIELDS],
+                )
+            for t in updated:
+                con.execute(
+                    "UPDATE tickets SET title = ?, customer = ?, status = ?, updated_at = ?, resolved_at = ?, "
+                    "waiting_since = ?, message_count = ?, summary = ? WHERE id = ?",
+                    [t.title, t.customer, t.status, t.updated_at, t.resolved_at, t.waiting_since, t.message_count,
+                     t.summary, t.id],
+                )  # fmt: skip
+            if messages:
+                con.execute(
+                    "INSERT INTO messages SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMPTZ[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[]), ?::TIMESTAMPTZ",
+                    [*([getattr(m, col) for m in messages] for col in _MESSAGE_FIELDS), received],
+                )
+            if suggestions:
+                con.execute(
+                    f"INSERT INTO suggestions ({_SUGGESTION_COLS}) SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[][]), "
+                    "unnest(?::VARCHAR[][]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[])",
+                    [[getattr(s, col) for s in suggestions] for col in _SUGGESTION_FIELDS],
+                )
+            expire = [c.ticket for c in changes if c.expire_pending]
+            for t in expire:
+                con.execute(
+                    "UPDATE suggestions SET status = 'expired', updated_at = ? "
+                    "WHERE ticket_id = ? AND status = 'pending'",
+                    [t.updated_at, t.id],
+                )
+
+    def suggestions(self, ticket_id: str | None, status: str | None, limit: int) -> list[Suggestion]:
+        """Suggestions, newest first."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if ticket_id is not None:
+            clauses.append("ticket_id = ?")
+            params.append(ticket_id)
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(
+            f"SELECT {_SUGGESTION_COLS} FROM suggestions {where} ORDER BY created_at DESC, id LIMIT ?",
+            [*params, limit],
+        )
+        return [_suggestion(r) for r in rows]
+
+    def get_suggestion(self, suggestion_id: str) -> Suggestion | None:
+        """One suggestion."""
+        rows = self._query(f"SELECT {_SUGGESTION_COLS} FROM suggestions WHERE id = ?", [suggestion_id])
+        return _suggestion(rows[0]) if rows else None
+
+    def record_feedback(self, feedback: Feedback, suggestion: Suggestion) -> None:
+        """Store the feedback and the suggestion's new status together."""
+        with self._write() as con:
+            con.execute(
+                "INSERT INTO feedback VALUES (?, ?, ?, ?, ?)",
+                [feedback.suggestion_id, feedback.verdict, feedback.edited_text, feedback.comment, feedback.created_at],
+            )
+            con.execute(
+                "UPDATE suggestions SET status = ?, updated_at = ? WHERE id = ?",
+                [suggestion.status, suggestion.updated_at, suggestion.id],
+            )
+
+    def stale_tickets(self, waiting_before: datetime, limit: int) -> list[Ticket]:
+        """Tickets whose customer has been waiting since before `waiting_before`, longest first."""
+        rows = self._query(
+            f"SELECT {_TICKET_COLS} FROM tickets WHERE status = 'waiting_on_analyst' AND waiting_since < ? "
+            "ORDER BY waiting_since, id LIMIT ?",
+            [waiting_before, limit],
+        )
+        return [_ticket(r) for r in rows]
