@@ -38,7 +38,7 @@ class Settings:
     tool_output_chars: int = 32_000
     # The proactive engine: offline (deterministic, default) or anthropic (needs ANTHROPIC_API_KEY).
     engine: str = "offline"
-    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_model: str = "claude-sonnet-5"
     anthropic_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 20.0
     suggest_threshold: float = 0.6
@@ -125,7 +125,7 @@ def _coerce_engine_setting(name: str, value: Any, origin: str) -> Any:
     if name == "anthropic_model":
         model = str(value).strip()
         if not model:
-            raise InputError(f"{origin}: anthropic_model must name a Claude model, e.g. claude-sonnet-4-5")
+            raise InputError(f"{origin}: anthropic_model must name a Claude model, e.g. claude-sonnet-5")
         return model
     try:
         number = float(value)

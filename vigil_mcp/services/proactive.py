@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from vigil_mcp.models import Message
 from vigil_mcp.services.classify import classify
 from vigil_mcp.services.engine.base import Draft, DraftRequest, Engine, Evidence
-from vigil_mcp.services.engine.scoring import Features, confidence, coverage_terms, features, informative_count
+from vigil_mcp.services.engine.scoring import (
+    GENERIC_TERMS,
+    Features,
+    confidence,
+    coverage_terms,
+    features,
+    informative_count,
+    min_idf,
+)
 from vigil_mcp.services.knowledge import KnowledgeService, index_text
 from vigil_mcp.services.redact import redact
 from vigil_mcp.services.tokenize import tokenize
@@ -27,6 +35,8 @@ CONTEXT_TURNS = 12
 SAME_QUESTION = 0.5  # Jaccard of terms above which two questions are the same question
 SAME_ANSWER = 0.5  # token F1 above which a draft repeats an earlier answer or suggestion
 _SKILL_SOURCE = re.compile(r"^skill://([a-z0-9-]+)/")
+_QA_QUESTION = re.compile(r"(?s)^\s*Question:\s*(.*?)\s*(?:\n\s*Answer:|\Z)")
+MIN_OWN_TERMS = 3  # informative, non-generic terms a question needs to be answerable on its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,12 @@ class Decision:
     reason: str
     draft: Draft | None = None
     skills: tuple[str, ...] = ()
+
+
+def qa_question(body: str) -> str:
+    """The question part of a learned Q&A body ("Question: ... Answer: ...")."""
+    match = _QA_QUESTION.search(body)
+    return match.group(1) if match else body
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -77,14 +93,21 @@ class ProactiveService:
         self.observer: Callable[[Message, list[tuple[float, Evidence, Features]]], None] | None = None
 
     def _terms_of(self, rec: DocRecord) -> tuple[set[str], set[str]]:
-        """Coverage terms of a record and of its title, cached while the record is unchanged."""
+        """What a record is about, and its title's terms; cached while the record is unchanged.
+
+        A learned Q&A is about its question only (its answer and steps name other things), so a
+        customer's question is compared with the earlier customer's question: same object,
+        symptom and conditions.
+        """
         cached = self._terms.get(rec.id)
         if cached is not None and cached[0] is rec:
             return cached[1], cached[2]
-        terms = (
-            coverage_terms(index_text(rec.title, rec.section, rec.body[:EVIDENCE_CHARS])),
-            coverage_terms(rec.title),
-        )
+        if rec.kind == "qa":
+            asked = coverage_terms(qa_question(rec.body))
+            terms = (asked, asked)
+        else:
+            text = index_text(rec.title, rec.section, rec.body[:EVIDENCE_CHARS])
+            terms = (coverage_terms(text), coverage_terms(rec.title))
         if len(self._terms) >= TERM_CACHE:
             self._terms.pop(next(iter(self._terms)))
         self._terms[rec.id] = (rec, *terms)
@@ -101,8 +124,12 @@ class ProactiveService:
         question = coverage_terms(body)
         if _already_answered(history, question):
             return Decision(False, "an analyst already answered this question")
+        floor = min_idf(self.knowledge.index.n_docs)
+        own = informative_count(question - GENERIC_TERMS, self.knowledge.idf, floor)
+        if own < MIN_OWN_TERMS:
+            return Decision(False, f"too vague to answer ({own} informative terms)")
         query = body
-        if informative_count(question, self.knowledge.idf) < 3:
+        if informative_count(question, self.knowledge.idf, floor) < 3:
             earlier = [m.text for m in history if m.role == "customer" and m.kind == "question"]
             if earlier:  # a short follow-up question leans on the ticket's first question
                 query = f"{redact(earlier[0]).text}\n{body}"
@@ -123,6 +150,7 @@ class ProactiveService:
                 scores[rank:],
                 rec.kind,
                 self.knowledge.idf,
+                floor,
             )
             skill = _SKILL_SOURCE.match(rec.source)
             ev = Evidence(

@@ -20,9 +20,6 @@ import pytest
 from vigil_mcp.services.engine.anthropic import MAX_ANSWER_CHARS, AnthropicEngine
 from vigil_mcp.services.engine.base import Draft, DraftRequest, Evidence
 
-# The SDK warns that the default model, claude-sonnet-4-5, is deprecated; the default is a config decision.
-pytestmark = pytest.mark.filterwarnings("ignore:The model 'claude-sonnet-4-5' is deprecated:DeprecationWarning")
-
 API_KEY = "sk-ant-api03-test-key-for-the-mock-transport"
 QUESTION = "Since we upgraded ingress-nginx to v1.27.3 every request to /api returns 502. How do we fix it?"
 EVIDENCE = (
@@ -73,7 +70,7 @@ def message(*content: dict[str, Any], stop_reason: str = "tool_use") -> dict[str
         "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
         "type": "message",
         "role": "assistant",
-        "model": "claude-sonnet-4-5-20250929",
+        "model": "claude-sonnet-5",
         "content": list(content),
         "stop_reason": stop_reason,
         "stop_sequence": None,
@@ -162,7 +159,7 @@ def test_the_request_names_the_model_forces_the_submit_tool_and_authenticates() 
     assert request.headers.get("x-api-key") == API_KEY or request.headers.get("authorization") == f"Bearer {API_KEY}"
     assert request.headers["anthropic-version"]
     body = api.body()
-    assert body["model"] == "claude-sonnet-4-5"
+    assert body["model"] == "claude-sonnet-5"
     assert body["max_tokens"] == 800
     assert body["tool_choice"] == {"type": "tool", "name": "submit_draft", "disable_parallel_tool_use": True}
     assert [tool["name"] for tool in body["tools"]] == ["submit_draft"]
@@ -315,18 +312,23 @@ def _status(code: int, kind: str, **headers: str) -> Callable[[httpx2.Request], 
     return lambda _: httpx2.Response(code, json=body, headers=headers)
 
 
+def _body(content: bytes) -> Callable[[httpx2.Request], httpx2.Response]:
+    return lambda _: httpx2.Response(200, content=content)
+
+
 def _json(body: object) -> Callable[[httpx2.Request], httpx2.Response]:
     return lambda _: httpx2.Response(200, json=body)
 
 
-FAILURES = {
+Respond = Callable[[httpx2.Request], httpx2.Response]
+FAILURES: dict[str, tuple[Respond, str]] = {
     "server-error": (_status(500, "api_error"), "HTTP 500 from the Anthropic API"),
     "overloaded": (_status(529, "overloaded_error"), "HTTP 529 from the Anthropic API"),
     "rate-limited": (_status(429, "rate_limit_error", **{"retry-after": "30"}), "rate limited (HTTP 429)"),
     "timeout": (_raise_timeout, "timed out after 5s"),
     "unreachable": (_raise_connect, "cannot reach the Anthropic API"),
     "malformed-json": (
-        lambda _: httpx2.Response(200, content=b'{"id": "msg_01", "content": ['),
+        _body(b'{"id": "msg_01", "content": ['),
         "malformed response from the Anthropic API",
     ),
     "not-a-message": (_json([1, 2, 3]), "malformed response from the Anthropic API"),
@@ -377,3 +379,19 @@ def test_a_fallback_that_raises_still_yields_a_silent_draft() -> None:
     draft = engine_for(FakeApi(_status(500, "api_error")), RecordingFallback(fail=True)).draft(REQUEST)
     assert not draft.answerable
     assert draft.reason == "no draft: HTTP 500 from the Anthropic API; the fallback failed too"
+
+
+def test_a_long_ticket_sends_only_its_last_turns_and_a_clipped_question() -> None:
+    api = FakeApi(submitted())
+    request = DraftRequest(
+        ticket_id="T-1",
+        question="Why does ingress return 502? " + "x" * 1_000_000,
+        context=tuple(f"customer ann: message {i}" for i in range(10_000)),
+        evidence=EVIDENCE,
+    )
+    engine_for(api).draft(request)
+    blocks = {kind: content for kind, _, content in data_blocks(api.body())}
+    assert blocks["dialogue"].splitlines() == [f"customer ann: message {i}" for i in range(9_988, 10_000)]
+    assert blocks["customer_question"].startswith("Why does ingress return 502? xxx")
+    assert blocks["customer_question"].endswith(" [truncated]")
+    assert len(api.requests[0].content) < 20_000

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from vigil_mcp.services.engine.base import Draft, DraftRequest, Engine, Evidence
 from vigil_mcp.services.engine.prompts import (
+    MAX_CONTEXT_TURNS,
     MAX_EVIDENCE_ITEMS,
     SUBMIT_DRAFT,
     SUBMIT_DRAFT_TOOL,
@@ -85,7 +86,7 @@ class AnthropicEngine:
     def __init__(
         self,
         api_key: str,
-        model: str = "claude-sonnet-4-5",
+        model: str = "claude-sonnet-5",
         timeout: float = 20.0,
         fallback: Engine | None = None,
         http_client: httpx2.Client | None = None,
@@ -114,13 +115,13 @@ class AnthropicEngine:
         if question != request.question:
             request = dataclasses.replace(request, question=question)
         shown = list(request.evidence[:MAX_EVIDENCE_ITEMS])
-        nonce = new_nonce(request)
-        content = user_message(
-            request,
-            nonce,
-            context=[redact(turn).text for turn in request.context],
-            evidence=[(item, _without_secrets(item.text)) for item in shown],
+        context = [redact(turn).text for turn in request.context[-MAX_CONTEXT_TURNS:]]
+        evidence = [(item, _without_secrets(item.text)) for item in shown]
+        nonce = new_nonce(
+            [question, *context, *request.previous_suggestions]
+            + [f"{item.id} {item.kind} {item.title} {item.section} {text}" for item, text in evidence]
         )
+        content = user_message(request, nonce, context=context, evidence=evidence)
         try:
             # Typed as object: for a body it cannot parse, the SDK hands back the raw JSON instead.
             message = cast(
@@ -171,8 +172,8 @@ class AnthropicEngine:
             return silent("the answer cites nothing from the evidence")
 
         text = submission.answer[: MAX_ANSWER_CHARS * 4].strip()
-        kept = _without_requests(text)
-        if kept != text:
+        kept, dropped_requests = _without_requests(text)
+        if dropped_requests:
             notes.append("dropped sentences that asked the customer for information")
         if contains_secret(kept):
             kept = redact(kept).text
@@ -235,19 +236,21 @@ def _without_secrets(text: str) -> str:
     return redact(text).text if contains_secret(text) else text
 
 
-def _without_requests(text: str) -> str:
-    """Drop the sentences that ask the customer for something, keeping lines and list markers."""
+def _without_requests(text: str) -> tuple[str, int]:
+    """Drop the sentences that ask the customer for something, keeping lines and list markers; count them."""
     lines: list[str] = []
+    dropped = 0
     for line in text.splitlines():
         mark = _LIST_MARK.match(line)
         prefix = mark.group(1) if mark else ""
         sentences = [s for s in _SENTENCE_END.split(line[len(prefix) :]) if s.strip()]
         kept = [s for s in sentences if not _ASKS_CUSTOMER.search(s)]
+        dropped += len(sentences) - len(kept)
         if kept:
             lines.append(prefix + " ".join(kept))
         elif not sentences:
             lines.append("")
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), dropped
 
 
 def _bounded(text: str, limit: int) -> str:

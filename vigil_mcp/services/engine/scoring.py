@@ -19,6 +19,16 @@ Idf = Callable[[str], float]
 
 # Terms this common say nothing about the object or symptom of a question.
 MIN_IDF = 1.0
+# Words every support question uses; they never make a question specific.
+GENERIC_TERMS = frozenset(
+    """help helps helping issue issues problem problems question questions error errors anyone anybody someone
+    somebody work works working worked way thing things something anything please need needs want wants know
+    get gets getting got use using used try trying tried make makes made find found see look looking like
+    just still also really now here one some any ok okay hi hello hey thanks thank guys people channel
+    able doing done going go cant dont doesnt does isnt wont wrong right good new sure how what why where when
+    which who whom whose is are am was were do did would could should will shall may might must ubuntu linux
+    computer machine system install installed installing run running file files rid""".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +75,18 @@ def coverage_terms(text: str) -> set[str]:
     return out
 
 
-def weighted_coverage(wanted: Iterable[str], have: set[str], idf: Idf) -> float:
+def min_idf(n_docs: int) -> float:
+    """The idf below which a term is too common to matter: MIN_IDF, or less in a tiny knowledge base."""
+    rarest = math.log(1.0 + (n_docs - 0.5) / 1.5) if n_docs > 0 else 0.0
+    return min(MIN_IDF, rarest / 2)
+
+
+def weighted_coverage(wanted: Iterable[str], have: set[str], idf: Idf, floor: float = MIN_IDF) -> float:
     """idf-weighted share of `wanted` informative terms found in `have`."""
     total = found = 0.0
     for term in wanted:
         weight = idf(term)
-        if weight < MIN_IDF:
+        if weight < floor:
             continue
         total += weight
         if term in have:
@@ -78,21 +94,27 @@ def weighted_coverage(wanted: Iterable[str], have: set[str], idf: Idf) -> float:
     return found / total if total else 0.0
 
 
-def informative_count(terms: Iterable[str], idf: Idf) -> int:
+def informative_count(terms: Iterable[str], idf: Idf, floor: float = MIN_IDF) -> int:
     """How many terms are rare enough to say what the question is about."""
-    return sum(1 for t in terms if idf(t) >= MIN_IDF)
+    return sum(1 for t in terms if idf(t) >= floor)
 
 
 def features(
-    question: set[str], evidence_terms: set[str], title_terms: set[str], scores: Sequence[float], kind: str, idf: Idf
+    question: set[str],
+    evidence_terms: set[str],
+    title_terms: set[str],
+    scores: Sequence[float],
+    kind: str,
+    idf: Idf,
+    floor: float = MIN_IDF,
 ) -> Features:
-    """Features of the best evidence for a question."""
+    """Features of the best evidence for a question (`floor`: see `min_idf`)."""
     best = scores[0] if scores else 0.0
     second = scores[1] if len(scores) > 1 else 0.0
     return Features(
-        coverage=weighted_coverage(question, evidence_terms, idf),
-        title_coverage=weighted_coverage(title_terms, question, idf),
-        informative=min(informative_count(question, idf), 8) / 8,
+        coverage=weighted_coverage(question, evidence_terms, idf, floor),
+        title_coverage=weighted_coverage(title_terms, question, idf, floor),
+        informative=min(informative_count(question, idf, floor), 8) / 8,
         margin=(best - second) / best if best > 0 else 0.0,
         is_qa=1.0 if kind == "qa" else 0.0,
     )
