@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import InputError
@@ -13,6 +13,7 @@ from vigil_mcp.services.engine.base import Engine
 from vigil_mcp.services.engine.offline import OfflineEngine
 from vigil_mcp.services.improve.learner import Learner
 from vigil_mcp.services.knowledge import KnowledgeService
+from vigil_mcp.services.metrics import Metrics
 from vigil_mcp.services.proactive import ProactiveService
 from vigil_mcp.services.skills import SkillLibrary
 from vigil_mcp.services.tickets import TicketService
@@ -31,6 +32,7 @@ class App:
     skills: SkillLibrary
     tickets: TicketService
     learner: Learner
+    metrics: Metrics = field(default_factory=Metrics)
 
     def close(self) -> None:
         """Release the store."""
@@ -78,6 +80,8 @@ def build_app(settings: Settings) -> App:
     engine = build_engine(settings)
     store = open_store(settings.store)
     knowledge = KnowledgeService(store)
+    metrics = Metrics()
+    knowledge.on_search = metrics.observe_search
     skills = SkillLibrary(settings.skills_dir)
     skills.load()
     tickets = TicketService(store, ProactiveService(knowledge, engine))
@@ -91,4 +95,5 @@ def build_app(settings: Settings) -> App:
         skills=skills,
         tickets=tickets,
         learner=learner,
+        metrics=metrics,
     )

@@ -1,7 +1,14 @@
-"""The demo: load the bundled runbook excerpt and ask vigil what an on-call analyst would."""
+"""The demo: replay bundled real dialogues over bundled runbooks and show what vigil does.
+
+As it goes it prints what vigil suggested (with confidence and citations), what it kept quiet
+on and why, what it learned from each resolved case, and the skill files it wrote.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
@@ -9,20 +16,32 @@ from typing import Any, cast
 from mcp import Client
 
 from vigil_mcp.app import App
+from vigil_mcp.errors import VigilError
 from vigil_mcp.models import IngestReport
 from vigil_mcp.server import build_server
+from vigil_mcp.services.replay import read_dialogues
 
 DEMO_QUERIES = (
     "etcdMembersDown",
     "persistent volume almost full",
     "ssl certificate expired on the website",
-    "gitaly latency too high",
 )
+
+Say = Callable[[str], None]
+
+
+def _data(name: str) -> Path:
+    return Path(str(resources.files("vigil_mcp") / "data" / name))
 
 
 def sample_runbooks() -> Path:
     """Path of the bundled runbook excerpt (see vigil_mcp/data/NOTICE.md for its licences)."""
-    return Path(str(resources.files("vigil_mcp") / "data" / "runbooks-sample.jsonl"))
+    return _data("runbooks-sample.jsonl")
+
+
+def sample_dialogues() -> Path:
+    """Path of the bundled dialogue excerpt (CC BY 4.0, see NOTICE.md)."""
+    return _data("dialogues-sample.jsonl")
 
 
 def load_sample(app: App) -> IngestReport:
@@ -37,6 +56,86 @@ async def ask(app: App, queries: tuple[str, ...] = DEMO_QUERIES) -> list[tuple[s
         for query in queries:
             result = await client.call_tool("search_knowledge", {"query": query, "limit": 3})
             content: dict[str, Any] = result.structured_content or {}
-            hits = cast(list[dict[str, Any]], content.get("hits", []))
-            answers.append((query, hits))
+            answers.append((query, cast(list[dict[str, Any]], content.get("hits", []))))
     return answers
+
+
+def silence_kind(reason: str) -> str:
+    """A short category for why vigil stayed silent."""
+    for prefix, kind in (
+        ("thanks", "thanks"),
+        ("greeting", "greetings"),
+        ("followup", "follow-ups"),
+        ("chatter", "chatter"),
+        ("statement", "statements, not questions"),
+        ("too vague", "too vague to answer"),
+        ("an analyst already", "an analyst already answered"),
+        ("already suggested", "already suggested"),
+        ("nothing in knowledge", "nothing in knowledge"),
+    ):
+        if reason.startswith(prefix):
+            return kind
+    return "not sure enough (confidence below threshold)"
+
+
+@dataclass(slots=True)
+class DemoReport:
+    """What the dialogue replay did."""
+
+    dialogues: int = 0
+    questions: int = 0
+    suggestions: int = 0
+    learned: int = 0
+    silences: Counter[str] = field(default_factory=Counter[str])
+    skill_files: list[str] = field(default_factory=list[str])
+
+
+def replay_sample(app: App, say: Say) -> DemoReport:
+    """Replay the bundled dialogues with learning, narrating as it goes."""
+    report = DemoReport()
+    for dialogue in read_dialogues(sample_dialogues(), []):
+        try:
+            _, steps = app.tickets.observe_dialogue(dialogue.turns)
+        except VigilError as exc:
+            say(f"  skipped {dialogue.id}: {exc}")
+            continue
+        report.dialogues += 1
+        for message, decision, suggestion in steps:
+            if message.role != "customer" or decision is None:
+                continue
+            report.questions += int(message.kind == "question")
+            if suggestion is None:
+                report.silences[silence_kind(decision.reason)] += 1
+                continue
+            report.suggestions += 1
+            say(f"\n[{dialogue.id}] customer {message.author}: {_short(message.text)}")
+            cites = ", ".join(suggestion.citations + suggestion.skills)
+            say(f"  vigil suggests ({suggestion.confidence:.2f}, cites {cites}):")
+            say(f"    {_short(suggestion.text, 300)}")
+        if dialogue.resolved:
+            before = len(app.learner.history)
+            try:
+                ids = [dialogue.resolution_message_id] if dialogue.resolution_message_id else None
+                app.tickets.resolve(dialogue.id, ids)
+            except VigilError:
+                continue
+            for learned in app.learner.history[before:]:
+                if learned.lesson is not None and learned.changed:
+                    report.learned += 1
+                    say(f"  learned from {dialogue.id}: {_short(learned.lesson.title, 100)} [{learned.knowledge_id}]")
+                for path in _skill_paths(learned):
+                    report.skill_files.append(path)
+                    say(f"  wrote skill file {path}")
+    return report
+
+
+def _skill_paths(learned: object) -> list[str]:
+    """Skill files a learning step wrote, if the learner reports them."""
+    change = getattr(learned, "skill", None)
+    path = getattr(change, "path", None) if change is not None else None
+    return [str(path)] if path else []
+
+
+def _short(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,21 +1,39 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from vigil_mcp.cli import main
-from vigil_mcp.demo import sample_runbooks
+from vigil_mcp.demo import sample_dialogues, sample_runbooks
 
 
-def test_the_bundled_sample_ships_with_the_package_and_its_notice() -> None:
-    path = sample_runbooks()
-    assert path.exists()
-    assert (path.parent / "NOTICE.md").exists()
-    assert sum(1 for _ in path.open(encoding="utf-8")) == 27
+def test_the_bundled_samples_ship_with_the_package_and_their_notice() -> None:
+    runbooks, dialogues = sample_runbooks(), sample_dialogues()
+    assert (runbooks.parent / "NOTICE.md").exists()
+    assert sum(1 for _ in runbooks.open(encoding="utf-8")) == 27
+    lines = dialogues.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 48
+    assert dialogues.stat().st_size < 300_000
+    assert all(json.loads(line)["provenance"]["license"].startswith("CC-BY-4.0") for line in lines)
 
 
-def test_demo_loads_the_sample_once_and_answers_through_mcp(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+def test_demo_replays_real_dialogues_learns_and_helps_a_later_customer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "demo"
+    assert main(["demo", "--keep", str(work)]) == 0
     out = capsys.readouterr().out
     assert "27 documents: 126 chunks added" in out
-    assert "etcdMembersDown > Meaning" in out
-    assert "SSL Certificate expiring or expired" in out
+    assert "learned from ubuntu/2006-01-02.train-c/1183" in out
+    assert "vigil suggests" in out
+    assert "nautilus" in out
+    assert "48 dialogues" in out
+    assert "thanks" in out  # what it kept quiet on
+    assert "etcdMembersDown > Meaning" in out  # a search over MCP at the end
+    assert (work / "knowledge.duckdb").exists()
+
+
+def test_demo_leaves_nothing_behind_by_default(settings_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
-    assert "0 chunks added, 0 updated, 126 unchanged" in capsys.readouterr().out
+    assert "vigil suggests" in capsys.readouterr().out
+    assert not (settings_home / "knowledge.duckdb").exists()

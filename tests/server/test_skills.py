@@ -26,7 +26,15 @@ from vigil_mcp.config import Settings
 from vigil_mcp.errors import NotFoundError
 from vigil_mcp.server import build_server
 from vigil_mcp.server.background import Background
-from vigil_mcp.server.skills import EXTENSION_ID, GetSkillParams, GetSkillResult, ListSkillsResult, register_skills
+from vigil_mcp.server.skills import (
+    EXTENSION_ID,
+    GetSkillParams,
+    GetSkillResult,
+    ListSkillsResult,
+    SkillPrompts,
+    register_skills,
+)
+from vigil_mcp.services.tickets import Incoming
 
 pytestmark = pytest.mark.anyio
 
@@ -108,24 +116,41 @@ async def test_each_skill_not_retired_is_a_prompt_with_an_optional_ticket_argume
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_a_skill_prompt_carries_the_skill_and_says_when_no_ticket_dialogue_is_available(
+async def test_a_skill_prompt_carries_the_skill_and_the_dialogue_of_the_named_ticket(
     skills_app: App, mode: Any
 ) -> None:
+    skills_app.tickets.observe(
+        Incoming(ticket_id="T-42", role="customer", author="dana", text="https://shop.example.com says cert expired")
+    )
     async with Client(build_server(skills_app), mode=mode) as client:
         plain = await client.get_prompt("tls-certificate-expiring")
         ticketed = await client.get_prompt("tls-certificate-expiring", {"ticket_id": "T-42"})
+        with pytest.raises(MCPError, match="no ticket 'T-43'") as caught:
+            await client.get_prompt("tls-certificate-expiring", {"ticket_id": "T-43"})
+    assert caught.value.error.code == INVALID_PARAMS
     text = plain.messages[0].content
     assert isinstance(text, TextContent)
     assert "tls_certificate(host, port)" in text.text
     assert "version 1, approved" in text.text
-    assert "ticket" not in text.text.split("</skill>")[1]
+    assert "<ticket" not in text.text
     ticket = ticketed.messages[0].content
     assert isinstance(ticket, TextContent)
     assert '<ticket id="T-42">' in ticket.text
-    assert "No ticket dialogue is available" in ticket.text
+    assert "**customer** dana" in ticket.text
+    assert "says cert expired" in ticket.text
 
 
-async def test_a_configured_ticket_lookup_fills_in_the_dialogue(skills_app: App) -> None:
+async def test_without_a_ticket_lookup_the_prompt_says_no_dialogue_is_available(skills_app: App) -> None:
+    bare: MCPServer[Any] = MCPServer("bare")
+    SkillPrompts(bare, skills_app.skills, None).sync()
+    async with Client(bare) as client:
+        result = await client.get_prompt("endpoint-5xx", {"ticket_id": "T-1"})
+    content = result.messages[0].content
+    assert isinstance(content, TextContent)
+    assert "No ticket dialogue is available" in content.text
+
+
+async def test_a_given_ticket_lookup_replaces_the_ticket_store(skills_app: App) -> None:
     def lookup(ticket_id: str) -> str:
         if ticket_id != "T-7":
             raise NotFoundError(f"no ticket {ticket_id!r}")

@@ -165,6 +165,7 @@ SECRETS: list[Case] = [
     ),
     case("password", "Xk9#" + fake(ALNUM, 6), "my password is {s} and it still says invalid credentials"),
     case("password", fake(ALNUM, 10) + "7", "curl -u admin:{s} https://grafana.example.com/api/health"),
+    case("password", "$ecret" + fake(ALNUM, 6), "I set DB_PASS=$ecret... sorry: password={s}"),
     case("password", fake(ALNUM, 12), "settings.xml has <password>{s}</password> for the nexus server"),
     case("secret", fake(ALNUM, 32), "OAuth fails: client_id=web&client_secret={s}&grant_type=client_credentials"),
     case("token", fake(HEX, 40), "the callback https://app.example.com/cb?token={s}&next=/home loops"),
@@ -256,6 +257,15 @@ INNOCENT = [
     "Error: ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey]",
     "Deploy with helm upgrade --install api ./chart --set image.tag=1.4.2",
     "task-runner-7f9c8d6b5-x2kq4 is in CrashLoopBackOff",
+    # seen in the shared dialogues and runbooks
+    "Booted kernel 2.6.15.6 from linux-image-2.6.8.1-3-amd64-generic, firmware 'Rev 2.3.1.31'.",
+    "debug1: kex: server->client cipher: chacha20-poly1305@openssh.com MAC: <implicit>",
+    "chpst -u git:git /opt/gitlab/embedded/bin/ruby runs as the git user",
+    "Run token=$(oc sa new-token prometheus-k8s) and echo NEW_PASSWORD=${new_password} after it.",
+    "Upload with --private-key=user-content.example.net.key and the chained cert.",
+    "success_url is https://example.com/done?session_id={CHECKOUT_SESSION_ID}",
+    "export GITLAB_ADMIN_API_TOKEN=CHANGEME before running the script",
+    "netmask 255.255.255.0, and ignore the ::fff prefix",
 ]
 
 
@@ -419,7 +429,8 @@ def test_redact_is_total_idempotent_and_leaves_no_secret(text: str) -> None:
 @given(texts)
 def test_findings_are_ordered_disjoint_and_rebuild_the_output(text: str) -> None:
     out = redact(text)
-    rebuilt, cursor = [], 0
+    rebuilt: list[str] = []
+    cursor = 0
     for finding in out.findings:
         assert cursor <= finding.start < finding.end <= len(text)
         rebuilt += [text[cursor : finding.start], f"[REDACTED:{finding.kind}]"]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from vigil_mcp import __version__
-from vigil_mcp.cli import demo, knowledge, replay, serve, skills, tools
+from vigil_mcp.cli import demo, doctor, eval, knowledge, replay, serve, skills, tools
 from vigil_mcp.config import Settings, load_settings
 from vigil_mcp.errors import VigilError
 from vigil_mcp.logs import setup_logging
@@ -25,6 +25,8 @@ COMMANDS: dict[str, ModuleType] = {
     "tools": tools,
     "skills": skills,
     "replay": replay,
+    "doctor": doctor,
+    "eval": eval,
 }
 
 Runner = Callable[[argparse.Namespace, Settings], int]
@@ -82,6 +84,7 @@ def err(text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `vigil` console script."""
     args = _parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = _settings(args)
         # Commands other than serve stay quiet unless asked: their output is the answer.
@@ -90,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run: Runner = COMMANDS[args.command].run
         return run(args, settings)
     except VigilError as exc:
+        if settings is None and args.command == "doctor":  # a broken configuration is doctor's finding
+            return doctor.run_unconfigured(exc)
         err(f"vigil: error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:

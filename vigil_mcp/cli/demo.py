@@ -1,8 +1,11 @@
-"""`vigil demo`: load the bundled runbooks and show what vigil answers."""
+"""`vigil demo`: replay bundled real dialogues over bundled runbooks and show what vigil does."""
 
 from __future__ import annotations
 
 import argparse
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -12,26 +15,65 @@ from vigil_mcp.config import Settings
 
 def register(groups: Any, common: argparse.ArgumentParser) -> None:
     """Add the `demo` parser."""
-    groups.add_parser("demo", parents=[common], help="load the bundled sample runbooks and run a few searches")
+    demo = groups.add_parser(
+        "demo",
+        parents=[common],
+        help="replay bundled real dialogues and runbooks: see vigil suggest, learn, keep quiet",
+    )
+    demo.add_argument(
+        "--keep", type=Path, metavar="DIR", help="work in DIR and keep it (default: a temporary folder, removed after)"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Ingest the sample, ask the demo questions through an MCP client session, print the answers."""
-    from vigil_mcp.app import build_app
+    """Load the sample, replay the dialogues with learning, then search over MCP."""
     from vigil_mcp.cli import out
-    from vigil_mcp.demo import ask, load_sample
 
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        return _demo(_in(settings, args.keep.resolve()), out)
+    with tempfile.TemporaryDirectory(prefix="vigil-demo-") as tmp:
+        return _demo(_in(settings, Path(tmp)), out)
+
+
+def _in(settings: Settings, folder: Path) -> Settings:
+    return replace(
+        settings,
+        home=folder,
+        store=folder / "knowledge.duckdb",
+        skills_dir=folder / "skills",
+        tools_dir=folder / "tools",
+    )
+
+
+def _demo(settings: Settings, out: Any) -> int:
+    from vigil_mcp.app import build_app
+    from vigil_mcp.demo import ask, load_sample, replay_sample
+
+    settings.skills_dir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings)
     try:
         report = load_sample(app)
-        out(f"bundled runbooks: {report.summary()} -> {settings.store}")
+        out(f"knowledge: bundled runbooks, {report.summary()}")
+        out(f"replaying bundled dialogues (real #stripe and #ubuntu support conversations) into {settings.home}")
+        result = replay_sample(app, out)
+        out(
+            f"\n{result.dialogues} dialogues, {result.questions} customer questions: vigil suggested "
+            f"{result.suggestions} answer(s) and learned {result.learned} Q&A items from resolved cases."
+        )
+        out("it kept quiet on:")
+        for kind, count in result.silences.most_common():
+            out(f"  {count:4}  {kind}")
+        if result.skill_files:
+            out("skill files written:")
+            for path in result.skill_files:
+                out(f"  {path}")
         for query, hits in anyio.run(ask, app):
-            out(f"\n? {query}")
+            out(f"\nsearch_knowledge over MCP: {query!r}")
             for hit in hits:
                 section = f" > {hit['section']}" if hit["section"] else ""
                 out(f"  {hit['score']:7.2f}  {hit['title']}{section}  [{hit['id']}]")
         out("\nNext: `vigil serve` (stdio, for Claude Desktop / Claude Code) or `vigil serve --http` (port 8765).")
-        out("Add your own runbooks with `vigil knowledge add PATH...`.")
         return 0
     finally:
         app.close()

@@ -10,8 +10,10 @@ from vigil_mcp import __version__
 from vigil_mcp.app import App
 from vigil_mcp.notify import advertise_list_changed
 from vigil_mcp.server.background import Background
+from vigil_mcp.server.calls import register_call_rules
 from vigil_mcp.server.diagnostics import register_diagnostics
 from vigil_mcp.server.knowledge import register_knowledge
+from vigil_mcp.server.metrics import register_metrics
 from vigil_mcp.server.routes import register_routes, register_webhook
 from vigil_mcp.server.skills import register_skills
 from vigil_mcp.server.tickets import register_tickets
@@ -47,6 +49,7 @@ def build_server(app: App) -> MCPServer[Any]:
         lifespan=background.lifespan,
     )
     mcp.middleware.append(app.notifier.middleware)
+    register_metrics(mcp, app)  # before any middleware that may refuse a call, so it counts those too
     advertise_list_changed(mcp)
     register_knowledge(mcp, app.knowledge)
     register_routes(mcp, app)
@@ -54,6 +57,7 @@ def build_server(app: App) -> MCPServer[Any]:
     register_skills(mcp, app, background)
     register_tickets(mcp, app)
     register_webhook(mcp, app)
+    register_call_rules(mcp, app)  # last: innermost, once every tool and prompt is registered
     return mcp
 
 

@@ -34,6 +34,8 @@ from vigil_mcp.services.watch import watch_paths
 
 log = logging.getLogger(__name__)
 
+NOTE_ROOM = 600  # characters kept free for the truncation note (it is about 350)
+
 
 def annotations_for(tool: DiagnosticTool) -> ToolAnnotations:
     """The MCP annotations of a diagnostic, from the hints it declared (read-only by default)."""
@@ -149,7 +151,8 @@ class DiagnosticTools:
         if sum(len(t) for t in texts) <= limit:
             return converted
         structured = converted.structured_content
-        fitted = fit(structured if structured is not None else "\n".join(texts), limit)
+        # Leave room for the note: the whole result, note included, must stay under the cap (server/calls.py).
+        fitted = fit(structured if structured is not None else "\n".join(texts), limit, reserve=NOTE_ROOM)
         if fitted is None:
             return _text_result(
                 f"{tool.name} produced more output than the {limit:,}-character cap even after cutting every "

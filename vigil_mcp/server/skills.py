@@ -43,6 +43,7 @@ from vigil_mcp.services.skills import (
     watch_skills,
 )
 from vigil_mcp.services.skills.indexing import index_library, index_skills
+from vigil_mcp.services.skills.prompting import ticket_dialogue
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +218,13 @@ class SkillsExtension(Extension):
 def register_skills(
     mcp: MCPServer[Any], app: App, background: Background, *, ticket_lookup: TicketLookup | None = None
 ) -> SkillPrompts:
-    """Serve app.skills: prompts, tools, resources, SEP-2640, and reload them as the files change."""
+    """Serve app.skills: prompts, tools, resources, SEP-2640, and reload them as the files change.
+
+    Skill prompts fill in a ticket's dialogue from app.tickets, or from `ticket_lookup` when given.
+    """
     library = app.skills
-    prompts = SkillPrompts(mcp, library, ticket_lookup)
+    tickets = app.tickets
+    prompts = SkillPrompts(mcp, library, ticket_lookup or (lambda ticket_id: ticket_dialogue(tickets.get(ticket_id))))
     prompts.sync()
     _register_tools(mcp, library)
     _register_resources(mcp, library)
@@ -231,8 +236,8 @@ def register_skills(
         touched = report.changed + report.removed
         try:
             await anyio.to_thread.run_sync(index_skills, app.knowledge, library, touched)
-        except VigilError as exc:
-            log.warning("skills reloaded, but knowledge lookup is not updated: %s", exc)
+        except Exception:  # clients must still hear of the reload; the index catches up on the next one
+            log.exception("skills reloaded, but knowledge lookup is not updated")
         await app.notifier.prompts_changed()
         await app.notifier.resources_changed()
         for name in touched:
@@ -249,6 +254,8 @@ def register_skills(
                 if report.any_change:
                     await on_refresh(report)
                 library.live.set()
+        except Exception:  # the server keeps serving the skills it has
+            log.exception("skills hot reload stopped; restart vigil to pick up skill changes")
         finally:
             library.live.clear()
 
@@ -256,8 +263,8 @@ def register_skills(
         try:
             report = await anyio.to_thread.run_sync(index_library, app.knowledge, library)
             log.info("skills in knowledge lookup: %s", report.summary())
-        except VigilError as exc:
-            log.warning("skills are not in knowledge lookup: %s", exc)
+        except Exception:  # search still works, without skills
+            log.exception("skills are not in knowledge lookup")
 
     background.add(keep_current)
     background.add(index_at_start)

@@ -90,6 +90,8 @@ class KnowledgeService:
         self._ready = threading.Event()
         self._load_error: BaseException | None = None
         self.load_seconds: float | None = None
+        # Called with the seconds each answered search took (the server's metrics hook).
+        self.on_search: Callable[[float], None] | None = None
 
     # ---- loading -------------------------------------------------------------------------
     def load(self) -> None:
@@ -141,6 +143,7 @@ class KnowledgeService:
     # ---- reading -------------------------------------------------------------------------
     def search(self, query: str, limit: int = 5, kind: str | None = None) -> SearchResult:
         """BM25 search over every item (or one kind)."""
+        started = time.perf_counter()
         if not query.strip():
             raise InputError("query is empty: give words to search for, such as an alert name or an error message")
         if not 1 <= limit <= MAX_LIMIT:
@@ -170,6 +173,8 @@ class KnowledgeService:
                     source=rec.source,
                 )
             )
+        if self.on_search is not None:
+            self.on_search(time.perf_counter() - started)
         return SearchResult(query=query, hits=hits, total_items=self.index.n_docs)
 
     def retrieve(self, terms: Sequence[str], limit: int, kind: str | None = None) -> list[tuple[DocRecord, float]]:

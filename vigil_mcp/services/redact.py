@@ -7,9 +7,14 @@ values (`password=...`, `scheme://user:pass@host`, `Authorization: Bearer ...`) 
 is masked, so the text still says what kind of thing was there.
 
 Deliberately *not* redacted: loopback and unspecified addresses (127.0.0.0/8, 0.0.0.0, ::1, ::)
-because they identify no one and "bind to 0.0.0.0" is common advice; Stripe publishable keys
-(`pk_live_`, `pk_test_`), which are public by design; UUIDs, git SHAs and bare 40-character
-base64 strings unless a label says they are a secret, because support text is full of them.
+because they identify no one and "bind to 0.0.0.0" is common advice; dotted quads shaped like
+versions (2.6.8.1, 2.6.17.8, after "kernel"/"version"/..., inside package names), which also
+keeps public resolvers such as 1.1.1.1 and 8.8.8.8; Stripe publishable keys (`pk_live_`), public by
+design; placeholders after a label ($VAR, ${var}, <your-token>, CHANGEME); UUIDs, git SHAs and bare
+40-character base64 strings unless a label says they are a secret, because support text is full of them.
+
+Extra patterns from configuration are (kind, regex) pairs; the whole match is masked, or only a
+group named `v1` when the regex has one. They count as personal data, not as secrets.
 """
 
 from __future__ import annotations
@@ -52,10 +57,15 @@ class _Rule:
     kind: str
     pattern: re.Pattern[str]
     secret: bool  # a credential (counts for contains_secret), not merely personal data
+    # One of these must occur in the text (lower-cased text when `fold`) for the rule to match:
+    # a substring test is far faster than a regex scan, and most rules find nothing.
+    needles: tuple[str, ...] = ()
+    fold: bool = False
 
 
-def _rule(kind: str, regex: str, *, secret: bool = True, flags: int = 0) -> _Rule:
-    return _Rule(kind, re.compile(regex, flags), secret)
+def _rule(kind: str, regex: str, *needles: str, secret: bool = True, flags: int = 0, fold: bool = False) -> _Rule:
+    fold = fold or bool(flags & re.IGNORECASE)
+    return _Rule(kind, re.compile(regex, flags), secret, tuple(n.lower() for n in needles) if fold else needles, fold)
 
 
 # The value after a label: quoted (may hold spaces) or bare (up to a separator). Named groups
@@ -71,8 +81,8 @@ _LABEL_PREFIX = r"(?<![A-Za-z0-9])"
 _ASSIGN = r"""["']?\s{0,3}(?P<op>=|:(?!//))\s{0,3}"""
 
 
-def _labelled(kind: str, labels: str) -> _Rule:
-    return _rule(kind, _LABEL_PREFIX + rf"(?:{labels})\b" + _ASSIGN + _VALUE, flags=re.IGNORECASE)
+def _labelled(kind: str, labels: str, *needles: str) -> _Rule:
+    return _rule(kind, _LABEL_PREFIX + rf"(?:{labels})\b" + _ASSIGN + _VALUE, *needles, flags=re.IGNORECASE)
 
 
 _B64 = r"[A-Za-z0-9+/]"
@@ -91,15 +101,25 @@ _BUILTIN: tuple[_Rule, ...] = (
         + r"(?:(?:(?!-----(?:BEGIN|END) ).){0,20000}+"
         + _PRIVATE_KEY_FOOTER
         + r"|(?:(?:\s|\\[nr])*(?:[A-Za-z0-9-]+: [^\n\\]{1,200}|[A-Za-z0-9+/=]{16,}))*)",
+        "PRIVATE KEY",
         flags=re.DOTALL,
     ),
-    _rule("aws-access-key-id", r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b"),
+    _rule(
+        "aws-access-key-id",
+        r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
+        "AKIA",
+        "ASIA",
+        "ABIA",
+        "ACCA",
+        "A3T",
+    ),
     _rule(
         "aws-secret-access-key",
         _LABEL_PREFIX
         + r"(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)\b"
         + _ASSIGN
         + rf"""["']?(?P<v1>{_B64}{{40}})(?![A-Za-z0-9+/])""",
+        "key",
         flags=re.IGNORECASE,
     ),
     _rule(
@@ -108,53 +128,87 @@ _BUILTIN: tuple[_Rule, ...] = (
         + r"(?:aws_?session_?token|session_?token)\b"
         + _ASSIGN
         + rf"""["']?(?P<v1>{_B64}{{100,2000}}=*)""",
+        "token",
         flags=re.IGNORECASE,
     ),
-    _rule("gcp-api-key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
-    _rule("gcp-oauth-client-secret", r"\bGOCSPX-[0-9A-Za-z_-]{28}(?![0-9A-Za-z_-])"),
-    _rule("gcp-oauth-token", r"\bya29\.[0-9A-Za-z_-]{30,2000}"),
-    _rule("azure-storage-key", r"(?i:\bAccountKey)=(?P<v1>[A-Za-z0-9+/]{40,120}={0,2})"),
-    _rule("azure-shared-access-key", r"(?i:\bSharedAccessKey)=(?P<v1>[A-Za-z0-9+/]{20,120}={0,2})"),
-    _rule("azure-sas-signature", r"[?&]sig=(?P<v1>[A-Za-z0-9%+/=]{20,200})"),
-    _rule("azure-client-secret", r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~-])"),
-    _rule("stripe-secret-key", r"\bsk_(?:live|test)_[0-9A-Za-z]{10,247}\b"),
-    _rule("stripe-restricted-key", r"\brk_(?:live|test)_[0-9A-Za-z]{10,247}\b"),
-    _rule("stripe-webhook-secret", r"\bwhsec_[0-9A-Za-z+/=]{24,128}"),
-    _rule("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
-    _rule("gitlab-token", r"\bgl(?:pat|dt|rt|ptt|cbt|ft|soat|oas)-[0-9A-Za-z_-]{20,80}"),
-    _rule("slack-token", r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{10,250}"),
-    _rule("slack-webhook", r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v1>[A-Za-z0-9/_-]{16,200})"),
-    _rule("discord-webhook", r"discord(?:app)?\.com/api/webhooks/(?P<v1>\d{5,30}/[A-Za-z0-9_-]{20,200})"),
-    _rule("telegram-bot-token", r"(?<![\d:])\d{8,10}:AA[0-9A-Za-z_-]{33}(?![0-9A-Za-z_-])"),
-    _rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,4000}\.eyJ[A-Za-z0-9_-]{5,8000}\.[A-Za-z0-9_-]{0,2000}"),
-    _rule("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-    _rule("pypi-token", r"\bpypi-AgE[A-Za-z0-9_-]{50,1000}"),
-    _rule("anthropic-api-key", r"\bsk-ant-[A-Za-z0-9_-]{20,250}"),
-    _rule("openai-api-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,250}"),
-    _rule("sendgrid-api-key", r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,50}"),
-    _rule("twilio-api-key", r"\bSK[0-9a-fA-F]{32}\b"),
-    _rule("huggingface-token", r"\bhf_[A-Za-z0-9]{34,40}\b"),
-    _rule("shopify-token", r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b"),
-    _rule("mailgun-api-key", r"\bkey-[0-9a-f]{32}\b"),
-    _rule("mailchimp-api-key", r"\b[0-9a-f]{32}-us\d{1,2}\b"),
-    _rule("vault-token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,300}"),
-    _rule("terraform-token", r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,100}"),
-    _rule("digitalocean-token", r"\bdo[opr]_v1_[a-f0-9]{64}\b"),
-    _rule("docker-token", r"\bdckr_pat_[A-Za-z0-9_-]{27,200}"),
-    _rule("databricks-token", r"\bdapi[a-f0-9]{32}(?:-\d)?\b"),
-    _rule("grafana-token", r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})"),
-    _rule("newrelic-api-key", r"\bNRAK-[A-Z0-9]{27}\b"),
-    _rule("postman-api-key", r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"),
-    _rule("linear-api-key", r"\blin_api_[A-Za-z0-9]{40}\b"),
-    _rule("atlassian-token", r"\bATATT3[A-Za-z0-9_=-]{100,300}"),
-    _rule("square-token", r"\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,60}"),
-    _rule("age-secret-key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
+    _rule("gcp-api-key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", "AIza"),
+    _rule("gcp-oauth-client-secret", r"\bGOCSPX-[0-9A-Za-z_-]{28}(?![0-9A-Za-z_-])", "GOCSPX-"),
+    _rule("gcp-oauth-token", r"\bya29\.[0-9A-Za-z_-]{30,2000}", "ya29."),
+    _rule("azure-storage-key", r"(?i:\bAccountKey)=(?P<v1>[A-Za-z0-9+/]{40,120}={0,2})", "accountkey=", fold=True),
+    _rule(
+        "azure-shared-access-key",
+        r"(?i:\bSharedAccessKey)=(?P<v1>[A-Za-z0-9+/]{20,120}={0,2})",
+        "sharedaccesskey=",
+        fold=True,
+    ),
+    _rule("azure-sas-signature", r"[?&]sig=(?P<v1>[A-Za-z0-9%+/=]{20,200})", "sig="),
+    _rule(
+        "azure-client-secret",
+        r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~-])",
+        "Q~",
+    ),
+    _rule("stripe-secret-key", r"\bsk_(?:live|test)_[0-9A-Za-z]{10,247}\b", "sk_"),
+    _rule("stripe-restricted-key", r"\brk_(?:live|test)_[0-9A-Za-z]{10,247}\b", "rk_"),
+    _rule("stripe-webhook-secret", r"\bwhsec_[0-9A-Za-z+/=]{24,128}", "whsec_"),
+    _rule(
+        "github-token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "github_pat_",
+    ),
+    _rule("gitlab-token", r"\bgl(?:pat|dt|rt|ptt|cbt|ft|soat|oas)-[0-9A-Za-z_-]{20,80}", "gl"),
+    _rule("slack-token", r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{10,250}", "xox", "xapp-"),
+    _rule(
+        "slack-webhook",
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v1>[A-Za-z0-9/_-]{16,200})",
+        "hooks.slack.com",
+    ),
+    _rule(
+        "discord-webhook", r"discord(?:app)?\.com/api/webhooks/(?P<v1>\d{5,30}/[A-Za-z0-9_-]{20,200})", "/api/webhooks/"
+    ),
+    _rule("telegram-bot-token", r"(?<![\d:])\d{8,10}:AA[0-9A-Za-z_-]{33}(?![0-9A-Za-z_-])", ":AA"),
+    _rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,4000}\.eyJ[A-Za-z0-9_-]{5,8000}\.[A-Za-z0-9_-]{0,2000}", "eyJ"),
+    _rule("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b", "npm_"),
+    _rule("pypi-token", r"\bpypi-AgE[A-Za-z0-9_-]{50,1000}", "pypi-AgE"),
+    _rule("anthropic-api-key", r"\bsk-ant-[A-Za-z0-9_-]{20,250}", "sk-ant-"),
+    _rule("openai-api-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,250}", "sk-"),
+    _rule("sendgrid-api-key", r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,50}", "SG."),
+    _rule("twilio-api-key", r"\bSK[0-9a-fA-F]{32}\b", "SK"),
+    _rule("huggingface-token", r"\bhf_[A-Za-z0-9]{34,40}\b", "hf_"),
+    _rule("shopify-token", r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b", "shp"),
+    _rule("mailgun-api-key", r"\bkey-[0-9a-f]{32}\b", "key-"),
+    _rule("mailchimp-api-key", r"\b[0-9a-f]{32}-us\d{1,2}\b", "-us"),
+    _rule("vault-token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,300}", "hvs.", "hvb.", "hvr."),
+    _rule("terraform-token", r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,100}", ".atlasv1."),
+    _rule("digitalocean-token", r"\bdo[opr]_v1_[a-f0-9]{64}\b", "_v1_"),
+    _rule("docker-token", r"\bdckr_pat_[A-Za-z0-9_-]{27,200}", "dckr_pat_"),
+    _rule("databricks-token", r"\bdapi[a-f0-9]{32}(?:-\d)?\b", "dapi"),
+    _rule(
+        "grafana-token", r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})", "glsa_", "glc_"
+    ),
+    _rule("newrelic-api-key", r"\bNRAK-[A-Z0-9]{27}\b", "NRAK-"),
+    _rule("postman-api-key", r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b", "PMAK-"),
+    _rule("linear-api-key", r"\blin_api_[A-Za-z0-9]{40}\b", "lin_api_"),
+    _rule("atlassian-token", r"\bATATT3[A-Za-z0-9_=-]{100,300}", "ATATT3"),
+    _rule("square-token", r"\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,60}", "sq0"),
+    _rule("age-secret-key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b", "AGE-SECRET-KEY-1"),
     # scheme://user:password@host: keep the user and the host. The password runs to the last
     # "@" before the host, as URL parsers read it.
     _rule(
-        "url-password", r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@?#]{0,100}:(?P<v1>[^\s/?#]{1,200})@(?=[^\s@/]*[\w\]])"
+        "url-password",
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@?#]{0,100}:(?P<v1>[^\s/?#]{1,200})@(?=[^\s@/]*[\w\]])",
+        "://",
     ),
-    _rule("bearer-token", r"(?i:\bbearer)\s+(?P<v1>(?=[A-Za-z._~+/-]{0,400}\d)[A-Za-z0-9._~+/-]{16,4000}=*)"),
+    _rule(
+        "bearer-token",
+        r"(?i:\bbearer)\s+(?P<v1>(?=[A-Za-z._~+/-]{0,400}\d)[A-Za-z0-9._~+/-]{16,4000}=*)",
+        "bearer",
+        fold=True,
+    ),
     # An Authorization header with a scheme, or a bare value long enough and with a digit, so
     # that "authorization: required" stays prose.
     _rule(
@@ -162,22 +216,39 @@ _BUILTIN: tuple[_Rule, ...] = (
         r"""(?i:\b(?:proxy-)?authorization)["']?\s{0,3}[:=]\s{0,3}["']?(?:"""
         r"""(?i:bearer|basic|token|ssws|digest|apikey|key)\s+(?P<v1>[A-Za-z0-9._~+/=:-]{8,4000})"""
         r"""|(?P<v2>(?=[A-Za-z._~+/=:-]{0,400}\d)[A-Za-z0-9._~+/=:-]{16,4000}))""",
+        "authorization",
+        fold=True,
     ),
     # curl's -u user:password (other tools' -u user:group is not a secret)
     _rule(
-        "password", r"""\bcurl\b[^\n|;]{0,300}?\s(?:-u|--user)[\s=]\s{0,3}["']?[^\s:"']{1,100}:(?P<v1>[^\s"']{1,200})"""
+        "password",
+        r"""\bcurl\b[^\n|;]{0,300}?\s(?:-u|--user)[\s=]\s{0,3}["']?[^\s:"']{1,100}:(?P<v1>[^\s"']{1,200})""",
+        "curl",
     ),
-    _rule("docker-auth", r""""auth"\s{0,3}:\s{0,3}"(?P<v1>[A-Za-z0-9+/]{12,1000}={0,2})\""""),
+    _rule("docker-auth", r""""auth"\s{0,3}:\s{0,3}"(?P<v1>[A-Za-z0-9+/]{12,1000}={0,2})\"""", '"auth"'),
     _rule(
-        "session-cookie", r"""\b(?:sessionid|session_id|PHPSESSID|JSESSIONID|connect\.sid)=(?P<v1>[^\s;,&"']{16,500})"""
+        "session-cookie",
+        r"""\b(?:sessionid|session_id|PHPSESSID|JSESSIONID|connect\.sid)=(?P<v1>[^\s;,&"']{16,500})""",
+        "sessionid=",
+        "session_id=",
+        "PHPSESSID=",
+        "JSESSIONID=",
+        "connect.sid=",
     ),
     _rule(
-        "password", r"<(?P<tag>password|passwd|secret|token|apiKey|api_key)>(?P<v1>[^<]{1,300})</(?P=tag)>", flags=re.I
+        "password",
+        r"<(?P<tag>password|passwd|secret|token|apiKey|api_key)>(?P<v1>[^<]{1,300})</(?P=tag)>",
+        "</",
+        flags=re.I,
     ),
     _rule(
         "password",
         r"""(?i:\b(?:password|passphrase|pwd)\s+(?:is|was)\s{1,3}:?\s{0,3})["'`]?"""
         r"""(?P<v1>(?=[^\s"'`]{0,200}[0-9!#$%^&*@])[^\s"'`]{5,200}[^\s"'`.,;:!?)])""",
+        "password",
+        "passphrase",
+        "pwd",
+        fold=True,
     ),
     # a labelled private key is base64 key material, not a file name (--private-key=site.key)
     _rule(
@@ -186,47 +257,54 @@ _BUILTIN: tuple[_Rule, ...] = (
         + r"(?:client[_-]?key[_-]?data|private[_-]?key)\b"
         + _ASSIGN
         + r"""["']?(?P<v1>[A-Za-z0-9+/]{40,8000}={0,2})""",
+        "key",
         flags=re.IGNORECASE,
     ),
-    _labelled("password", r"pass(?:word|wd|phrase)?|pwd"),
-    _labelled("secret", r"(?:client[_-]?)?secret(?:[_-]?key)?"),
-    _labelled("token", r"(?:access[_-]?|refresh[_-]?|auth[_-]?|api[_-]?|bot[_-]?|session[_-]?)?token"),
-    _labelled("api-key", r"api[_-]?key|apikey|access[_-]?key"),
+    _labelled("password", r"pass(?:word|wd|phrase)?|pwd", "pass", "pwd"),
+    _labelled("secret", r"(?:client[_-]?)?secret(?:[_-]?key)?", "secret"),
+    _labelled("token", r"(?:access[_-]?|refresh[_-]?|auth[_-]?|api[_-]?|bot[_-]?|session[_-]?)?token", "token"),
+    _labelled("api-key", r"api[_-]?key|apikey|access[_-]?key", "key"),
     # Not right after ":" or "/" (URL userinfo such as scheme://user:pass@host), except mailto:.
     _rule(
         "email",
         r"(?:(?<=mailto:)|(?<![:/\w.%+-]))(?!git@)(?![\w.+-]{0,64}@openssh\.com\b)[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
         r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}\b(?![.@-]\w)",
+        "@",
         secret=False,
     ),
     # Four dotted octets, but not: part of a longer dotted run or a package name (1.2.3.4.5,
-    # v1.2.3.4, linux-image-2.6.8.1-3), after a version word, a version-like x.y.z.w with three
-    # one-digit parts (2.6.8.1; this also keeps public resolvers like 1.1.1.1), loopback or 0.0.0.0.
+    # v1.2.3.4, linux-image-2.6.8.1-3), after a version word, shaped like a kernel version
+    # (d.d.dd.dd: 2.6.8.1, 2.6.17.8; this also keeps resolvers like 1.1.1.1), loopback, 0.0.0.0 or
+    # a netmask (255.x).
     _rule(
         "ip",
         r"(?<![\w.-])(?<!(?i:version) )(?<!(?i:kernel) )(?<!(?i:release) )(?<!(?i:firmware) )(?<!(?i:rev) )"
-        r"(?<!(?i:build) )(?!\d\.\d\.\d\.)(?!127\.|0\.0\.0\.0(?![\d.]))(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
-        r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\w)",
+        r"(?<!(?i:build) )(?!\d\.\d\.\d{1,2}\.\d{1,2}(?!\d))(?!127\.|255\.|0\.0\.0\.0(?![\d.]))"
+        r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\w)",
+        ".",
         secret=False,
     ),
     _rule(
         "ip",
         r"(?<![\w:.])(?!::1?(?![\w:.]))(?:"  # not loopback ::1 or unspecified ::
         r"(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}"  # full form
-        # compressed forms need a digit somewhere so C++ "std::" or "add::bad" stay prose
+        # compressed forms need a digit somewhere so C++ "std::", "add::bad" or "::fff" stay prose
         r"|(?=[0-9A-Fa-f:]{0,40}\d)(?:[0-9A-Fa-f]{1,4}:){1,6}(?::[0-9A-Fa-f]{1,4}){1,6}"
         r"|(?=[0-9A-Fa-f:]{0,40}\d)(?:[0-9A-Fa-f]{1,4}:){2,7}:(?![0-9A-Fa-f])"
-        r"|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})"
+        r"|(?=::[0-9A-Fa-f:.]{0,40}\d)::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})"
         r")(?![\w:]|\.\d)",
+        "::",
+        ":",
         secret=False,
     ),
 )
 
 _CREDENTIAL_RULES = tuple(rule for rule in _BUILTIN if rule.secret)
 _KIND = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
-# Values after a label that are placeholders, not secrets: $VAR, ${VAR}, <your-token>, ***, paths.
+# Values after a label that are placeholders, not secrets: $VAR, ${var}, $(cmd), {{ var }}, <your-token>,
+# ***, paths, CHANGEME. Upper-case only for $VAR: "$ecret1" is a password.
 _PLACEHOLDER = re.compile(
-    r"^(?:\$(?:[{(].*|[A-Z_][A-Z0-9_]*)?|%\(?\w*\)?s?|\{+[\w. -]*\}+.?|<[^>]*>|\*+|x+|\.\.\.|/[\w./-]*"
+    r"^(?:\$(?:[{(].*|(?-i:[A-Z_][A-Z0-9_]*))?|%\(?\w*\)?s?|\{+[\w. -]*\}+.?|<[^>]*>|\*+|x+|\.\.\.|/[\w./-]*"
     r"|null|none|nil|true|false|undefined|redacted|changeme|change[_-]me|placeholder|example|your[_-][\w-]*)$",
     re.IGNORECASE,
 )
@@ -242,8 +320,12 @@ def _markers(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _MARKER_RE.finditer(text)] if _MARKER_START in text else []
 
 
-def _spans(rule: _Rule, text: str, markers: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _spans(rule: _Rule, text: str, lowered: str, markers: list[tuple[int, int]]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
+    if rule.needles:
+        haystack = lowered if rule.fold else text
+        if not any(needle in haystack for needle in rule.needles):
+            return found
     for match in rule.pattern.finditer(text):
         start, end = match.span()
         groups = match.groupdict()
@@ -262,11 +344,12 @@ def _spans(rule: _Rule, text: str, markers: list[tuple[int, int]]) -> list[tuple
         if markers:
             # A match that cuts into a marker takes all of it; one that is just a marker is
             # already masked. Without this, redacting twice would mask parts of markers.
-            for marker_start, marker_end in markers[bisect_left(markers, (start - _MARKER_MAX, 0)) :]:
-                if marker_start >= end:
-                    break
+            index = bisect_left(markers, (start - _MARKER_MAX, 0))
+            while index < len(markers) and markers[index][0] < end:
+                marker_start, marker_end = markers[index]
                 if marker_end > start:
                     start, end = min(start, marker_start), max(end, marker_end)
+                index += 1
             if (start, end) in markers:
                 continue
         if end > start:
@@ -291,11 +374,11 @@ _Span = tuple[int, int, int, str]  # start, end, rule priority, kind
 
 
 def _find(rules: Sequence[_Rule], text: str) -> list[_Span]:
-    markers = _markers(text)
+    markers, lowered = _markers(text), text.lower()
     return [
         (start, end, priority, rule.kind)
         for priority, rule in enumerate(rules)
-        for start, end in _spans(rule, text, markers)
+        for start, end in _spans(rule, text, lowered, markers)
     ]
 
 
@@ -370,5 +453,5 @@ def redact(text: str, extra_patterns: Sequence[tuple[str, str]] = ()) -> Redacte
 
 def contains_secret(text: str) -> bool:
     """Whether `text` holds a credential (e-mail and IP addresses do not count)."""
-    markers = _markers(text)
-    return any(_spans(rule, text, markers) for rule in _CREDENTIAL_RULES)
+    markers, lowered = _markers(text), text.lower()
+    return any(_spans(rule, text, lowered, markers) for rule in _CREDENTIAL_RULES)

@@ -25,6 +25,7 @@ class Dialogue:
     turns: tuple[Incoming, ...]
     resolved: bool
     resolution_message_id: str | None  # the idx (as a message id) of the turn that resolved it
+    resolution_text: str | None = None  # what the file says resolved it (for evaluation)
 
 
 @dataclass(slots=True)
@@ -80,14 +81,17 @@ def parse_dialogue(record: Any) -> Dialogue:
         raise ValueError("every turn is empty")
     resolution = rec.get("resolution")
     res_id: str | None = None
+    res_text: str | None = None
     if isinstance(resolution, dict):
+        text_value = cast(dict[str, Any], resolution).get("text")
+        res_text = text_value if isinstance(text_value, str) else None
         turn_no = cast(dict[str, Any], resolution).get("turn")
         if isinstance(turn_no, int) and 0 <= turn_no < len(cast(list[Any], turns)):
             res_turn = cast(list[Any], turns)[turn_no]
             if isinstance(res_turn, dict):
                 res_id = str(cast(dict[str, Any], res_turn).get("idx", turn_no))
     seq = rec.get("seq")
-    return Dialogue(did, seq if isinstance(seq, int) else 0, tuple(out), bool(rec.get("resolved")), res_id)
+    return Dialogue(did, seq if isinstance(seq, int) else 0, tuple(out), bool(rec.get("resolved")), res_id, res_text)
 
 
 def read_dialogues(path: Path, skipped: list[SkippedInput]) -> list[Dialogue]:

@@ -153,3 +153,7 @@ class TicketStore(Protocol):
     def stale_tickets(self, waiting_before: datetime, limit: int) -> list[Ticket]:
         """Tickets whose customer has been waiting since before `waiting_before`, longest first."""
         ...
+
+    def activity_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Messages by role and suggestions by status, counted in the store (for /metrics)."""
+        ...

@@ -163,3 +163,9 @@ class TicketTables(DuckDBConnection):
             [waiting_before, limit],
         )
         return [_ticket(r) for r in rows]
+
+    def activity_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Messages by role and suggestions by status, counted in the store (for /metrics)."""
+        roles = {r[0]: int(r[1]) for r in self._query("SELECT role, count(*) FROM messages GROUP BY role")}
+        statuses = {r[0]: int(r[1]) for r in self._query("SELECT status, count(*) FROM suggestions GROUP BY status")}
+        return roles, statuses

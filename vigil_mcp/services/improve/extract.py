@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.classify import classify
+from vigil_mcp.services.engine.scoring import GENERIC_TERMS, coverage_terms
 from vigil_mcp.services.redact import redact
 
 MAX_QUESTION_CHARS = 600
@@ -36,6 +37,11 @@ _STEP = re.compile(
 )
 
 
+def specific_terms(text: str) -> set[str]:
+    """Content words that are not the generic vocabulary of every support question."""
+    return coverage_terms(text) - GENERIC_TERMS
+
+
 @dataclass(frozen=True, slots=True)
 class Lesson:
     """What one resolved case teaches."""
@@ -49,9 +55,12 @@ class Lesson:
 
     @property
     def title(self) -> str:
-        """A one-line title: the first sentence of the question."""
-        first = re.split(r"(?<=[.!?])\s", self.question, maxsplit=1)[0]
-        return first[:160]
+        """A one-line title: the first sentence of the question that says something specific."""
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", self.question) if x.strip()]
+        for sentence in sentences:
+            if len(specific_terms(sentence)) >= 2:
+                return sentence[:160]
+        return (sentences[0] if sentences else self.question)[:160]
 
     def body(self) -> str:
         """The knowledge item's Markdown body (what search and the engine read)."""
@@ -85,7 +94,10 @@ def _infer_resolution(messages: Sequence[Message]) -> list[Message]:
 def extract(ticket_id: str, messages: Sequence[Message], resolution_seqs: Sequence[int] = ()) -> Lesson | None:
     """The lesson of a resolved dialogue, or None when there is nothing to learn (no question or answer)."""
     customer_turns = [m for m in messages if m.role == "customer"]
-    questions = [m for m in customer_turns if m.kind == "question"]
+    # The problem starts at the first customer turn that says something specific: "can anyone
+    # help?" or "hi" before it is not the problem.
+    questions = [m for m in customer_turns if m.kind == "question" and len(specific_terms(m.text)) >= 2]
+    questions = questions or [m for m in customer_turns if m.kind == "statement" and len(specific_terms(m.text)) >= 3]
     if not questions:
         return None
     if resolution_seqs:

@@ -94,15 +94,19 @@ def _split(text: str) -> tuple[list[str], str, int]:
     )
 
 
+def _after_quote(rest: str, line: int) -> None:
+    """After a closing quote only spaces may follow, then optionally a ` #` comment."""
+    if rest.strip(" ") and not re.match(r" +#", rest):
+        raise FrontMatterError(line, f"unexpected text {rest.strip()!r} after the closing quote", "remove it")
+
+
 def _double_quoted(raw: str, line: int) -> str:
     out: list[str] = []
     i = 1
     while i < len(raw):
         char = raw[i]
         if char == '"':
-            rest = raw[i + 1 :].strip(" \t")
-            if rest and not rest.startswith("#"):
-                raise FrontMatterError(line, f"unexpected text {rest!r} after the closing quote", "remove it")
+            _after_quote(raw[i + 1 :], line)
             return "".join(out)
         if char == "\\":
             nxt = raw[i + 1 : i + 2]
@@ -133,9 +137,7 @@ def _single_quoted(raw: str, line: int) -> str:
                 out.append("'")
                 i += 2
                 continue
-            rest = raw[i + 1 :].strip(" \t")
-            if rest and not rest.startswith("#"):
-                raise FrontMatterError(line, f"unexpected text {rest!r} after the closing quote", "remove it")
+            _after_quote(raw[i + 1 :], line)
             return "".join(out)
         out.append(raw[i])
         i += 1
@@ -222,6 +224,14 @@ def _block(
         raise FrontMatterError(
             first_line, f"{key}: the block is empty", f"write the text on indented lines below {key}"
         )
+    if style == ">":
+        for offset, text in enumerate(body):
+            if text.startswith((" ", "\t")):
+                raise FrontMatterError(
+                    first_line + offset + 1,
+                    f"{key}: this line of a folded (>) block is indented more than the others",
+                    "indent every line the same, or use `|` to keep the lines as written",
+                )
     content = "\n".join(body) if style == "|" else _fold(body)
     if chomp == "-":
         return content, end
@@ -231,7 +241,7 @@ def _block(
 
 
 def _fold(lines: list[str]) -> str:
-    """YAML folding: lines join with a space; blank lines and more-indented lines keep their breaks."""
+    """YAML folding of equally indented lines: they join with a space; each empty line is a break."""
     out = ""
     previous: str | None = None
     for text in lines:
@@ -239,10 +249,8 @@ def _fold(lines: list[str]) -> str:
             out = text
         elif not text:
             out += "\n"
-        elif not previous or text.startswith((" ", "\t")) or previous.startswith((" ", "\t")):
-            out += ("\n" if previous else "") + text
         else:
-            out += " " + text
+            out += (" " if previous else "") + text
         previous = text
     return out
 
@@ -307,6 +315,8 @@ def parse(text: str) -> ParsedFile:
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     lines, body, body_line = _split(text)
     for number, text_line in enumerate(lines, start=2):
+        if text_line.startswith("\t") or ("\t" in text_line and not text_line.strip(" \t")):
+            raise FrontMatterError(number, "a tab starts this line; YAML refuses tabs there", "use spaces")
         bad = _NOT_PRINTABLE.search(text_line.replace("\r", "\x00"))
         if bad:
             raise FrontMatterError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -60,6 +61,8 @@ def skill_history(folder: Path, limit: int = MAX_REVISIONS) -> list[SkillRevisio
     """Commits that touched `folder`/SKILL.md, newest first, following renames."""
     if not folder.is_dir():
         raise NotFoundError(f"{folder} does not exist")
+    if shutil.which("git") is None:
+        raise NotFoundError("git is not installed, so there is no skill history to show")
     try:
         top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
     except NotFoundError:

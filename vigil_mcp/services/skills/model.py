@@ -72,11 +72,12 @@ class SkillFrontMatter(BaseModel):
     @field_validator("description")
     @classmethod
     def _description(cls, value: str) -> str:
+        # Measured as written (a `>` block's final line break counts): that is what other validators see.
+        if len(value) > DESCRIPTION_CHARS:
+            raise ValueError(f"the description is {len(value)} characters long; the limit is {DESCRIPTION_CHARS}")
         value = value.strip()
         if not value:
             raise ValueError("the description is empty; say what the skill does and when to use it")
-        if len(value) > DESCRIPTION_CHARS:
-            raise ValueError(f"the description is {len(value)} characters long; the limit is {DESCRIPTION_CHARS}")
         if _XML_TAG.search(value):
             raise ValueError("the description contains an XML tag, which Claude clients refuse")
         return value

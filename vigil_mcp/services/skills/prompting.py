@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from vigil_mcp.models import TicketView
 from vigil_mcp.services.skills.model import Skill
 
 TicketLookup = Callable[[str], str]
 """Ticket id -> the ticket's dialogue as Markdown; raises NotFoundError for an unknown ticket.
 
-The hook the ticket store (issue 4) plugs into `register_skills(..., ticket_lookup=...)`.
+`register_skills` uses the app's ticket store (via `ticket_dialogue`) unless given another.
 """
 
 NO_TICKETS = (
@@ -35,3 +36,11 @@ def skill_prompt(skill: Skill, ticket_id: str | None = None, dialogue: str | Non
         text = dialogue.strip() if dialogue else NO_TICKETS
         parts.append(f'<ticket id="{ticket}">\n{text}\n</ticket>')
     return "\n\n".join(parts)
+
+
+def ticket_dialogue(view: TicketView) -> str:
+    """A ticket and its dialogue as Markdown, one turn per paragraph, oldest first."""
+    ticket = view.ticket
+    head = f"{ticket.title} (customer {ticket.customer}, {ticket.status.replace('_', ' ')})"
+    turns = [f"**{m.role}** {m.author}, {m.ts:%Y-%m-%d %H:%M}: {m.text}" for m in view.messages]
+    return "\n\n".join([head, *turns]) if turns else f"{head}\n\n(no messages yet)"

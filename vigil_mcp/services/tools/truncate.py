@@ -74,17 +74,21 @@ def _longest(value: Any) -> tuple[int, int]:
     return longest_string, longest_list
 
 
-def fit(data: Any, limit: int, measure: Measure = json_size) -> Fitted | None:
-    """`data` within `limit` characters, or None when even cutting every string and list cannot get there."""
+def fit(data: Any, limit: int, measure: Measure = json_size, *, reserve: int = 0) -> Fitted | None:
+    """`data` within `limit` characters, or None when even cutting every string and list cannot get there.
+
+    A cut answer is fitted within `limit - reserve`, leaving room for the note beside it.
+    """
     size = measure(data)
     if size <= limit:
         return Fitted(data)
+    room = limit - reserve
     longest_string, longest_list = _longest(data)
     max_string, max_items = max(longest_string // 2, MIN_STRING), max(longest_list // 2, 1)
     while True:
         cuts = _Cuts()
         shrunk = _shrink(data, max_string, max_items, cuts)
-        if measure(shrunk) <= limit:
+        if measure(shrunk) <= room:
             parts: list[str] = []
             if cuts.strings:
                 parts.append(f"{cuts.strings} long string(s) were shortened to {max_string} characters")

@@ -1,0 +1,226 @@
+"""`vigil doctor`: check the configuration, store, skills, tools and endpoints; one verdict per check.
+
+Each check returns `Check`s (ok / warn / FAIL, with a hint for anything not ok); nothing here
+prints or exits. Network probes are short (3 s) and only touch endpoints the settings name.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from vigil_mcp.config import CONFIG_FILE, Settings
+from vigil_mcp.services.skills import SkillLibrary
+from vigil_mcp.services.tools import ToolRegistry
+from vigil_mcp.storage.inspect import StoreInfo
+
+Verdict = Literal["ok", "warn", "FAIL"]
+PROBE_SECONDS = 3.0
+ANTHROPIC_HOST = "api.anthropic.com"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One verdict: which area, what was found, and (unless ok) what to do about it."""
+
+    area: str
+    verdict: Verdict
+    message: str
+    hint: str | None = None
+
+    def line(self) -> str:
+        """The check as one line of `vigil doctor` output."""
+        hint = f" -> {self.hint}" if self.hint and self.verdict != "ok" else ""
+        return f"{self.verdict:<4}  {self.area:<11}{self.message}{hint}"
+
+
+def failed(checks: list[Check]) -> bool:
+    """Whether any check failed (vigil doctor then exits 1)."""
+    return any(c.verdict == "FAIL" for c in checks)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _by_kind(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+
+
+# ---- configuration and home ------------------------------------------------------------------
+def check_config(settings: Settings) -> list[Check]:
+    """The configuration file (already parsed, or settings would not exist) and the home folder."""
+    config = settings.home / CONFIG_FILE
+    checks = [
+        Check("config", "ok", f"{config} parsed")
+        if config.is_file()
+        else Check("config", "ok", f"no {CONFIG_FILE} in {settings.home}; defaults and VIGIL_* variables apply")
+    ]
+    home = settings.home
+    if not home.exists():
+        checks.append(Check("home", "warn", f"{home} does not exist yet", "`vigil knowledge add PATH` creates it"))
+    elif not home.is_dir():
+        checks.append(Check("home", "FAIL", f"{home} is not a folder", "point VIGIL_HOME or --home at a folder"))
+    elif not os.access(home, os.W_OK | os.X_OK):
+        checks.append(
+            Check("home", "FAIL", f"{home} is not writable", "vigil writes its store and skills there: fix permissions")
+        )
+    else:
+        checks.append(Check("home", "ok", f"{home} is a writable folder"))
+    return checks
+
+
+def check_broken_config(error: Exception) -> Check:
+    """The verdict when the settings could not be resolved at all."""
+    return Check("config", "FAIL", str(error), "fix the file or the VIGIL_* variable it names, then run doctor again")
+
+
+# ---- store -----------------------------------------------------------------------------------
+def check_store(info: StoreInfo) -> Check:
+    """What a read-only look at the store found."""
+    path = info.path
+    if not info.exists:
+        return Check("store", "warn", f"no store at {path} yet", "add runbooks with `vigil knowledge add PATH`")
+    if info.locked_by:
+        return Check(
+            "store",
+            "warn",
+            f"{path} is in use by {info.locked_by} (a running `vigil serve`?), so it was not inspected",
+            "stop that process to inspect it, or ask the server: GET /healthz and /metrics",
+        )
+    if info.error or info.schema_version is None:
+        return Check(
+            "store", "FAIL", f"{path} cannot be opened: {info.error}", "move it away or point --store elsewhere"
+        )
+    if info.schema_version > info.latest_version:
+        return Check(
+            "store",
+            "FAIL",
+            f"{path} has schema version {info.schema_version}, newer than this vigil ({info.latest_version})",
+            "upgrade vigil-mcp",
+        )
+    items = sum(info.knowledge_by_kind.values())
+    found = f"{_plural(items, 'knowledge item')}"
+    if items:
+        found += f" ({_by_kind(info.knowledge_by_kind)})"
+    found += f", {_plural(info.tickets or 0, 'ticket')}"
+    if info.schema_version < info.latest_version:
+        return Check(
+            "store",
+            "warn",
+            f"{path}: schema version {info.schema_version} of {info.latest_version}; {found}",
+            "the next vigil command that opens it migrates it (back it up first)",
+        )
+    if not items:
+        return Check("store", "warn", f"{path} is empty", "add runbooks with `vigil knowledge add PATH`")
+    return Check("store", "ok", f"{path}: schema version {info.schema_version}, {found}")
+
+
+# ---- skills and tools ------------------------------------------------------------------------
+def check_skills(library: SkillLibrary) -> Check:
+    """Every skill folder loads, and how many skills there are."""
+    if not library.root.is_dir():
+        return Check("skills", "warn", f"no skills folder at {library.root}", "add skill folders there (optional)")
+    library.load()
+    problems = library.problems()
+    errors = [p for p in problems if p.severity == "error"]
+    statuses = Counter(skill.status for skill in library.all())
+    shown = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+    counts = f"{_plural(sum(statuses.values()), 'skill')} ({shown})" if statuses else "no skills"
+    if errors:
+        return Check(
+            "skills",
+            "FAIL",
+            f"{counts}; {_plural(len(errors), 'problem')} in skill files, first: {errors[0]}",
+            "run `vigil skills check` for every problem",
+        )
+    if problems:
+        return Check(
+            "skills", "warn", f"{counts}; {_plural(len(problems), 'warning')}", "run `vigil skills check` to see them"
+        )
+    return Check("skills", "ok", f"{counts} loaded from {library.root}")
+
+
+def check_tools(registry: ToolRegistry) -> Check:
+    """Every tool file loads, and how many tools are served."""
+    problems = registry.problems()
+    counts = f"{_plural(len(registry.list()), 'tool')} loaded, {len(registry.served())} served"
+    if problems:
+        return Check(
+            "tools",
+            "FAIL",
+            f"{counts}; {_plural(len(problems), 'problem')} in tool files, first: {problems[0]}",
+            "run `vigil tools check` for every problem",
+        )
+    return Check("tools", "ok", f"{counts} from {', '.join(str(f) for f in registry.folders)}")
+
+
+# ---- endpoints -------------------------------------------------------------------------------
+def check_prometheus(url: str | None, timeout: float = PROBE_SECONDS) -> Check:
+    """prometheus_url answers its readiness (or build info) endpoint."""
+    if not url:
+        return Check("prometheus", "ok", "prometheus_url not set; nothing to reach")
+    problem = ""
+    for path in ("/-/ready", "/api/v1/status/buildinfo"):
+        try:
+            response = httpx.get(url + path, timeout=timeout)
+        except httpx.HTTPError as exc:
+            problem = f"cannot reach {url}: {type(exc).__name__}: {exc}"
+            break
+        if response.status_code == 200:
+            return Check("prometheus", "ok", f"{url}{path} answered 200")
+        problem = f"{url}{path} answered HTTP {response.status_code}"
+    return Check(
+        "prometheus",
+        "FAIL",
+        problem,
+        "check prometheus_url and the network path; prometheus_query fails until it answers",
+    )
+
+
+def _tcp_probe(host: str, port: int, timeout: float) -> str | None:
+    """None when a TCP connection opened within `timeout` (name lookup included), else why not."""
+    outcome: list[str | None] = []
+
+    def connect() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                outcome.append(None)
+        except OSError as exc:
+            outcome.append(f"{type(exc).__name__}: {exc}")
+
+    # getaddrinfo has no timeout of its own: give the whole probe a deadline from outside.
+    thread = threading.Thread(target=connect, name="vigil-doctor-probe", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        return f"no answer within {timeout:g} s"
+    return outcome[0]
+
+
+def check_anthropic(
+    settings: Settings, host: str = ANTHROPIC_HOST, port: int = 443, timeout: float = PROBE_SECONDS
+) -> Check:
+    """With engine = anthropic: the key is set and the API host takes a TCP connection (a warning if not)."""
+    if settings.engine != "anthropic":
+        return Check("anthropic", "ok", f"engine {settings.engine}: no API to reach")
+    if not settings.anthropic_api_key:
+        return Check(
+            "anthropic", "FAIL", "engine anthropic needs ANTHROPIC_API_KEY", "export it, or use --engine offline"
+        )
+    problem = _tcp_probe(host, port, timeout)
+    if problem is not None:
+        return Check(
+            "anthropic",
+            "warn",
+            f"cannot reach {host}:{port} ({problem}); drafts fall back to the offline engine",
+            "check DNS, the egress firewall or proxy",
+        )
+    return Check("anthropic", "ok", f"{host}:{port} accepts connections (model {settings.anthropic_model})")
