@@ -41,3 +41,30 @@ def test_a_bad_config_file_says_what_to_fix(tmp_path: Path, toml: str, message: 
     (tmp_path / "vigil.toml").write_text(toml)
     with pytest.raises(InputError, match=message):
         load_settings({"home": str(tmp_path)}, environ={})
+
+
+def test_learning_settings_come_from_the_config_file_and_environment(tmp_path: Path) -> None:
+    (tmp_path / "vigil.toml").write_text(
+        '[vigil]\nskill_min_cases = 3\nskills_branch = "vigil/learned"\n'
+        'skills_git_author = "Ops Bot <ops@example.com>"\n'
+    )
+    settings = load_settings({"home": str(tmp_path)}, environ={"VIGIL_SKILLS_COMMIT": "false"})
+    assert (settings.skill_min_cases, settings.skills_branch) == (3, "vigil/learned")
+    assert (settings.skills_git_author, settings.skills_commit) == ("Ops Bot <ops@example.com>", False)
+    defaults = load_settings({"home": str(tmp_path / "none")}, environ={})
+    assert (defaults.skill_min_cases, defaults.skills_branch, defaults.skills_commit) == (2, None, None)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("SKILL_MIN_CASES", "1", "never made from one ticket"),
+        ("SKILLS_BRANCH", "vigil..learned", "git branch name"),
+        ("SKILLS_BRANCH", "-x", "git branch name"),
+        ("SKILLS_GIT_AUTHOR", "vigil", '"Name <email>"'),
+        ("SKILLS_COMMIT", "sometimes", "true or false"),
+    ],
+)
+def test_a_bad_learning_setting_says_what_to_fix(tmp_path: Path, key: str, value: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_settings({"home": str(tmp_path)}, environ={f"VIGIL_{key}": value})

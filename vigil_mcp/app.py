@@ -11,7 +11,7 @@ from vigil_mcp.errors import InputError
 from vigil_mcp.notify import Notifier
 from vigil_mcp.services.engine.base import Engine
 from vigil_mcp.services.engine.offline import OfflineEngine
-from vigil_mcp.services.improve.learner import Learner
+from vigil_mcp.services.improve.learner import Learner, build_learner
 from vigil_mcp.services.knowledge import KnowledgeService
 from vigil_mcp.services.metrics import Metrics
 from vigil_mcp.services.proactive import ProactiveService
@@ -85,13 +85,14 @@ def build_app(settings: Settings) -> App:
     skills = SkillLibrary(settings.skills_dir)
     skills.load()
     tickets = TicketService(store, ProactiveService(knowledge, engine))
-    learner = Learner(knowledge)
+    tools = build_tools(settings)
+    learner = build_learner(settings, knowledge, skills, lambda: [tool.name for tool in tools.served()])
     tickets.on_resolved.append(learner.learn)
     return App(
         settings=settings,
         knowledge=knowledge,
         notifier=Notifier(),
-        tools=build_tools(settings),
+        tools=tools,
         skills=skills,
         tickets=tickets,
         learner=learner,

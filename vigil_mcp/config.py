@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -42,6 +43,19 @@ class Settings:
     anthropic_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 20.0
     suggest_threshold: float = 0.6
+    # Learning skills from resolved cases (docs/learning.md).
+    skill_min_cases: int = 2  # similar resolved cases, with no skill yet, that make a new draft skill
+    skills_branch: str | None = None  # commit learned skills here (a review branch); None: the current branch
+    skills_git_author: str = "vigil <vigil@localhost>"
+    skills_commit: bool | None = None  # commit each skill write; None: when skills_dir is inside a git repository
+    # HTTP security: bearer tokens (role, token) and the webhook secret come from the environment or a
+    # tokens file, never from vigil.toml values.
+    tokens: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    tokens_file: Path | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    insecure_no_auth: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
 
 
 # name in vigil.toml / VIGIL_<NAME> -> Settings field
@@ -65,13 +79,52 @@ _KEYS: dict[str, str] = {
     "anthropic_model": "anthropic_model",
     "llm_timeout": "llm_timeout",
     "suggest_threshold": "suggest_threshold",
+    "tokens_file": "tokens_file",
+    "insecure_no_auth": "insecure_no_auth",
+    "allowed_hosts": "allowed_hosts",
+    "allowed_origins": "allowed_origins",
+    "skill_min_cases": "skill_min_cases",
+    "skills_branch": "skills_branch",
+    "skills_git_author": "skills_git_author",
+    "skills_commit": "skills_commit",
 }
-_PATH_FIELDS = frozenset({"store", "tools_dir", "skills_dir"})
-_LIST_FIELDS = frozenset({"tools", "exclude_tools", "egress_allow", "egress_deny"})
+_PATH_FIELDS = frozenset({"store", "tools_dir", "skills_dir", "tokens_file"})
+_LIST_FIELDS = frozenset({"tools", "exclude_tools", "egress_allow", "egress_deny", "allowed_hosts", "allowed_origins"})
 _TOOL_FIELDS = _LIST_FIELDS | {"enable_write_tools", "prometheus_url", "tool_timeout", "tool_output_chars"}
 _ENGINE_FIELDS = frozenset({"engine", "anthropic_model", "llm_timeout", "suggest_threshold"})
+_LEARN_FIELDS = frozenset({"skill_min_cases", "skills_branch", "skills_git_author", "skills_commit"})
+_MAX_MIN_CASES = 1000
+_AUTHOR = re.compile(r"^[^<>\n]*[^<>\s][^<>\n]* <[^<>@\s]+@[^<>\s]*>$")
+_BAD_BRANCH = re.compile(r"(^[-/.])|(\.\.)|(//)|(@\{)|([/.]$)|(\.lock$)|(\.lock/)|(/\.)|[\x00-\x20~^:?*\[\\\x7f]")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+
+
+TOKEN_ROLES = ("reader", "analyst")
+MIN_TOKEN_CHARS = 16
+_SECRET_KEYS = frozenset({"tokens", "token", "webhook_secret", "anthropic_api_key"})
+
+
+def parse_tokens(text: str, origin: str) -> tuple[tuple[str, str], ...]:
+    """`role:token` entries separated by commas or new lines (`#` starts a comment); errors never echo a token."""
+    entries: list[tuple[str, str]] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        for item in line.split("#", 1)[0].split(","):
+            item = item.strip()
+            if not item:
+                continue
+            role, sep, token = item.partition(":")
+            role, token = role.strip(), token.strip()
+            where = f"{origin} (entry {len(entries) + 1}, line {n})"
+            if not sep or role not in TOKEN_ROLES:
+                raise InputError(f"{where}: write role:token with role reader or analyst")
+            if len(token) < MIN_TOKEN_CHARS or any(c.isspace() for c in token):
+                raise InputError(
+                    f"{where}: a token must be at least {MIN_TOKEN_CHARS} characters without spaces; "
+                    "make one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+                )
+            entries.append((role, token))
+    return tuple(entries)
 
 
 def _coerce_list(name: str, value: Any, origin: str) -> tuple[str, ...]:
@@ -138,7 +191,42 @@ def _coerce_engine_setting(name: str, value: Any, origin: str) -> Any:
     return number
 
 
+def _coerce_learn_setting(name: str, value: Any, origin: str) -> Any:
+    if name == "skill_min_cases":
+        try:
+            cases = int(value)
+        except (TypeError, ValueError):
+            cases = 0
+        if isinstance(value, bool) or not 2 <= cases <= _MAX_MIN_CASES:
+            raise InputError(
+                f"{origin}: skill_min_cases must be a whole number from 2 to {_MAX_MIN_CASES} "
+                f"(a skill is never made from one ticket), got {value!r}"
+            )
+        return cases
+    if name == "skills_branch":
+        branch = str(value).strip().removeprefix("refs/heads/")
+        if not branch or _BAD_BRANCH.search(branch):
+            raise InputError(f"{origin}: skills_branch must be a git branch name such as vigil/learned, got {value!r}")
+        return branch
+    if name == "skills_git_author":
+        author = str(value).strip()
+        if not _AUTHOR.match(author):
+            raise InputError(f'{origin}: skills_git_author must look like "Name <email>", got {value!r}')
+        return author
+    text = str(value).lower()
+    if isinstance(value, bool) or text in _TRUE | _FALSE:
+        return value if isinstance(value, bool) else text in _TRUE
+    raise InputError(f"{origin}: skills_commit must be true or false, got {value!r}")
+
+
 def _coerce(name: str, value: Any, base: Path, origin: str) -> Any:
+    if name in _LEARN_FIELDS:
+        return _coerce_learn_setting(name, value, origin)
+    if name == "insecure_no_auth":
+        text = str(value).lower()
+        if isinstance(value, bool) or text in _TRUE | _FALSE:
+            return value if isinstance(value, bool) else text in _TRUE
+        raise InputError(f"{origin}: insecure_no_auth must be true or false, got {value!r}")
     if name in _ENGINE_FIELDS:
         return _coerce_engine_setting(name, value, origin)
     if name in _TOOL_FIELDS:
@@ -187,6 +275,12 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         if not isinstance(section, dict):
             raise InputError(f"{config_path}: [vigil] must be a table")
         for key, value in section.items():  # pyright: ignore[reportUnknownVariableType]
+            if key in _SECRET_KEYS:
+                raise InputError(
+                    f"{config_path}: {key} must not be written in vigil.toml (it ends up in backups and git); "
+                    "set VIGIL_TOKENS, VIGIL_WEBHOOK_SECRET or ANTHROPIC_API_KEY in the environment, "
+                    "or point tokens_file at a file only the server can read"
+                )
             if key not in _KEYS:
                 known = ", ".join(sorted(_KEYS))
                 raise InputError(f"{config_path}: unknown setting {key!r}; known settings: {known}")
@@ -202,5 +296,18 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     # The API key comes from the environment only: a key in a config file ends up in backups and git.
     if env.get("ANTHROPIC_API_KEY"):
         values["anthropic_api_key"] = env["ANTHROPIC_API_KEY"]
+    tokens: tuple[tuple[str, str], ...] = ()
+    if env.get("VIGIL_TOKENS"):
+        tokens += parse_tokens(env["VIGIL_TOKENS"], "VIGIL_TOKENS")
+    tokens_file = values.get("tokens_file")
+    if isinstance(tokens_file, Path):
+        try:
+            tokens += parse_tokens(tokens_file.read_text(encoding="utf-8"), str(tokens_file))
+        except OSError as exc:
+            raise InputError(f"tokens_file {tokens_file}: cannot read it ({exc.strerror})") from None
+    if tokens:
+        values["tokens"] = tokens
+    if env.get("VIGIL_WEBHOOK_SECRET"):
+        values["webhook_secret"] = env["VIGIL_WEBHOOK_SECRET"]
     known_fields = {f.name for f in fields(Settings)}
     return replace(settings, **{k: v for k, v in values.items() if k in known_fields})

@@ -166,10 +166,11 @@ class TicketList(BaseModel):
     """A page of tickets."""
 
     tickets: list[Ticket]
-    next_offset: int | None = Field(default=None, description="Pass as offset for the next page; null at the end.")
+    next_cursor: str | None = Field(default=None, description="Pass as cursor for the next page; null at the end.")
 
 
 class SuggestionList(BaseModel):
     """Suggestions awaiting an analyst's verdict."""
 
     suggestions: list[Suggestion]
+    next_cursor: str | None = Field(default=None, description="Pass as cursor for the next page; null at the end.")

@@ -11,7 +11,12 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import Settings
+from vigil_mcp.errors import InputError
 from vigil_mcp.server import build_server
+from vigil_mcp.server.auth import StaticTokenVerifier, auth_settings
+
+# One JSON-RPC request: a message is at most 64 K characters (up to 4 bytes each in UTF-8) plus its envelope.
+MCP_MAX_BODY_BYTES = 512 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +52,55 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     """DNS-rebinding protection with explicit hosts and origins, whatever the bind address."""
     host, port = settings.host, settings.port
     names = {host, "127.0.0.1", "localhost", "[::1]"} if is_loopback(host) else {host}
-    allowed_hosts = sorted({f"{n}:{port}" for n in names} | names)
-    allowed_origins = sorted({f"http://{n}:{port}" for n in names} | {f"https://{n}:{port}" for n in names})
+    allowed_hosts = sorted({f"{n}:{port}" for n in names} | names | set(settings.allowed_hosts))
+    allowed_origins = sorted(
+        {f"http://{n}:{port}" for n in names} | {f"https://{n}:{port}" for n in names} | set(settings.allowed_origins)
+    )
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
     )
 
 
+def base_url(settings: Settings) -> str:
+    """The server's own URL (its OAuth issuer and resource identifier)."""
+    host = f"[{settings.host}]" if ":" in settings.host and not settings.host.startswith("[") else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def check_http_security(settings: Settings) -> None:
+    """Refuse to serve other machines without bearer tokens, unless the operator said so explicitly."""
+    if is_loopback(settings.host) or settings.tokens or settings.insecure_no_auth:
+        return
+    raise InputError(
+        f"refusing to serve {settings.host}, which other machines can reach, without auth: set "
+        'VIGIL_TOKENS="reader:<token>,analyst:<token>" (or tokens_file), and VIGIL_WEBHOOK_SECRET for the '
+        "webhook; or pass --insecure-no-auth if a proxy in front of vigil authenticates every request"
+    )
+
+
 def http_app(app: App, settings: Settings):
-    """The ASGI app: MCP at /mcp plus /healthz."""
-    mcp = build_server(app)
+    """The ASGI app: MCP at /mcp (bearer tokens when configured) plus /healthz, /metrics and the webhook."""
+    if settings.tokens:
+        mcp = build_server(app, StaticTokenVerifier(settings.tokens), auth_settings(base_url(settings)))
+    else:
+        mcp = build_server(app)
     return mcp.streamable_http_app(
-        streamable_http_path="/mcp", transport_security=transport_security(settings), host=settings.host
+        streamable_http_path="/mcp",
+        transport_security=transport_security(settings),
+        host=settings.host,
+        max_request_body_size=MCP_MAX_BODY_BYTES,
     )
 
 
 def serve_http(settings: Settings) -> None:
     """Serve Streamable HTTP on settings.host:settings.port until interrupted."""
+    check_http_security(settings)
     app = _start(settings)
     try:
         if not is_loopback(settings.host):
             log.warning("serving on %s, which is reachable from other machines", settings.host)
+        if settings.insecure_no_auth and not settings.tokens:
+            log.warning("--insecure-no-auth: /mcp and the webhook accept unauthenticated requests")
         config = uvicorn.Config(
             http_app(app, settings),
             host=settings.host,

@@ -78,7 +78,7 @@ async def test_search_knowledge_over_a_stdio_subprocess(home: Path, mode: Any) -
         args=["-m", "vigil_mcp", "serve", "--home", str(home)],
         env={"VIGIL_HOME": str(home)},
     )
-    async with Client(params, mode=mode) as client:
+    async with Client(params, mode=mode, read_timeout_seconds=60) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
         assert {"search_knowledge", "get_knowledge"} <= tools
         result = await client.call_tool("search_knowledge", {"query": "etcdMembersDown", "limit": 2})

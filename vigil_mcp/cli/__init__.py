@@ -66,6 +66,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         "prometheus_url",
         "engine",
         "anthropic_model",
+        "skills_branch",
+        "allowed_hosts",
+        "allowed_origins",
+        "insecure_no_auth",
     ):
         flags[key] = getattr(args, key, None)
     return load_settings(flags)

@@ -17,6 +17,7 @@ def register(groups: Any, common: argparse.ArgumentParser) -> None:
     replay.add_argument("--learn", action="store_true", help="resolve each dialogue the file marks resolved, in order")
     replay.add_argument("--limit", type=int, help="replay only the first N dialogues (in seq order)")
     replay.add_argument("--engine", choices=["offline", "anthropic"], help="drafting engine (default offline)")
+    replay.add_argument("--skills-branch", help="with --learn: commit learned skills to this review branch")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

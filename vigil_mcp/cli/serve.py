@@ -25,6 +25,16 @@ def register(groups: Any, common: argparse.ArgumentParser) -> None:
         "--engine", choices=["offline", "anthropic"], help="drafting engine (default offline; anthropic needs a key)"
     )
     serve.add_argument("--anthropic-model", help="Claude model for --engine anthropic")
+    serve.add_argument(
+        "--allowed-hosts", help="extra Host header values to accept (comma-separated, e.g. vigil.example.com)"
+    )
+    serve.add_argument("--allowed-origins", help="extra Origin values to accept (e.g. https://vigil.example.com)")
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        default=None,
+        help="serve a non-loopback address without bearer tokens or webhook signatures (only behind an auth proxy)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

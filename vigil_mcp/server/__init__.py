@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 
 from vigil_mcp import __version__
 from vigil_mcp.app import App
 from vigil_mcp.notify import advertise_list_changed
+from vigil_mcp.server.auth import register_roles
 from vigil_mcp.server.background import Background
 from vigil_mcp.server.calls import register_call_rules
 from vigil_mcp.server.diagnostics import register_diagnostics
 from vigil_mcp.server.knowledge import register_knowledge
+from vigil_mcp.server.logging_level import register_logging_level
 from vigil_mcp.server.metrics import register_metrics
 from vigil_mcp.server.routes import register_routes, register_webhook
 from vigil_mcp.server.skills import register_skills
@@ -36,8 +40,10 @@ helped; `resolve_ticket` closes a case so vigil learns from it.
 """
 
 
-def build_server(app: App) -> MCPServer[Any]:
-    """The vigil MCP server over the given services."""
+def build_server(
+    app: App, token_verifier: TokenVerifier | None = None, auth: AuthSettings | None = None
+) -> MCPServer[Any]:
+    """The vigil MCP server over the given services; with `auth`, HTTP callers need a token and a role."""
     background = Background()
     mcp: MCPServer[Any] = MCPServer(
         name="vigil",
@@ -47,10 +53,13 @@ def build_server(app: App) -> MCPServer[Any]:
         version=__version__,
         subscriptions=app.notifier.bus,
         lifespan=background.lifespan,
+        token_verifier=token_verifier,
+        auth=auth,
     )
     mcp.middleware.append(app.notifier.middleware)
     register_metrics(mcp, app)  # before any middleware that may refuse a call, so it counts those too
     advertise_list_changed(mcp)
+    register_logging_level(mcp)
     register_knowledge(mcp, app.knowledge)
     register_routes(mcp, app)
     register_diagnostics(mcp, app, background)
@@ -58,6 +67,8 @@ def build_server(app: App) -> MCPServer[Any]:
     register_tickets(mcp, app)
     register_webhook(mcp, app)
     register_call_rules(mcp, app)  # last: innermost, once every tool and prompt is registered
+    if auth is not None:
+        register_roles(mcp)  # inside the call rules: unknown names are refused before roles are checked
     return mcp
 
 

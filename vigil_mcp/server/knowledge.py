@@ -12,7 +12,7 @@ from vigil_mcp.errors import NotFoundError, VigilError
 from vigil_mcp.models import KnowledgeItem, SearchResult
 from vigil_mcp.server.annotations import READ_ONLY
 from vigil_mcp.server.errors import call_service, call_service_in_thread
-from vigil_mcp.server.schema import flatten_output_schema
+from vigil_mcp.server.schema import flatten_output_schema, tidy_description
 from vigil_mcp.services.knowledge import MAX_LIMIT, KnowledgeService
 
 
@@ -57,6 +57,7 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService) -> None
 
     for name in ("search_knowledge", "get_knowledge"):
         flatten_output_schema(mcp, name)
+        tidy_description(mcp, name)
 
     @mcp.resource(
         "vigil://knowledge/{id}",

@@ -1,4 +1,4 @@
-"""Plain HTTP routes served beside /mcp (unauthenticated by design: health checks)."""
+"""Plain HTTP routes served beside /mcp: /healthz (unauthenticated by design) and the signed webhook."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from vigil_mcp import __version__
 from vigil_mcp.app import App
 from vigil_mcp.errors import InputError, NotFoundError
+from vigil_mcp.server.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_refusal
 from vigil_mcp.services.tickets import Incoming
 
 
@@ -72,7 +73,11 @@ def parse_webhook(body: bytes) -> tuple[str, dict[str, Any]]:
 
 
 def register_webhook(mcp: MCPServer[Any], app: App) -> None:
-    """POST /webhook/messages: the same intake as observe_message, idempotent on message_id."""
+    """POST /webhook/messages: the same intake as observe_message, idempotent on message_id.
+
+    Signed with HMAC-SHA256 when VIGIL_WEBHOOK_SECRET is set (see server/signature.py); unsigned
+    deliveries are accepted only on a loopback bind or with --insecure-no-auth.
+    """
     from vigil_mcp.server.tickets import announce  # late: tickets imports this module's siblings
 
     @mcp.custom_route("/webhook/messages", methods=["POST"], include_in_schema=False)
@@ -80,6 +85,11 @@ def register_webhook(mcp: MCPServer[Any], app: App) -> None:
         body = await request.body()
         if len(body) > WEBHOOK_MAX_BYTES:
             return _error(413, f"body is {len(body):,} bytes; the limit is {WEBHOOK_MAX_BYTES:,}")
+        refusal = webhook_refusal(
+            app.settings, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body
+        )
+        if refusal is not None:
+            return _error(401, refusal)
         try:
             event, fields = parse_webhook(body)
             if event == "resolve":

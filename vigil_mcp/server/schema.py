@@ -7,6 +7,7 @@ inlined schema says exactly the same thing.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, cast
 
 from mcp.server.mcpserver import MCPServer
@@ -39,3 +40,10 @@ def flatten_output_schema(mcp: MCPServer[Any], name: str) -> None:
         tool.fn_metadata.output_schema = inline_refs(schema)
     except RecursionError:  # a self-referencing model cannot be inlined; keep its $defs
         return
+
+
+def tidy_description(mcp: MCPServer[Any], name: str) -> None:
+    """Strip a tool description's docstring indentation (clients show it verbatim)."""
+    tool = mcp._tool_manager.get_tool(name)  # pyright: ignore[reportPrivateUsage]
+    if tool is not None and tool.description:
+        tool.description = inspect.cleandoc(tool.description)

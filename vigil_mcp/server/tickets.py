@@ -17,6 +17,8 @@ from vigil_mcp.errors import NotFoundError, VigilError
 from vigil_mcp.models import ObserveResult, Suggestion, SuggestionList, Ticket, TicketList, TicketSummary, TicketView
 from vigil_mcp.server.annotations import READ_ONLY
 from vigil_mcp.server.errors import call_service_in_thread
+from vigil_mcp.server.paging import page
+from vigil_mcp.server.schema import flatten_output_schema, tidy_description
 from vigil_mcp.services.summary import summarize
 from vigil_mcp.services.tickets import Incoming
 
@@ -70,12 +72,13 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
             str | None, Field(description="waiting_on_analyst, waiting_on_customer or resolved; omit for all.")
         ] = None,
         limit: Annotated[int, Field(ge=1, le=200, description="Page size.")] = 50,
-        offset: Annotated[int, Field(ge=0, description="Where the page starts (next_offset of the last page).")] = 0,
+        cursor: Annotated[
+            str | None, Field(description="next_cursor of the previous page; omit for the first.")
+        ] = None,
     ) -> TicketList:
-        """List tickets, most recently active first, with their status and who is waiting on whom."""
-        page = await call_service_in_thread(lambda: tickets.list(status, limit + 1, offset))
-        more = len(page) > limit
-        return TicketList(tickets=page[:limit], next_offset=offset + limit if more else None)
+        """List tickets, most recently active first, with their status; next_cursor says there is more."""
+        items, more = await call_service_in_thread(lambda: page(lambda n, o: tickets.list(status, n, o), limit, cursor))
+        return TicketList(tickets=items, next_cursor=more)
 
     @mcp.tool(name="get_ticket", title="Get a ticket", annotations=READ_ONLY)
     async def get_ticket(id: Annotated[str, Field(description="The ticket id.")]) -> TicketView:
@@ -85,9 +88,16 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
     @mcp.tool(name="pending_suggestions", title="Pending suggestions", annotations=READ_ONLY)
     async def pending_suggestions(
         ticket_id: Annotated[str | None, Field(description="Only this ticket's; omit for all tickets.")] = None,
+        limit: Annotated[int, Field(ge=1, le=200, description="Page size.")] = 50,
+        cursor: Annotated[
+            str | None, Field(description="next_cursor of the previous page; omit for the first.")
+        ] = None,
     ) -> SuggestionList:
         """List the answers vigil drafted that no analyst has adopted, edited or rejected yet, newest first."""
-        return SuggestionList(suggestions=await call_service_in_thread(lambda: tickets.pending(ticket_id)))
+        items, more = await call_service_in_thread(
+            lambda: page(lambda n, o: tickets.pending(ticket_id, n, o), limit, cursor)
+        )
+        return SuggestionList(suggestions=items, next_cursor=more)
 
     @mcp.tool(name="suggestion_feedback", title="Give feedback on a suggestion", annotations=RESOLVES)
     async def suggestion_feedback(
@@ -109,9 +119,16 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
     @mcp.tool(name="stale_tickets", title="Stale tickets", annotations=READ_ONLY)
     async def stale_tickets(
         minutes: Annotated[float, Field(ge=0, description="List tickets whose customer has waited longer than this.")],
+        limit: Annotated[int, Field(ge=1, le=200, description="Page size.")] = 50,
+        cursor: Annotated[
+            str | None, Field(description="next_cursor of the previous page; omit for the first.")
+        ] = None,
     ) -> TicketList:
         """List tickets where the customer has been waiting on an analyst for longer than `minutes`, longest first."""
-        return TicketList(tickets=await call_service_in_thread(lambda: tickets.stale(minutes)))
+        items, more = await call_service_in_thread(
+            lambda: page(lambda n, o: tickets.stale(minutes, None, n, o), limit, cursor)
+        )
+        return TicketList(tickets=items, next_cursor=more)
 
     @mcp.tool(name="resolve_ticket", title="Resolve a ticket", annotations=RESOLVES)
     async def resolve_ticket(
@@ -126,6 +143,13 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         result = await call_service_in_thread(lambda: tickets.resolve(id, resolution_message_ids, summary))
         await announce(app, result.id, True)
         return result
+
+    for name in (
+        "observe_message", "list_tickets", "get_ticket", "pending_suggestions", "suggestion_feedback",
+        "summarize_ticket", "stale_tickets", "resolve_ticket",
+    ):  # fmt: skip
+        flatten_output_schema(mcp, name)
+        tidy_description(mcp, name)
 
     @mcp.resource(
         "vigil://tickets/{id}",

@@ -318,22 +318,23 @@ class TicketService:
         """Tickets, most recently updated first."""
         if status is not None and status not in ("waiting_on_analyst", "waiting_on_customer", "resolved"):
             raise InputError("status must be waiting_on_analyst, waiting_on_customer or resolved")
-        if not 1 <= limit <= LIST_LIMIT or offset < 0:
+        if not 1 <= limit <= LIST_LIMIT + 1 or offset < 0:
             raise InputError(f"limit must be 1-{LIST_LIMIT} and offset >= 0")
         return self.store.list_tickets(status, limit, offset)
 
-    def pending(self, ticket_id: str | None = None, limit: int = 50) -> list[Suggestion]:
+    def pending(self, ticket_id: str | None = None, limit: int = 50, offset: int = 0) -> list[Suggestion]:
         """Suggestions no analyst has judged yet, newest first."""
         if ticket_id is not None:
             self.get(ticket_id)
-        return self.store.suggestions(ticket_id, "pending", max(1, min(limit, LIST_LIMIT)))
+        return self.store.suggestions(ticket_id, "pending", max(1, min(limit, LIST_LIMIT + 1)), max(0, offset))
 
-    def stale(self, minutes: float, now: datetime | None = None, limit: int = 50) -> list[Ticket]:
+    def stale(self, minutes: float, now: datetime | None = None, limit: int = 50, offset: int = 0) -> list[Ticket]:
         """Tickets whose customer has waited longer than `minutes`."""
         if minutes < 0:
             raise InputError("minutes must be 0 or more")
         now = now or datetime.now(UTC)
-        return self.store.stale_tickets(now - timedelta(minutes=minutes), max(1, min(limit, LIST_LIMIT)))
+        since = now - timedelta(minutes=minutes)
+        return self.store.stale_tickets(since, max(1, min(limit, LIST_LIMIT + 1)), max(0, offset))
 
     # ---- analyst actions ---------------------------------------------------------------------
     def feedback(

@@ -138,7 +138,7 @@ class TicketStore(Protocol):
         """Write ticket changes (new or updated tickets, appended messages and suggestions) in one transaction."""
         ...
 
-    def suggestions(self, ticket_id: str | None, status: str | None, limit: int) -> list[Suggestion]:
+    def suggestions(self, ticket_id: str | None, status: str | None, limit: int, offset: int = 0) -> list[Suggestion]:
         """Suggestions, newest first."""
         ...
 
@@ -150,7 +150,7 @@ class TicketStore(Protocol):
         """Store the feedback and the suggestion's new status together."""
         ...
 
-    def stale_tickets(self, waiting_before: datetime, limit: int) -> list[Ticket]:
+    def stale_tickets(self, waiting_before: datetime, limit: int, offset: int = 0) -> list[Ticket]:
         """Tickets whose customer has been waiting since before `waiting_before`, longest first."""
         ...
 

@@ -121,7 +121,7 @@ class TicketTables(DuckDBConnection):
                     [t.updated_at, t.id],
                 )
 
-    def suggestions(self, ticket_id: str | None, status: str | None, limit: int) -> list[Suggestion]:
+    def suggestions(self, ticket_id: str | None, status: str | None, limit: int, offset: int = 0) -> list[Suggestion]:
         """Suggestions, newest first."""
         clauses: list[str] = []
         params: list[Any] = []
@@ -133,8 +133,8 @@ class TicketTables(DuckDBConnection):
             params.append(status)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._query(
-            f"SELECT {_SUGGESTION_COLS} FROM suggestions {where} ORDER BY created_at DESC, id LIMIT ?",
-            [*params, limit],
+            f"SELECT {_SUGGESTION_COLS} FROM suggestions {where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
         )
         return [_suggestion(r) for r in rows]
 
@@ -155,12 +155,12 @@ class TicketTables(DuckDBConnection):
                 [suggestion.status, suggestion.updated_at, suggestion.id],
             )
 
-    def stale_tickets(self, waiting_before: datetime, limit: int) -> list[Ticket]:
+    def stale_tickets(self, waiting_before: datetime, limit: int, offset: int = 0) -> list[Ticket]:
         """Tickets whose customer has been waiting since before `waiting_before`, longest first."""
         rows = self._query(
             f"SELECT {_TICKET_COLS} FROM tickets WHERE status = 'waiting_on_analyst' AND waiting_since < ? "
-            "ORDER BY waiting_since, id LIMIT ?",
-            [waiting_before, limit],
+            "ORDER BY waiting_since, id LIMIT ? OFFSET ?",
+            [waiting_before, limit, offset],
         )
         return [_ticket(r) for r in rows]
 

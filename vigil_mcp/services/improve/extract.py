@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.classify import classify
 from vigil_mcp.services.engine.scoring import GENERIC_TERMS, coverage_terms
 from vigil_mcp.services.redact import redact
+from vigil_mcp.services.skills.model import GeneratedBy
 
 MAX_QUESTION_CHARS = 600
 MAX_ANSWER_CHARS = 1200
@@ -52,6 +54,10 @@ class Lesson:
     environment: tuple[str, ...]
     steps: tuple[str, ...]
     resolution_seqs: tuple[int, ...]
+    generated_by: GeneratedBy = "vigil-offline"
+    # A skill name and description the extractor proposes (the Anthropic one does); not stored in the Q&A.
+    skill_name: str | None = None
+    skill_description: str | None = None
 
     @property
     def title(self) -> str:
@@ -72,12 +78,51 @@ class Lesson:
         return "\n".join(parts)
 
 
+# Reads back what `Lesson.body` wrote: the Q&A items are where lessons of earlier cases are kept.
+_BODY = re.compile(
+    r"(?s)^Question: (?P<question>.*?)\n\nAnswer:\n(?P<answer>.*?)"
+    r"(?:\n\nEnvironment: (?P<environment>[^\n]*))?(?:\n\nSteps tried:\n(?P<steps>(?:- [^\n]*\n?)+))?$"
+)
+
+
+def parse_lesson(ticket_id: str, body: str) -> Lesson | None:
+    """The lesson a stored Q&A body holds (the inverse of `Lesson.body`), or None for another shape."""
+    match = _BODY.match(body.strip("\n"))
+    if match is None:
+        return None
+    env = match.group("environment")
+    steps = match.group("steps")
+    return Lesson(
+        ticket_id=ticket_id,
+        question=match.group("question"),
+        answer=match.group("answer"),
+        environment=tuple(e for e in env.split(", ") if e) if env else (),
+        steps=tuple(line[2:] for line in steps.splitlines() if line.startswith("- ")) if steps else (),
+        resolution_seqs=(),
+    )
+
+
+class Extractor(Protocol):
+    """Turns a resolved dialogue into its lesson (None: nothing to learn)."""
+
+    def __call__(
+        self, ticket_id: str, messages: Sequence[Message], resolution_seqs: Sequence[int] = ()
+    ) -> Lesson | None:
+        """The lesson of a resolved dialogue."""
+        ...
+
+
+def scrub(text: str, names: Sequence[str]) -> str:
+    """Redacted text on one line, with participants' names replaced by "someone"."""
+    for name in sorted({n for n in names if len(n) > 1}, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", "someone", text, flags=re.IGNORECASE)
+    return " ".join(redact(text).text.split())
+
+
 def generalize(text: str, names: Sequence[str]) -> str:
     """Redacted text without the addressee prefix and with participants' names replaced."""
-    body = classify(text).body if classify(text).addressed_to else text.strip()
-    for name in sorted({n for n in names if len(n) > 1}, key=len, reverse=True):
-        body = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", "someone", body, flags=re.IGNORECASE)
-    return " ".join(redact(body).text.split())
+    classified = classify(text)
+    return scrub(classified.body if classified.addressed_to else text.strip(), names)
 
 
 def _infer_resolution(messages: Sequence[Message]) -> list[Message]:
