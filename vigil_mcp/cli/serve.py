@@ -25,6 +25,7 @@ def register(groups: Any, common: argparse.ArgumentParser) -> None:
         "--engine", choices=["offline", "anthropic"], help="drafting engine (default offline; anthropic needs a key)"
     )
     serve.add_argument("--anthropic-model", help="Claude model for --engine anthropic")
+    serve.add_argument("--skills-branch", help="commit learned skill versions to this branch (e.g. vigil/learned)")
     serve.add_argument(
         "--allowed-hosts", help="extra Host header values to accept (comma-separated, e.g. vigil.example.com)"
     )

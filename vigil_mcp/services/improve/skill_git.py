@@ -13,15 +13,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from vigil_mcp.errors import VigilError
+from vigil_mcp.services.gitcmd import git as run_git
 
 log = logging.getLogger(__name__)
 
-GIT_TIMEOUT = 20.0
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>\s*$")
 
 
@@ -39,18 +38,7 @@ class Repo:
 
 def git(top: Path, *args: str, stdin: bytes | None = None) -> bytes:
     """Run git in `top`; VigilError with git's last line of complaint when it fails."""
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=top, input=stdin, capture_output=True, timeout=GIT_TIMEOUT, check=False
-        )
-    except FileNotFoundError:
-        raise VigilError("git is not installed; skill changes are written without commits") from None
-    except subprocess.TimeoutExpired:
-        raise VigilError(f"git {args[0]} took more than {GIT_TIMEOUT:.0f} s in {top}") from None
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise VigilError(f"git {args[0]} failed in {top}: {lines[-1] if lines else f'exit {done.returncode}'}")
-    return done.stdout
+    return run_git(top, *args, stdin=stdin)
 
 
 def find_repo(folder: Path) -> Repo | None:
@@ -99,7 +87,9 @@ def is_ancestor(repo: Repo, older: str, newer: str) -> bool:
 
 def is_dirty(repo: Repo, path: str) -> bool:
     """Whether the work tree or index holds uncommitted changes of `path` (new files included)."""
-    return bool(git(repo.top, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", path).strip(b"\0"))
+    # --no-optional-locks: a background status must not take the index lock from the maintainer's git.
+    args = ["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", path]
+    return bool(git(repo.top, *args).strip(b"\0"))
 
 
 def read_file(repo: Repo, commit: str | None, path: str) -> str | None:

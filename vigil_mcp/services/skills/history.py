@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from vigil_mcp.errors import NotFoundError
+from vigil_mcp.services.gitcmd import git
 from vigil_mcp.services.skills import frontmatter
 from vigil_mcp.services.skills.model import SKILL_FILE, SkillRevision
 
 MAX_REVISIONS = 200
-GIT_TIMEOUT = 20.0
 _RECORD = "\x1e"
 _UNIT = "\x1f"
 
 
 def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT, check=False
-        )
-    except FileNotFoundError:
-        raise NotFoundError("git is not installed, so there is no skill history to show") from None
-    except subprocess.TimeoutExpired:
-        raise NotFoundError(f"git took more than {GIT_TIMEOUT:.0f} s; try again") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise NotFoundError(f"git {args[0]} failed in {cwd}: {message[-1] if message else done.returncode}")
-    return done.stdout
+    return git(cwd, *args, stdin=stdin, error=NotFoundError)
 
 
 def _versions(top: Path, specs: list[str]) -> list[tuple[int | None, str | None]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +27,7 @@ from vigil_mcp.services.skills.model import (
     Status,
     name_problem,
 )
+from vigil_mcp.storage.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +58,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write a text file by temp file + os.replace, so readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+atomic_write = atomic_write_text  # skill files are written like every other file vigil writes
 
 
 class SkillLibrary:
