@@ -12,7 +12,7 @@ def test_the_bundled_samples_ship_with_the_package_and_their_notice() -> None:
     assert (runbooks.parent / "NOTICE.md").exists()
     assert sum(1 for _ in runbooks.open(encoding="utf-8")) == 27
     lines = dialogues.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 48
+    assert len(lines) == 52
     assert dialogues.stat().st_size < 300_000
     assert all(json.loads(line)["provenance"]["license"].startswith("CC-BY-4.0") for line in lines)
 
@@ -27,7 +27,9 @@ def test_demo_replays_real_dialogues_learns_and_helps_a_later_customer(
     assert "learned from ubuntu/2006-01-02.train-c/1183" in out
     assert "vigil suggests" in out
     assert "nautilus" in out
-    assert "48 dialogues" in out
+    assert "52 dialogues" in out
+    assert "wrote skill file" in out
+    assert (work / "skills" / "open-gz-tar" / "SKILL.md").exists()
     assert "thanks" in out  # what it kept quiet on
     assert "etcdMembersDown > Meaning" in out  # a search over MCP at the end
     assert (work / "knowledge.duckdb").exists()

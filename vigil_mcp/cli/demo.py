@@ -65,9 +65,14 @@ def _demo(settings: Settings, out: Any) -> int:
         for kind, count in result.silences.most_common():
             out(f"  {count:4}  {kind}")
         if result.skill_files:
-            out("skill files written:")
-            for path in result.skill_files:
+            out("skill files written (keep them with --keep DIR):")
+            for path in dict.fromkeys(result.skill_files):
                 out(f"  {path}")
+            first = Path(result.skill_files[0])
+            if first.is_file():
+                out(f"\n--- {first.parent.name}/SKILL.md (a draft for a maintainer to review) ---")
+                for line in first.read_text(encoding="utf-8").splitlines()[:30]:
+                    out(f"  {line}")
         for query, hits in anyio.run(ask, app):
             out(f"\nsearch_knowledge over MCP: {query!r}")
             for hit in hits:
