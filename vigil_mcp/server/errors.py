@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import anyio.to_thread
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
-from vigil_mcp.errors import InputError, VigilError
+from vigil_mcp.errors import InputError, NotFoundError, VigilError
 
 T = TypeVar("T")
 
@@ -28,3 +28,13 @@ def call_service(fn: Callable[[], T]) -> T:
 async def call_service_in_thread(fn: Callable[[], T]) -> T:
     """As `call_service`, off the event loop (for calls that may block on I/O or locks)."""
     return await anyio.to_thread.run_sync(call_service, fn)
+
+
+def read_resource(fn: Callable[[], str]) -> str:
+    """Run a resource read: NotFoundError -> resource not found (invalid params), VigilError -> resource error."""
+    try:
+        return fn()
+    except NotFoundError as exc:
+        raise ResourceNotFoundError(str(exc)) from None
+    except VigilError as exc:
+        raise ResourceError(str(exc)) from None

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import Field
 
-from vigil_mcp.errors import NotFoundError, VigilError
 from vigil_mcp.models import KnowledgeItem, SearchResult
 from vigil_mcp.server.annotations import READ_ONLY
-from vigil_mcp.server.errors import call_service, call_service_in_thread
+from vigil_mcp.server.errors import call_service, call_service_in_thread, read_resource
 from vigil_mcp.server.schema import flatten_output_schema, tidy_description
 from vigil_mcp.services.knowledge import MAX_LIMIT, KnowledgeService
 
@@ -68,9 +66,4 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService) -> None
     )
     def knowledge_resource(id: str) -> str:
         """A knowledge item as Markdown."""
-        try:
-            return render_item(knowledge.get(id))
-        except NotFoundError as exc:
-            raise ResourceNotFoundError(str(exc)) from None
-        except VigilError as exc:
-            raise ResourceError(str(exc)) from None
+        return read_resource(lambda: render_item(knowledge.get(id)))

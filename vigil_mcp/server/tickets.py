@@ -8,15 +8,14 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from vigil_mcp.app import App
-from vigil_mcp.errors import NotFoundError, VigilError
+from vigil_mcp.errors import VigilError
 from vigil_mcp.models import ObserveResult, Suggestion, SuggestionList, Ticket, TicketList, TicketSummary, TicketView
 from vigil_mcp.server.annotations import READ_ONLY
-from vigil_mcp.server.errors import call_service_in_thread
+from vigil_mcp.server.errors import call_service_in_thread, read_resource
 from vigil_mcp.server.paging import page
 from vigil_mcp.server.schema import flatten_output_schema, tidy_description
 from vigil_mcp.services.summary import summarize
@@ -160,7 +159,7 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
     )
     def ticket_resource(id: str) -> str:
         """A ticket as JSON."""
-        return _resource(lambda: tickets.get(id).model_dump_json(indent=2))
+        return read_resource(lambda: tickets.get(id).model_dump_json(indent=2))
 
     @mcp.resource(
         "vigil://tickets/{id}/suggestions",
@@ -171,7 +170,9 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
     )
     def suggestions_resource(id: str) -> str:
         """A ticket's suggestions as JSON."""
-        return _resource(lambda: json.dumps([s.model_dump(mode="json") for s in tickets.get(id).suggestions], indent=2))
+        return read_resource(
+            lambda: json.dumps([s.model_dump(mode="json") for s in tickets.get(id).suggestions], indent=2)
+        )
 
     @mcp.prompt(name="triage_ticket", title="Triage a ticket")
     def triage_ticket(ticket_id: str) -> str:
@@ -198,12 +199,3 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
             "Say what the customer needs, what has been tried, the most likely cause, the next diagnostic step "
             "(use vigil's diagnostic tools where they fit) and a reply the analyst could send."
         )
-
-
-def _resource(fn: Any) -> str:
-    try:
-        return fn()
-    except NotFoundError as exc:
-        raise ResourceNotFoundError(str(exc)) from None
-    except VigilError as exc:
-        raise ResourceError(str(exc)) from None
