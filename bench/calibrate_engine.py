@@ -8,7 +8,7 @@ draft from it has token F1 >= 0.3 against the human resolution of that dialogue 
 asked before the resolution turn of resolved dialogues only). A logistic regression on the
 candidates' features is fitted on the first 70 % of dialogues (time order) and evaluated on the
 rest: precision and coverage per threshold. Paste the printed Calibration into
-vigil_mcp/services/engine/scoring.py.
+vigil_mcp/services/answer/engine/scoring.py.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import numpy as np
 from vigil_mcp.app import build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.models import Message, SkippedInput
-from vigil_mcp.services.engine.base import Evidence
-from vigil_mcp.services.engine.offline import compose
-from vigil_mcp.services.engine.scoring import Features
-from vigil_mcp.services.proactive import token_f1
+from vigil_mcp.services.answer.engine.base import Evidence
+from vigil_mcp.services.answer.engine.offline import compose
+from vigil_mcp.services.answer.engine.scoring import Features
+from vigil_mcp.services.answer.proactive import token_f1
 from vigil_mcp.services.replay import read_dialogues, replay
 
 HERE = Path(__file__).resolve().parent

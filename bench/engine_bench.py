@@ -23,7 +23,7 @@ import numpy as np
 from vigil_mcp.app import build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.models import Message
-from vigil_mcp.services.classify import classify
+from vigil_mcp.services.answer.identify import classify
 from vigil_mcp.services.replay import read_dialogues, replay
 
 HERE = Path(__file__).resolve().parent

@@ -26,10 +26,10 @@ import numpy as np
 
 from vigil_mcp.app import build_app
 from vigil_mcp.config import load_settings
-from vigil_mcp.services.chunking import Chunk
-from vigil_mcp.services.ingest import Document
-from vigil_mcp.services.knowledge import index_text
-from vigil_mcp.services.tokenize import tokenize
+from vigil_mcp.services.knowledge.chunking import Chunk
+from vigil_mcp.services.knowledge.ingest import Document
+from vigil_mcp.services.knowledge.service import index_text
+from vigil_mcp.services.text import tokenize
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 SEED = 20261125

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import InputError
 from vigil_mcp.notify import Notifier
-from vigil_mcp.services.engine.base import Engine
-from vigil_mcp.services.engine.offline import OfflineEngine
-from vigil_mcp.services.improve.learner import Learner, build_learner
-from vigil_mcp.services.knowledge import KnowledgeService
+from vigil_mcp.services.answer.engine.base import Engine
+from vigil_mcp.services.answer.engine.offline import OfflineEngine
+from vigil_mcp.services.answer.proactive import ProactiveService
+from vigil_mcp.services.knowledge.service import KnowledgeService
+from vigil_mcp.services.learn.learner import Learner, build_learner
 from vigil_mcp.services.metrics import Metrics
-from vigil_mcp.services.proactive import ProactiveService
 from vigil_mcp.services.skills import SkillLibrary
 from vigil_mcp.services.tickets import TicketService
 from vigil_mcp.services.tools import BUILTIN_TOOLS_DIR, EgressPolicy, ToolRegistry, ToolSelection
@@ -65,7 +65,7 @@ def build_engine(settings: Settings) -> Engine:
         return offline
     if not settings.anthropic_api_key:
         raise InputError("engine anthropic needs ANTHROPIC_API_KEY in the environment (or use --engine offline)")
-    from vigil_mcp.services.engine.anthropic import AnthropicEngine
+    from vigil_mcp.services.answer.engine.anthropic import AnthropicEngine
 
     return AnthropicEngine(
         api_key=settings.anthropic_api_key,

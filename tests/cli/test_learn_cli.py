@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.improve.cases import WEBHOOK, git, init_repo
+from tests.services.learn.cases import WEBHOOK, git, init_repo
 from vigil_mcp.cli import main
 
 

@@ -31,8 +31,8 @@ from tests.security.live import Live, serve
 from vigil_mcp.app import build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.errors import NotFoundError
-from vigil_mcp.services.improve.learner import qa_source
-from vigil_mcp.services.knowledge import item_id
+from vigil_mcp.services.knowledge.service import item_id
+from vigil_mcp.services.learn.learner import qa_source
 from vigil_mcp.services.skills.loader import load_skill
 
 TICKETS = 400

@@ -27,8 +27,8 @@ from tests.security.injections import AWS_KEY, INJECTIONS, SECRETS, STRIPE_KEY
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.server import build_server
-from vigil_mcp.services.engine.anthropic import AnthropicEngine
-from vigil_mcp.services.engine.offline import OfflineEngine
+from vigil_mcp.services.answer.engine.anthropic import AnthropicEngine
+from vigil_mcp.services.answer.engine.offline import OfflineEngine
 from vigil_mcp.services.redact import contains_secret
 from vigil_mcp.services.tools.egress import EgressPolicy
 from vigil_mcp.services.tools.registry import ToolRegistry

@@ -7,9 +7,9 @@ from mcp import Client
 
 from vigil_mcp.app import App
 from vigil_mcp.server import build_server
-from vigil_mcp.services.improve.learner import qa_source
-from vigil_mcp.services.knowledge import item_id
-from vigil_mcp.services.proactive import token_f1
+from vigil_mcp.services.answer.proactive import token_f1
+from vigil_mcp.services.knowledge.service import item_id
+from vigil_mcp.services.learn.learner import qa_source
 
 pytestmark = pytest.mark.anyio
 MODES = ["auto", "legacy"]

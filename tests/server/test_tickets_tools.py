@@ -11,8 +11,8 @@ from mcp.types import ResourceUpdatedNotification
 
 from vigil_mcp.app import App
 from vigil_mcp.server import build_server
-from vigil_mcp.services.chunking import Chunk
-from vigil_mcp.services.ingest import Document
+from vigil_mcp.services.knowledge.chunking import Chunk
+from vigil_mcp.services.knowledge.ingest import Document
 
 pytestmark = pytest.mark.anyio
 MODES = ["auto", "legacy"]

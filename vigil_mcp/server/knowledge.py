@@ -11,7 +11,7 @@ from vigil_mcp.models import KnowledgeItem, SearchResult
 from vigil_mcp.server.annotations import READ_ONLY
 from vigil_mcp.server.errors import call_service, call_service_in_thread, read_resource
 from vigil_mcp.server.schema import flatten_output_schema, tidy_description
-from vigil_mcp.services.knowledge import MAX_LIMIT, KnowledgeService
+from vigil_mcp.services.knowledge.service import MAX_LIMIT, KnowledgeService
 
 
 def render_item(item: KnowledgeItem) -> str:

@@ -14,11 +14,11 @@ from typing import Any
 
 from vigil_mcp.errors import VigilError
 from vigil_mcp.models import Message, Suggestion
-from vigil_mcp.services.classify import classify
-from vigil_mcp.services.improve.learner import qa_source
-from vigil_mcp.services.ingest import Document
-from vigil_mcp.services.knowledge import KnowledgeService
-from vigil_mcp.services.proactive import token_f1
+from vigil_mcp.services.answer.identify import classify
+from vigil_mcp.services.answer.proactive import token_f1
+from vigil_mcp.services.knowledge.ingest import Document
+from vigil_mcp.services.knowledge.service import KnowledgeService
+from vigil_mcp.services.learn.learner import qa_source
 from vigil_mcp.services.replay import Dialogue
 from vigil_mcp.services.tickets import TicketService
 

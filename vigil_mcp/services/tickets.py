@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from vigil_mcp.errors import InputError, NotFoundError
 from vigil_mcp.models import Feedback, Message, ObserveResult, Suggestion, Ticket, TicketView, Verdict
-from vigil_mcp.services.classify import classify
-from vigil_mcp.services.proactive import Decision, ProactiveService
+from vigil_mcp.services.answer.identify import classify
+from vigil_mcp.services.answer.proactive import Decision, ProactiveService
 from vigil_mcp.storage.base import TicketChange, TicketStore
 
 log = logging.getLogger(__name__)

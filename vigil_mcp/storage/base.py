@@ -10,10 +10,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from vigil_mcp.models import Feedback, KnowledgeItem, Message, Suggestion, Ticket
-from vigil_mcp.services.bm25 import Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Postings as flat arrays, as the store hands them over at start."""
+
+    terms: Sequence[str]  # terms[term_id]
+    term_ids: npt.NDArray[np.int32]
+    doc_nos: npt.NDArray[np.int32]
+    tfs: npt.NDArray[np.integer[Any]]  # sorted by term_id, as the store returns them
+    doc_no_of_doc: npt.NDArray[np.int32]  # documents: doc_no, length, kind code
+    length_of_doc: npt.NDArray[np.float64]
+    kind_of_doc: Sequence[str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,7 @@ import numpy as np
 
 from vigil_mcp.errors import StoreError
 from vigil_mcp.models import KnowledgeItem
-from vigil_mcp.services.bm25 import Snapshot
-from vigil_mcp.storage.base import DocRecord, KnowledgeChange
+from vigil_mcp.storage.base import DocRecord, KnowledgeChange, Snapshot
 from vigil_mcp.storage.duckdb_base import DuckDBConnection
 
 

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from vigil_mcp.errors import VigilError
 from vigil_mcp.models import IngestReport
-from vigil_mcp.services.chunking import chunk_markdown
-from vigil_mcp.services.ingest import Document
-from vigil_mcp.services.knowledge import KnowledgeService
+from vigil_mcp.services.knowledge.chunking import chunk_markdown
+from vigil_mcp.services.knowledge.ingest import Document
+from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.services.skills.library import SkillLibrary
 from vigil_mcp.services.skills.model import Skill, skill_uri
 

@@ -1,0 +1,1 @@
+"""The answer path: one customer message -> speak or not, and what to say."""

@@ -1,0 +1,1 @@
+"""Knowledge: ingest documents into passages, index them, retrieve them."""
