@@ -28,8 +28,8 @@ from vigil_mcp.models import Message, SkippedInput
 from vigil_mcp.services.answer.engine.base import Evidence
 from vigil_mcp.services.answer.engine.offline import compose
 from vigil_mcp.services.answer.engine.scoring import Features
-from vigil_mcp.services.answer.proactive import token_f1
 from vigil_mcp.services.replay import read_dialogues, replay
+from vigil_mcp.services.text import token_f1
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"

@@ -15,11 +15,11 @@ from typing import Any
 from vigil_mcp.errors import VigilError
 from vigil_mcp.models import Message, Suggestion
 from vigil_mcp.services.answer.identify import classify
-from vigil_mcp.services.answer.proactive import token_f1
 from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.services.learn.learner import qa_source
 from vigil_mcp.services.replay import Dialogue
+from vigil_mcp.services.text import token_f1
 from vigil_mcp.services.tickets import TicketService
 
 HELPFUL_F1 = 0.3

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from vigil_mcp.services.text import STOPWORDS, tokenize
+from vigil_mcp.services.text import content_words
 
 Kind = Literal["question", "followup", "thanks", "greeting", "chatter", "statement"]
 
@@ -84,11 +84,6 @@ class Classified:
     content_terms: int
 
 
-def content_terms(text: str) -> list[str]:
-    """Tokens that carry meaning (no stop words, no one-letter parts)."""
-    return [t for t in tokenize(text) if t not in STOPWORDS and len(t) > 1]
-
-
 def classify(text: str) -> Classified:
     """Classify one customer message."""
     addressed_to: str | None = None
@@ -97,8 +92,7 @@ def classify(text: str) -> Classified:
     if match and not _INTERROGATIVE.match(match.group(1)):
         addressed_to = match.group(1)
         body = body[match.end() :].strip()
-    terms = content_terms(body)
-    n = len(terms)
+    n = len(content_words(body))
     words = [w.strip("!.,:;?()") for w in body.lower().split()]
     has_q = "?" in body
 

@@ -13,19 +13,11 @@ from dataclasses import dataclass
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer.engine.base import Draft, DraftRequest, Engine, Evidence
-from vigil_mcp.services.answer.engine.scoring import (
-    GENERIC_TERMS,
-    Features,
-    confidence,
-    coverage_terms,
-    features,
-    informative_count,
-    min_idf,
-)
+from vigil_mcp.services.answer.engine.scoring import Features, confidence, features, informative_count, min_idf
 from vigil_mcp.services.answer.identify import classify
 from vigil_mcp.services.knowledge.service import KnowledgeService, index_text
 from vigil_mcp.services.redact import redact
-from vigil_mcp.services.text import tokenize
+from vigil_mcp.services.text import GENERIC_TERMS, content_terms, jaccard, token_f1, tokenize
 from vigil_mcp.storage.base import DocRecord
 
 EVIDENCE_LIMIT = 5
@@ -55,26 +47,10 @@ def qa_question(body: str) -> str:
     return match.group(1) if match else body
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
-    """|a ∩ b| / |a ∪ b| (0 for two empty sets)."""
-    union = a | b
-    return len(a & b) / len(union) if union else 0.0
-
-
-def token_f1(a: str, b: str) -> float:
-    """F1 of the two texts' content-term sets."""
-    ta, tb = coverage_terms(a), coverage_terms(b)
-    common = len(ta & tb)
-    if not common:
-        return 0.0
-    precision, recall = common / len(ta), common / len(tb)
-    return 2 * precision * recall / (precision + recall)
-
-
 def _already_answered(history: Sequence[Message], question: set[str]) -> bool:
     """An earlier customer question like this one got an analyst reply after it."""
     for i, msg in enumerate(history):
-        if msg.role != "customer" or jaccard(coverage_terms(msg.text), question) < SAME_QUESTION:
+        if msg.role != "customer" or jaccard(content_terms(msg.text), question) < SAME_QUESTION:
             continue
         if any(later.role == "analyst" for later in history[i + 1 :]):
             return True
@@ -103,11 +79,11 @@ class ProactiveService:
         if cached is not None and cached[0] is rec:
             return cached[1], cached[2]
         if rec.kind == "qa":
-            asked = coverage_terms(qa_question(rec.body))
+            asked = content_terms(qa_question(rec.body))
             terms = (asked, asked)
         else:
             text = index_text(rec.title, rec.section, rec.body[:EVIDENCE_CHARS])
-            terms = (coverage_terms(text), coverage_terms(rec.title))
+            terms = (content_terms(text), content_terms(rec.title))
         if len(self._terms) >= TERM_CACHE:
             self._terms.pop(next(iter(self._terms)))
         self._terms[rec.id] = (rec, *terms)
@@ -121,7 +97,7 @@ class ProactiveService:
         if classified.kind != "question":
             return Decision(False, f"{classified.kind}: not a question")
         body = redact(classified.body).text
-        question = coverage_terms(body)
+        question = content_terms(body)
         if _already_answered(history, question):
             return Decision(False, "an analyst already answered this question")
         floor = min_idf(self.knowledge.index.n_docs)
@@ -133,7 +109,7 @@ class ProactiveService:
             earlier = [m.text for m in history if m.role == "customer" and m.kind == "question"]
             if earlier:  # a short follow-up question leans on the ticket's first question
                 query = f"{redact(earlier[0]).text}\n{body}"
-                question = coverage_terms(query)
+                question = content_terms(query)
         ranked = self.knowledge.retrieve(tokenize(query), EVIDENCE_LIMIT)
         if not ranked:
             return Decision(False, "nothing in knowledge matches")

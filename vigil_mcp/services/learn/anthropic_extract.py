@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer.engine.prompts import new_nonce
-from vigil_mcp.services.answer.engine.scoring import GENERIC_TERMS, coverage_terms
 from vigil_mcp.services.learn.extract import (
     MAX_ANSWER_CHARS,
     MAX_QUESTION_CHARS,
@@ -35,6 +34,7 @@ from vigil_mcp.services.learn.extract import (
     scrub,
 )
 from vigil_mcp.services.learn.skill_text import clean_name, one_line
+from vigil_mcp.services.text import GENERIC_TERMS, content_terms
 
 log = logging.getLogger(__name__)
 
@@ -291,10 +291,10 @@ def _lesson(
 
 def _grounded(text: str, source: str) -> bool:
     """Whether most of the specific words of `text` occur in `source`."""
-    words = coverage_terms(text) - GENERIC_TERMS
+    words = content_terms(text) - GENERIC_TERMS
     if not words:
         return False
-    return len(words & coverage_terms(source)) / len(words) >= GROUNDED
+    return len(words & content_terms(source)) / len(words) >= GROUNDED
 
 
 def _clip(text: str, limit: int) -> str:

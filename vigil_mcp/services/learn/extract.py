@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vigil_mcp.models import Message
-from vigil_mcp.services.answer.engine.scoring import GENERIC_TERMS, coverage_terms
 from vigil_mcp.services.answer.identify import classify
 from vigil_mcp.services.redact import redact
 from vigil_mcp.services.skills.model import GeneratedBy
+from vigil_mcp.services.text import specific_terms
 
 MAX_QUESTION_CHARS = 600
 MAX_ANSWER_CHARS = 1200
@@ -37,11 +37,6 @@ _STEP = re.compile(
     r"edit|set|enable|disable|use|sudo|apt(-get)?|dpkg|systemctl|stripe)\b)",
     re.IGNORECASE,
 )
-
-
-def specific_terms(text: str) -> set[str]:
-    """Content words that are not the generic vocabulary of every support question."""
-    return coverage_terms(text) - GENERIC_TERMS
 
 
 @dataclass(frozen=True, slots=True)

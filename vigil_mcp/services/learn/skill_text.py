@@ -13,12 +13,11 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from vigil_mcp.services.answer.engine.scoring import coverage_terms
-from vigil_mcp.services.answer.proactive import token_f1
 from vigil_mcp.services.learn.extract import Lesson
 from vigil_mcp.services.learn.similarity import Idf, problem_terms, without_urls
 from vigil_mcp.services.redact import redact
 from vigil_mcp.services.skills.model import DESCRIPTION_CHARS, name_problem
+from vigil_mcp.services.text import content_terms, token_f1
 
 MAX_SYMPTOMS = 12
 MAX_STEPS = 12  # numbered diagnosis items; past this vigil adds no more steps
@@ -280,7 +279,7 @@ def relevant_tools(texts: Sequence[str], tool_names: Collection[str]) -> list[st
     """The registered diagnostic tools whose subject the texts talk about, in TOOL_HINTS order."""
     words: set[str] = set()
     for text in texts:
-        words |= coverage_terms(without_urls(text))  # a pasted link is not an HTTP problem
+        words |= content_terms(without_urls(text))  # a pasted link is not an HTTP problem
     return [name for name, (keys, _) in TOOL_HINTS.items() if name in tool_names and words & keys]
 
 

@@ -13,22 +13,10 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from vigil_mcp.services.text import STOPWORDS, split_words
-
 Idf = Callable[[str], float]
 
 # Terms this common say nothing about the object or symptom of a question.
 MIN_IDF = 1.0
-# Words every support question uses; they never make a question specific.
-GENERIC_TERMS = frozenset(
-    """help helps helping issue issues problem problems question questions error errors anyone anybody someone
-    somebody work works working worked way thing things something anything please need needs want wants know
-    get gets getting got use using used try trying tried make makes made find found see look looking like
-    just still also really now here one some any ok okay hi hello hey thanks thank guys people channel
-    able doing done going go cant dont doesnt does isnt wont wrong right good new sure how what why where when
-    which who whom whose is are am was were do did would could should will shall may might must ubuntu linux
-    computer machine system install installed installing run running file files rid""".split()
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +51,6 @@ class Features:
             f"coverage {self.coverage:.2f}, title match {self.title_coverage:.2f}, "
             f"{round(self.informative * 8)} informative terms, margin {self.margin:.2f}"
         )
-
-
-def coverage_terms(text: str) -> set[str]:
-    """Lowercase words for coverage: compounds count by their parts, stop words dropped."""
-    out: set[str] = set()
-    for parts in split_words(text):
-        for term in parts:
-            if term not in STOPWORDS and len(term) > 1:
-                out.add(term)
-    return out
 
 
 def min_idf(n_docs: int) -> float:
