@@ -23,6 +23,11 @@ class Chunk:
     title: str
     section: str
     body: str
+    # Where in the source this chunk starts (an HTML anchor, an OpenAPI pointer); "" for the top.
+    anchor: str = ""
+    # The texts retrieval matches for this chunk, when they are not its body's passages: a learned
+    # Q&A is matched on its question only. None: the body is split into passages.
+    passages: tuple[str, ...] | None = None
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:
