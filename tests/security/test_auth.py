@@ -18,8 +18,10 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.security.live import Live, serve, vigil_env
 from vigil_mcp.config import Settings, load_settings, parse_tokens
 from vigil_mcp.errors import InputError
-from vigil_mcp.runner import MCP_MAX_BODY_BYTES, check_http_security, transport_security
-from vigil_mcp.server.auth import StaticTokenVerifier, required_role
+from vigil_mcp.server.roles import required_role
+from vigil_mcp.transport.auth import StaticTokenVerifier
+from vigil_mcp.transport.hosts import transport_security
+from vigil_mcp.transport.http import MCP_MAX_BODY_BYTES, check_http_security
 
 READER = "reader-token-0123456789abcdef"
 ANALYST = "analyst-token-0123456789abcdef"

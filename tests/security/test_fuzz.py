@@ -23,11 +23,11 @@ from vigil_mcp.app import App, build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.errors import InputError
 from vigil_mcp.server import build_server
-from vigil_mcp.server.routes import parse_webhook
 from vigil_mcp.services.replay import parse_dialogue
 from vigil_mcp.services.skills.loader import parse_skill_text
 from vigil_mcp.services.tickets import MAX_MESSAGES_PER_TICKET, Incoming
 from vigil_mcp.services.tools.loader import load_file
+from vigil_mcp.transport.webhook import parse_webhook
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 TRACE_MARKS = ("Traceback (most recent call last)", 'File "/', "site-packages")

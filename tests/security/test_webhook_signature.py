@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import load_settings
-from vigil_mcp.runner import http_app
-from vigil_mcp.server.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, check_signature, sign
+from vigil_mcp.transport.http import http_app
+from vigil_mcp.transport.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, check_signature, sign
 
 SECRET = "whsec-0123456789abcdef0123456789"
 MESSAGE = {"ticket_id": "S-1", "role": "customer", "author": "dev", "text": "why do refunds fail?", "message_id": "m1"}

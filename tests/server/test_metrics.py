@@ -10,9 +10,9 @@ from starlette.testclient import TestClient
 from vigil_mcp.app import App
 from vigil_mcp.config import Settings
 from vigil_mcp.demo import load_sample
-from vigil_mcp.runner import http_app
 from vigil_mcp.server import build_server
 from vigil_mcp.services.tickets import Incoming
+from vigil_mcp.transport.http import http_app
 
 pytestmark = pytest.mark.anyio
 

@@ -40,10 +40,12 @@ def register(groups: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Serve until the client goes away or the process is interrupted."""
-    from vigil_mcp.runner import serve_http, serve_stdio
-
     if args.http:
+        from vigil_mcp.transport.http import serve_http
+
         serve_http(settings)
     else:
+        from vigil_mcp.transport.stdio import serve_stdio
+
         serve_stdio(settings)
     return 0

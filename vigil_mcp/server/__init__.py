@@ -11,14 +11,13 @@ from mcp.server.mcpserver import MCPServer
 from vigil_mcp import __version__
 from vigil_mcp.app import App
 from vigil_mcp.notify import advertise_list_changed
-from vigil_mcp.server.auth import register_roles
 from vigil_mcp.server.background import Background
 from vigil_mcp.server.calls import register_call_rules
 from vigil_mcp.server.diagnostics import register_diagnostics
 from vigil_mcp.server.knowledge import register_knowledge
 from vigil_mcp.server.logging_level import register_logging_level
 from vigil_mcp.server.metrics import register_metrics
-from vigil_mcp.server.routes import register_routes, register_webhook
+from vigil_mcp.server.roles import register_roles
 from vigil_mcp.server.skills import register_skills
 from vigil_mcp.server.tickets import register_tickets
 
@@ -61,11 +60,9 @@ def build_server(
     advertise_list_changed(mcp)
     register_logging_level(mcp)
     register_knowledge(mcp, app.knowledge)
-    register_routes(mcp, app)
     register_diagnostics(mcp, app, background)
     register_skills(mcp, app, background)
     register_tickets(mcp, app)
-    register_webhook(mcp, app)
     register_call_rules(mcp, app)  # last: innermost, once every tool and prompt is registered
     if auth is not None:
         register_roles(mcp)  # inside the call rules: unknown names are refused before roles are checked

@@ -1,4 +1,4 @@
-"""GET /metrics (Prometheus text format) and the middleware that counts every tools/call by outcome."""
+"""The middleware that counts every tools/call by outcome, and what GET /metrics reads at scrape time."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
-from starlette.responses import Response
 
 from vigil_mcp.app import App
 from vigil_mcp.models import SuggestionStatus
 from vigil_mcp.server.calls import UnknownNameError
-from vigil_mcp.services.metrics import CONTENT_TYPE, UNKNOWN_TOOL, Metrics, Outcome, Readings
+from vigil_mcp.services.metrics import UNKNOWN_TOOL, Metrics, Outcome, Readings
 from vigil_mcp.services.tickets import ROLES
 
 
@@ -88,14 +86,9 @@ async def readings(app: App) -> Readings:
 
 
 def register_metrics(mcp: MCPServer[Any], app: App) -> None:
-    """GET /metrics, and count tools/call outcomes.
+    """Count tools/call outcomes (GET /metrics itself is an HTTP route: transport/routes.py).
 
     Call it before the modules that may refuse a call in their own middleware (diagnostics), so
     the counter sits outside them and sees those refusals too.
     """
     mcp.middleware.append(tool_call_counter(app.metrics))
-
-    @mcp.custom_route("/metrics", methods=["GET"], include_in_schema=False)
-    async def metrics(request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
-        page = app.metrics.exposition(await readings(app))
-        return Response(page, media_type=CONTENT_TYPE)

@@ -1,70 +1,24 @@
-"""Run the server on a transport: stdio or Streamable HTTP (with /healthz)."""
+"""Serve Streamable HTTP: MCP at /mcp plus the plain routes (/healthz, /metrics, the webhook)."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
-import anyio
 import uvicorn
-from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
 
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import InputError
 from vigil_mcp.server import build_server
-from vigil_mcp.server.auth import StaticTokenVerifier, auth_settings
+from vigil_mcp.transport.auth import StaticTokenVerifier, auth_settings
+from vigil_mcp.transport.hosts import base_url, is_loopback, transport_security
+from vigil_mcp.transport.routes import register_routes
 
 # One JSON-RPC request: a message is at most 64 K characters (up to 4 bytes each in UTF-8) plus its envelope.
 MCP_MAX_BODY_BYTES = 512 * 1024
 
 log = logging.getLogger(__name__)
-
-
-def _start(settings: Settings) -> App:
-    app = build_app(settings)
-    app.knowledge.start_loading()
-    return app
-
-
-def serve_stdio(settings: Settings) -> None:
-    """Serve MCP on stdin/stdout until the client closes the stream."""
-    app = _start(settings)
-    try:
-        mcp = build_server(app)
-        log.info("vigil serving on stdio (store %s)", settings.store)
-        anyio.run(mcp.run_stdio_async)
-    finally:
-        app.close()
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` only accepts local connections."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def transport_security(settings: Settings) -> TransportSecuritySettings:
-    """DNS-rebinding protection with explicit hosts and origins, whatever the bind address."""
-    host, port = settings.host, settings.port
-    names = {host, "127.0.0.1", "localhost", "[::1]"} if is_loopback(host) else {host}
-    allowed_hosts = sorted({f"{n}:{port}" for n in names} | names | set(settings.allowed_hosts))
-    allowed_origins = sorted(
-        {f"http://{n}:{port}" for n in names} | {f"https://{n}:{port}" for n in names} | set(settings.allowed_origins)
-    )
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins
-    )
-
-
-def base_url(settings: Settings) -> str:
-    """The server's own URL (its OAuth issuer and resource identifier)."""
-    host = f"[{settings.host}]" if ":" in settings.host and not settings.host.startswith("[") else settings.host
-    return f"http://{host}:{settings.port}"
 
 
 def check_http_security(settings: Settings) -> None:
@@ -78,12 +32,13 @@ def check_http_security(settings: Settings) -> None:
     )
 
 
-def http_app(app: App, settings: Settings):
+def http_app(app: App, settings: Settings) -> Starlette:
     """The ASGI app: MCP at /mcp (bearer tokens when configured) plus /healthz, /metrics and the webhook."""
     if settings.tokens:
         mcp = build_server(app, StaticTokenVerifier(settings.tokens), auth_settings(base_url(settings)))
     else:
         mcp = build_server(app)
+    register_routes(mcp, app)
     return mcp.streamable_http_app(
         streamable_http_path="/mcp",
         transport_security=transport_security(settings),
@@ -95,7 +50,8 @@ def http_app(app: App, settings: Settings):
 def serve_http(settings: Settings) -> None:
     """Serve Streamable HTTP on settings.host:settings.port until interrupted."""
     check_http_security(settings)
-    app = _start(settings)
+    app = build_app(settings)
+    app.knowledge.start_loading()
     try:
         if not is_loopback(settings.host):
             log.warning("serving on %s, which is reachable from other machines", settings.host)

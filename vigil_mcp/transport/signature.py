@@ -15,6 +15,7 @@ import hmac
 import time
 
 from vigil_mcp.config import Settings
+from vigil_mcp.transport.hosts import is_loopback
 
 TIMESTAMP_HEADER = "X-Vigil-Timestamp"
 SIGNATURE_HEADER = "X-Vigil-Signature"
@@ -59,8 +60,6 @@ def check_signature(
 
 def webhook_refusal(settings: Settings, timestamp: str | None, signature: str | None, body: bytes) -> str | None:
     """Why a webhook delivery is refused (401), or None to accept it."""
-    from vigil_mcp.runner import is_loopback  # late: the runner imports the server
-
     if settings.webhook_secret:
         try:
             check_signature(settings.webhook_secret, timestamp, signature, body)

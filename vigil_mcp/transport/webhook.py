@@ -1,4 +1,4 @@
-"""Plain HTTP routes served beside /mcp: /healthz (unauthenticated by design) and the signed webhook."""
+"""POST /webhook/messages: the same intake as observe_message, signed with HMAC-SHA256 (transport/signature.py)."""
 
 from __future__ import annotations
 
@@ -11,27 +11,11 @@ from mcp.server.mcpserver import MCPServer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from vigil_mcp import __version__
 from vigil_mcp.app import App
 from vigil_mcp.errors import InputError, NotFoundError
-from vigil_mcp.server.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_refusal
+from vigil_mcp.server.tickets import announce
 from vigil_mcp.services.tickets import Incoming
-
-
-def register_routes(mcp: MCPServer[Any], app: App) -> None:
-    """GET /healthz: 200 once the index is ready, 503 while it loads."""
-
-    @mcp.custom_route("/healthz", methods=["GET"], include_in_schema=False)
-    async def healthz(request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
-        ready = app.knowledge.ready
-        body = {
-            "status": "ok" if ready else "starting",
-            "version": __version__,
-            "index_ready": ready,
-            "knowledge_items": app.knowledge.index.n_docs if ready else None,
-        }
-        return JSONResponse(body, status_code=200 if ready else 503)
-
+from vigil_mcp.transport.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_refusal
 
 WEBHOOK_MAX_BYTES = 256 * 1024
 _MESSAGE_FIELDS = {"ticket_id", "role", "author", "text", "ts", "message_id"}
@@ -75,10 +59,9 @@ def parse_webhook(body: bytes) -> tuple[str, dict[str, Any]]:
 def register_webhook(mcp: MCPServer[Any], app: App) -> None:
     """POST /webhook/messages: the same intake as observe_message, idempotent on message_id.
 
-    Signed with HMAC-SHA256 when VIGIL_WEBHOOK_SECRET is set (see server/signature.py); unsigned
+    Signed with HMAC-SHA256 when VIGIL_WEBHOOK_SECRET is set (see transport/signature.py); unsigned
     deliveries are accepted only on a loopback bind or with --insecure-no-auth.
     """
-    from vigil_mcp.server.tickets import announce  # late: tickets imports this module's siblings
 
     @mcp.custom_route("/webhook/messages", methods=["POST"], include_in_schema=False)
     async def webhook(request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]

@@ -7,7 +7,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from vigil_mcp.app import App
-from vigil_mcp.runner import http_app
+from vigil_mcp.transport.http import http_app
 
 
 @pytest.fixture
