@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from vigil_mcp.errors import InputError
 
-__all__ = ["Finding", "Redacted", "contains_secret", "redact"]
+__all__ = ["INVISIBLE", "Finding", "Redacted", "contains_secret", "iban_ok", "luhn_ok", "redact", "strip_invisible"]
 
 MARKER = "[REDACTED:{kind}]"
 _MARKER_START = "[REDACTED:"
@@ -61,11 +61,57 @@ class _Rule:
     # a substring test is far faster than a regex scan, and most rules find nothing.
     needles: tuple[str, ...] = ()
     fold: bool = False
+    check: Callable[[str], bool] | None = None  # a checksum the matched value must pass (cards, IBANs)
 
 
-def _rule(kind: str, regex: str, *needles: str, secret: bool = True, flags: int = 0, fold: bool = False) -> _Rule:
+def _rule(
+    kind: str,
+    regex: str,
+    *needles: str,
+    secret: bool = True,
+    flags: int = 0,
+    fold: bool = False,
+    check: Callable[[str], bool] | None = None,
+) -> _Rule:
     fold = fold or bool(flags & re.IGNORECASE)
-    return _Rule(kind, re.compile(regex, flags), secret, tuple(n.lower() for n in needles) if fold else needles, fold)
+    folded = tuple(n.lower() for n in needles) if fold else needles
+    return _Rule(kind, re.compile(regex, flags), secret, folded, fold, check)
+
+
+def luhn_ok(value: str) -> bool:
+    """Whether the digits of `value` pass the Luhn check that every payment card number carries."""
+    digits = [int(c) for c in value if c.isdigit()]
+    if not 13 <= len(digits) <= 19:
+        return False
+    total = 0
+    for i, digit in enumerate(reversed(digits)):
+        if i % 2:
+            digit *= 2
+            digit -= 9 if digit > 9 else 0
+        total += digit
+    return total % 10 == 0
+
+
+# IBAN lengths by country (ISO 13616 registry); an unknown country or a wrong length is no IBAN.
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}  # fmt: skip
+
+
+def iban_ok(value: str) -> bool:
+    """Whether `value` (spaces allowed) is an IBAN: known country, its length, and the mod-97 checksum."""
+    compact = "".join(value.split()).upper()
+    if _IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact.isalnum():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
 
 
 # The value after a label: quoted (may hold spaces) or bare (up to a separator). Named groups
@@ -86,6 +132,8 @@ def _labelled(kind: str, labels: str, *needles: str) -> _Rule:
 
 
 _B64 = r"[A-Za-z0-9+/]"
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_DASHED = rf"(?:{_OCTET}-){{3}}{_OCTET}"
 _PRIVATE_KEY_HEADER = r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----"
 _PRIVATE_KEY_FOOTER = r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----"
 
@@ -264,6 +312,33 @@ _BUILTIN: tuple[_Rule, ...] = (
     _labelled("secret", r"(?:client[_-]?)?secret(?:[_-]?key)?", "secret"),
     _labelled("token", r"(?:access[_-]?|refresh[_-]?|auth[_-]?|api[_-]?|bot[_-]?|session[_-]?)?token", "token"),
     _labelled("api-key", r"api[_-]?key|apikey|access[_-]?key", "key"),
+    # Cloud key ids: a service account's private_key_id (GCP), an access key id under its label
+    # (Alibaba's LTAI..., a generic key_id = ...). The key id names the key: it is masked with it.
+    _rule(
+        "cloud-key-id",
+        _LABEL_PREFIX
+        + r"(?:private[_-]?key[_-]?id|access[_-]?key[_-]?id|secret[_-]?key[_-]?id|key[_-]?id)\b"
+        + _ASSIGN
+        + r"""["']?(?P<v1>(?=[A-Za-z0-9_-]{0,80}\d)[A-Za-z0-9_-]{16,80})""",
+        "key",
+        flags=re.IGNORECASE,
+    ),
+    _rule("cloud-key-id", r"\bLTAI[A-Za-z0-9]{12,24}\b", "LTAI"),
+    # A payment card number: 13-19 digits in groups of digits, spaces or dashes, with an issuer's
+    # prefix, passing the Luhn check (order numbers and timestamps rarely do both).
+    _rule(
+        "payment-card",
+        r"(?<![\w.-])(?:4|5[1-5]|2[2-7]|3[47]|3[0689]|6(?:011|5|4[4-9]|22)|35|62|8[18])"
+        r"(?:[ -]?\d){11,17}(?![\w-]|\.\d)",
+        check=luhn_ok,
+    ),
+    # An IBAN, in one run or in groups of four, with its country's length and the mod-97 checksum.
+    _rule(
+        "iban",
+        r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])",
+        secret=False,
+        check=iban_ok,
+    ),
     # Not right after ":" or "/" (URL userinfo such as scheme://user:pass@host), except mailto:.
     _rule(
         "email",
@@ -272,16 +347,37 @@ _BUILTIN: tuple[_Rule, ...] = (
         "@",
         secret=False,
     ),
-    # Four dotted octets, but not: part of a longer dotted run or a package name (1.2.3.4.5,
-    # v1.2.3.4, linux-image-2.6.8.1-3), after a version word, shaped like a kernel version
-    # (d.d.dd.dd: 2.6.8.1, 2.6.17.8; this also keeps resolvers like 1.1.1.1), loopback, 0.0.0.0 or
-    # a netmask (255.x).
+    # Four dotted octets (leading zeros allowed), but not: part of a longer dotted run or a package
+    # name (1.2.3.4.5, v1.2.3.4, linux-image-2.6.8.1-3), after a version word, shaped like a kernel
+    # version (2-6.d.d.d with small parts: 2.6.8.1, 2.6.17.8, 3.2.0.23), a well-known public resolver
+    # (1.1.1.1, 8.8.8.8, 9.9.9.9, ...), loopback, 0.0.0.0 or a netmask (255.x). A reverse-DNS name
+    # (23.1.0.10.in-addr.arpa) is masked too.
     _rule(
         "ip",
-        r"(?<![\w.-])(?<!(?i:version) )(?<!(?i:kernel) )(?<!(?i:release) )(?<!(?i:firmware) )(?<!(?i:rev) )"
-        r"(?<!(?i:build) )(?!\d\.\d\.\d{1,2}\.\d{1,2}(?!\d))(?!127\.|255\.|0\.0\.0\.0(?![\d.]))"
-        r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\w)",
+        r"(?<![\w.])(?<!(?i:version) )(?<!(?i:kernel) )(?<!(?i:release) )(?<!(?i:firmware) )"
+        r"(?<!(?i:rev) )(?<!(?i:build) )(?![2-6]\.\d{1,2}\.\d{1,2}\.\d{1,2}(?!\d))"
+        r"(?!(?:1\.1\.1\.1|1\.0\.0\.1|8\.8\.8\.8|8\.8\.4\.4|9\.9\.9\.9|149\.112\.112\.112|"
+        r"208\.67\.222\.222|208\.67\.220\.220)(?![\d.]))"
+        r"(?!127\.|255\.|0\.0\.0\.0(?![\d.]))"
+        r"(?:0{0,2}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}0{0,2}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+        r"(?:\.in-addr\.arpa\b)?(?!\w|\.\w|-\d)",
         ".",
+        secret=False,
+    ),
+    # The same address dashed inside a host name (ip-10-0-1-23.ec2.internal, 10-0-1-23.example.net).
+    _rule(
+        "ip",
+        rf"(?<=\bip-){_DASHED}(?![\w-])|(?<![\w.-]){_DASHED}(?=\.[A-Za-z])",
+        "-",
+        secret=False,
+    ),
+    # A private address given in part (192.168.1, 192.168.1.x, 172.16.4.*): no part of one stays.
+    _rule(
+        "ip",
+        r"(?<![\w.])(?:192\.168|172\.(?:1[6-9]|2\d|3[01]))(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){0,2}"
+        r"(?:\.(?:x{1,3}|\*))?(?![\w.]*\d)",
+        "192.168.",
+        "172.",
         secret=False,
     ),
     _rule(
@@ -300,6 +396,13 @@ _BUILTIN: tuple[_Rule, ...] = (
 )
 
 _CREDENTIAL_RULES = tuple(rule for rule in _BUILTIN if rule.secret)
+# Characters that render as nothing (zero-width, joiners, bidi controls, BOM, soft hyphen, variation
+# selectors): inside a secret they break every pattern while the reader still sees the whole key.
+INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
+                       "\u2060-\u2064\u2066-\u206f\ufe00-\ufe0f\ufeff]")  # fmt: skip
+# A line break (with the indentation around it, or written as a literal \n) between two characters a
+# key can hold: where a pasted key wraps.
+_WRAP = re.compile(r"(?<=[A-Za-z0-9_+/=-])[ \t]*(?:\\n|\r?\n)[ \t]*(?=[A-Za-z0-9_+/=-])")
 _KIND = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 # Values after a label that are placeholders, not secrets: $VAR, ${var}, $(cmd), {{ var }}, <your-token>,
 # ***, paths, CHANGEME. Upper-case only for $VAR: "$ecret1" is a password.
@@ -341,6 +444,8 @@ def _spans(rule: _Rule, text: str, lowered: str, markers: list[tuple[int, int]])
                 continue
             if name == "v3" and groups.get("op") == ":" and not _looks_secret(value):
                 continue
+        if rule.check is not None and not rule.check(text[start:end]):
+            continue
         if markers:
             # A match that cuts into a marker takes all of it; one that is just a marker is
             # already masked. Without this, redacting twice would mask parts of markers.
@@ -425,10 +530,42 @@ def _to_original(position: int, spans: list[_Span], markers: list[tuple[int, int
     return position + shift
 
 
+def strip_invisible(text: str) -> str:
+    """The text without characters that render as nothing (zero-width, bidi controls, BOM, soft hyphens)."""
+    return INVISIBLE.sub("", text)
+
+
+def _joined_spans(text: str) -> list[_Span]:
+    """Credentials that only appear once invisible characters and line wraps are taken out, in `text`'s offsets."""
+    gaps = [m.span() for m in INVISIBLE.finditer(text)]
+    if "\n" in text or "\\n" in text:
+        gaps += [m.span() for m in _WRAP.finditer(text)]
+    if not gaps:
+        return []
+    keep: list[int] = []  # keep[i]: the offset in `text` of character i of the joined text
+    cursor = 0
+    for start, end in sorted(gaps):
+        if start < cursor:
+            start = cursor
+        keep.extend(range(cursor, start))
+        cursor = max(cursor, end)
+    keep.extend(range(cursor, len(text)))
+    joined = "".join(text[i] for i in keep)
+    found: list[_Span] = []
+    for start, end, priority, kind in _find(_CREDENTIAL_RULES, joined):
+        first, last = keep[start], keep[end - 1] + 1
+        if last - first != end - start:  # it spans a gap: the plain pass cannot have found all of it
+            found.append((first, last, priority, kind))
+    return found
+
+
 def redact(text: str, extra_patterns: Sequence[tuple[str, str]] = ()) -> Redacted:
-    """Replace credentials, e-mail and IP addresses (and `extra_patterns` (kind, regex)) with `[REDACTED:kind]`."""
+    """Replace credentials, e-mail and IP addresses (and `extra_patterns` (kind, regex)) with `[REDACTED:kind]`.
+
+    A credential broken by invisible characters or wrapped over lines is masked whole.
+    """
     rules = _BUILTIN + _compile_extra(tuple((str(kind), str(regex)) for kind, regex in extra_patterns))
-    spans = _merge(_find(rules, text))
+    spans = _merge(_find(rules, text) + _joined_spans(text))
     if not spans:
         return Redacted(text, ())
     output, markers = _render(text, spans)
@@ -452,6 +589,6 @@ def redact(text: str, extra_patterns: Sequence[tuple[str, str]] = ()) -> Redacte
 
 
 def contains_secret(text: str) -> bool:
-    """Whether `text` holds a credential (e-mail and IP addresses do not count)."""
+    """Whether `text` holds a credential (e-mail and IP addresses do not count), wrapped or broken up included."""
     markers, lowered = _markers(text), text.lower()
-    return any(_spans(rule, text, lowered, markers) for rule in _CREDENTIAL_RULES)
+    return any(_spans(rule, text, lowered, markers) for rule in _CREDENTIAL_RULES) or bool(_joined_spans(text))

@@ -159,7 +159,8 @@ def extract(ticket_id: str, messages: Sequence[Message], resolution_seqs: Sequen
         return None
     env: list[str] = []
     for m in customer_turns:
-        for match in _VERSION.finditer(m.text):
+        # From the redacted text: a version pattern must never pick three octets out of an address.
+        for match in _VERSION.finditer(redact(m.text).text):
             fact = match.group(0).strip()
             if fact.lower() not in (e.lower() for e in env):
                 env.append(fact)
