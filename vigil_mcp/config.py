@@ -56,6 +56,10 @@ class Settings:
     insecure_no_auth: bool = False
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
+    # Slow clients: a request's headers must arrive within header_timeout seconds of the connection
+    # (or of the previous response), and its body within body_timeout seconds of its headers.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
 
 
 # name in vigil.toml / VIGIL_<NAME> -> Settings field
@@ -83,6 +87,8 @@ _KEYS: dict[str, str] = {
     "insecure_no_auth": "insecure_no_auth",
     "allowed_hosts": "allowed_hosts",
     "allowed_origins": "allowed_origins",
+    "header_timeout": "header_timeout",
+    "body_timeout": "body_timeout",
     "skill_min_cases": "skill_min_cases",
     "skills_branch": "skills_branch",
     "skills_git_author": "skills_git_author",
@@ -94,6 +100,8 @@ _TOOL_FIELDS = _LIST_FIELDS | {"enable_write_tools", "prometheus_url", "tool_tim
 _ENGINE_FIELDS = frozenset({"engine", "anthropic_model", "llm_timeout", "suggest_threshold"})
 _LEARN_FIELDS = frozenset({"skill_min_cases", "skills_branch", "skills_git_author", "skills_commit"})
 _MAX_MIN_CASES = 1000
+_TIMEOUT_FIELDS = frozenset({"header_timeout", "body_timeout"})
+_MAX_HTTP_TIMEOUT = 300.0
 _AUTHOR = re.compile(r"^[^<>\n]*[^<>\s][^<>\n]* <[^<>@\s]+@[^<>\s]*>$")
 _BAD_BRANCH = re.compile(r"(^[-/.])|(\.\.)|(//)|(@\{)|([/.]$)|(\.lock$)|(\.lock/)|(/\.)|[\x00-\x20~^:?*\[\\\x7f]")
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -222,6 +230,14 @@ def _coerce_learn_setting(name: str, value: Any, origin: str) -> Any:
 def _coerce(name: str, value: Any, base: Path, origin: str) -> Any:
     if name in _LEARN_FIELDS:
         return _coerce_learn_setting(name, value, origin)
+    if name in _TIMEOUT_FIELDS:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = 0.0
+        if isinstance(value, bool) or not 0 < seconds <= _MAX_HTTP_TIMEOUT:
+            raise InputError(f"{origin}: {name} must be seconds from 0 to {_MAX_HTTP_TIMEOUT:g}, got {value!r}")
+        return seconds
     if name == "insecure_no_auth":
         text = str(value).lower()
         if isinstance(value, bool) or text in _TRUE | _FALSE:

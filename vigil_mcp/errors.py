@@ -13,6 +13,10 @@ class InputError(VigilError):
     exit_code = 2
 
 
+class AlreadyResolvedError(InputError):
+    """A resolve for a ticket that is already resolved (a retried delivery is answered as done)."""
+
+
 class NotFoundError(VigilError):
     """The thing asked for does not exist."""
 

@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from vigil_mcp.app import App, build_app
-from vigil_mcp.config import load_settings
+from tests.transport.webhook_client import SECRET
+from tests.transport.webhook_client import signed_app as make_app
+from vigil_mcp.app import App
 from vigil_mcp.transport.http import http_app
 from vigil_mcp.transport.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, check_signature, sign
 
-SECRET = "whsec-0123456789abcdef0123456789"
 MESSAGE = {"ticket_id": "S-1", "role": "customer", "author": "dev", "text": "why do refunds fail?", "message_id": "m1"}
-
-
-def make_app(home: Path, host: str = "127.0.0.1", secret: str | None = SECRET, insecure: bool = False) -> App:
-    flags: dict[str, object] = {"home": str(home), "host": host, "insecure_no_auth": insecure or None}
-    return build_app(load_settings(flags, {"VIGIL_WEBHOOK_SECRET": secret} if secret else {}))
 
 
 @pytest.fixture
@@ -90,23 +85,26 @@ def test_a_malformed_timestamp_is_refused_clearly(timestamp: str) -> None:
         check_signature(SECRET, timestamp, "sha256=00", b"{}")
 
 
-def test_a_public_bind_without_a_secret_refuses_webhook_calls(settings_home: Path) -> None:
-    app = make_app(settings_home, host="0.0.0.0", secret=None)
+def test_a_public_bind_with_a_secret_takes_signed_deliveries_and_refuses_unsigned_ones(settings_home: Path) -> None:
+    app = make_app(settings_home, host="0.0.0.0", insecure=True)
     try:
-        status, text = deliver(app, json.dumps(MESSAGE).encode(), {})
+        body = json.dumps(MESSAGE).encode()
+        unsigned, _ = deliver(app, body, {})
+        signed, _ = deliver(app, body, sign(SECRET, body))
     finally:
         app.close()
-    assert status == 401
-    assert "VIGIL_WEBHOOK_SECRET" in text
+    assert (unsigned, signed) == (401, 201)
 
 
-def test_a_public_bind_with_insecure_no_auth_accepts_unsigned_webhook_calls(settings_home: Path) -> None:
+def test_insecure_no_auth_does_not_turn_on_an_unsigned_webhook(settings_home: Path) -> None:
     app = make_app(settings_home, host="0.0.0.0", secret=None, insecure=True)
     try:
-        status, _ = deliver(app, json.dumps(MESSAGE).encode(), {})
+        status, text = deliver(app, json.dumps(MESSAGE).encode(), {})
+        assert app.tickets.list() == []
     finally:
         app.close()
-    assert status == 201
+    assert status == 404
+    assert "VIGIL_WEBHOOK_SECRET" in text
 
 
 def test_an_oversized_body_is_refused_before_its_signature_is_checked(signed_app: App) -> None:

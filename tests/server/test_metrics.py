@@ -28,7 +28,7 @@ def sample_app(app: App) -> Iterator[App]:
 
 def scrape(app: App, settings: Settings) -> tuple[str, Samples]:
     """GET /metrics over the real ASGI app; the content type and every sample, parsed by Prometheus' parser."""
-    response = TestClient(http_app(app, settings)).get("/metrics")
+    response = TestClient(http_app(app, settings), base_url="http://127.0.0.1:8765").get("/metrics")
     assert response.status_code == 200
     samples: Samples = {}
     for family in text_string_to_metric_families(response.text):

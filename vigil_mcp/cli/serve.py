@@ -11,7 +11,7 @@ from vigil_mcp.config import Settings
 def register(groups: Any, common: argparse.ArgumentParser) -> None:
     """Add the `serve` parser."""
     serve = groups.add_parser("serve", parents=[common], help="run the MCP server (stdio by default)")
-    serve.add_argument("--http", action="store_true", help="serve Streamable HTTP at /mcp (and /healthz)")
+    serve.add_argument("--http", action="store_true", help="serve Streamable HTTP at /mcp (and /healthz, /metrics)")
     serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (default 8765)")
     serve.add_argument("--tools-dir", help="folder of your diagnostic tool files (default: HOME/tools)")
@@ -34,7 +34,7 @@ def register(groups: Any, common: argparse.ArgumentParser) -> None:
         "--insecure-no-auth",
         action="store_true",
         default=None,
-        help="serve a non-loopback address without bearer tokens or webhook signatures (only behind an auth proxy)",
+        help="serve a non-loopback address without bearer tokens (only behind a proxy that authenticates)",
     )
 
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from vigil_mcp.errors import InputError, NotFoundError
+from vigil_mcp.errors import AlreadyResolvedError, InputError, NotFoundError
 from vigil_mcp.models import Feedback, Message, ObserveResult, Suggestion, Ticket, TicketView, Verdict
 from vigil_mcp.services.answer.identify import classify
 from vigil_mcp.services.answer.proactive import Decision, ProactiveService
@@ -33,6 +33,7 @@ CACHE_TICKETS = 2048
 BATCH_TICKETS = 200  # tickets per transaction inside batch(); well under CACHE_TICKETS
 LIST_LIMIT = 200
 _TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@#+=-]*$")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,11 @@ ResolvedHook = Callable[[ResolvedCase], object]
 
 def validate(incoming: Incoming) -> Incoming:
     """The message with normalised fields, or InputError saying what to fix."""
+    for name in ("ticket_id", "role", "author", "text", "message_id"):
+        value = getattr(incoming, name)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            # JSON can spell a lone UTF-16 surrogate ("\\ud800"); it is no character and cannot be stored.
+            raise InputError(f"{name} holds a lone UTF-16 surrogate, which is not text: send valid Unicode")
     tid = incoming.ticket_id.strip()
     if not tid or len(tid) > MAX_ID_CHARS or not _TICKET_ID.match(tid):
         raise InputError(
@@ -372,7 +378,9 @@ class TicketService:
             if state is None:
                 raise NotFoundError(f"no ticket {ticket_id!r}; list_tickets shows the known ones")
             if state.ticket.status == "resolved":
-                raise InputError(f"ticket {state.ticket.id} is already resolved (at {state.ticket.resolved_at})")
+                raise AlreadyResolvedError(
+                    f"ticket {state.ticket.id} is already resolved (at {state.ticket.resolved_at})"
+                )
             seqs: list[int] = []
             for ref in resolution_message_ids or []:
                 ref = ref.strip().lstrip("#")

@@ -1,22 +1,32 @@
-"""Serve Streamable HTTP: MCP at /mcp plus the plain routes (/healthz, /metrics, the webhook)."""
+"""Serve Streamable HTTP: MCP at /mcp plus the plain routes (/healthz, /metrics, the webhook).
+
+Every request passes the RequestGuard first (guard.py: Host, Origin, no credential in the URL,
+body size and time limits); uvicorn runs with a header deadline (limits.py) and without its own
+access log, which would write query strings.
+"""
 
 from __future__ import annotations
 
 import logging
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import InputError
 from vigil_mcp.server import build_server
 from vigil_mcp.transport.auth import StaticTokenVerifier, auth_settings
+from vigil_mcp.transport.guard import GuardSettings, RequestGuard
 from vigil_mcp.transport.hosts import base_url, is_loopback, transport_security
+from vigil_mcp.transport.limits import timed_h11
 from vigil_mcp.transport.routes import register_routes
+from vigil_mcp.transport.webhook import WEBHOOK_MAX_BYTES, WEBHOOK_PATH
 
 # One JSON-RPC request: a message is at most 64 K characters (up to 4 bytes each in UTF-8) plus its envelope.
 MCP_MAX_BODY_BYTES = 512 * 1024
+# Every other route (/healthz, /metrics, GET and DELETE /mcp) takes no real body.
+OTHER_MAX_BODY_BYTES = 4 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +37,62 @@ def check_http_security(settings: Settings) -> None:
         return
     raise InputError(
         f"refusing to serve {settings.host}, which other machines can reach, without auth: set "
-        'VIGIL_TOKENS="reader:<token>,analyst:<token>" (or tokens_file), and VIGIL_WEBHOOK_SECRET for the '
-        "webhook; or pass --insecure-no-auth if a proxy in front of vigil authenticates every request"
+        'VIGIL_TOKENS="reader:<token>,analyst:<token>" (or tokens_file); or pass --insecure-no-auth if a proxy '
+        "in front of vigil authenticates every request"
     )
 
 
-def http_app(app: App, settings: Settings) -> Starlette:
-    """The ASGI app: MCP at /mcp (bearer tokens when configured) plus /healthz, /metrics and the webhook."""
+def guard_settings(settings: Settings) -> GuardSettings:
+    """The RequestGuard's allow lists and limits for these settings."""
+    security = transport_security(settings)
+    secrets = tuple(token for _, token in settings.tokens) + (
+        (settings.webhook_secret,) if settings.webhook_secret else ()
+    )
+    return GuardSettings(
+        allowed_hosts=frozenset(h.lower() for h in security.allowed_hosts),
+        allowed_origins=frozenset(o.lower() for o in security.allowed_origins),
+        body_limits={"/mcp": MCP_MAX_BODY_BYTES, WEBHOOK_PATH: WEBHOOK_MAX_BYTES},
+        default_body_limit=OTHER_MAX_BODY_BYTES,
+        body_timeout=settings.body_timeout,
+        secrets=secrets,
+    )
+
+
+def http_app(app: App, settings: Settings) -> ASGIApp:
+    """The ASGI app: the guard, then MCP at /mcp (bearer tokens when configured), /healthz, /metrics, the webhook."""
     if settings.tokens:
         mcp = build_server(app, StaticTokenVerifier(settings.tokens), auth_settings(base_url(settings)))
     else:
         mcp = build_server(app)
     register_routes(mcp, app)
-    return mcp.streamable_http_app(
+    starlette = mcp.streamable_http_app(
         streamable_http_path="/mcp",
         transport_security=transport_security(settings),
         host=settings.host,
         max_request_body_size=MCP_MAX_BODY_BYTES,
     )
+    return RequestGuard(starlette, guard_settings(settings))
+
+
+def _startup_lines(settings: Settings) -> None:
+    if not is_loopback(settings.host):
+        log.warning("serving on %s, which is reachable from other machines", settings.host)
+        if not settings.allowed_hosts:
+            log.warning(
+                "only Host %s:%d is answered; add the names clients use with --allowed-hosts",
+                settings.host,
+                settings.port,
+            )
+    if settings.insecure_no_auth and not settings.tokens:
+        log.warning("--insecure-no-auth: /mcp accepts unauthenticated requests")
+    if settings.webhook_secret:
+        log.info("webhook on at POST %s: signed application/json deliveries only", WEBHOOK_PATH)
+    else:
+        log.info(
+            "webhook off: POST %s answers 404; to enable it, set VIGIL_WEBHOOK_SECRET and sign each delivery "
+            "(SECURITY.md, 'The webhook is signed')",
+            WEBHOOK_PATH,
+        )
 
 
 def serve_http(settings: Settings) -> None:
@@ -53,16 +101,15 @@ def serve_http(settings: Settings) -> None:
     app = build_app(settings)
     app.knowledge.start_loading()
     try:
-        if not is_loopback(settings.host):
-            log.warning("serving on %s, which is reachable from other machines", settings.host)
-        if settings.insecure_no_auth and not settings.tokens:
-            log.warning("--insecure-no-auth: /mcp and the webhook accept unauthenticated requests")
+        _startup_lines(settings)
         config = uvicorn.Config(
             http_app(app, settings),
             host=settings.host,
             port=settings.port,
+            http=timed_h11(settings.header_timeout),
             log_level=settings.log_level.lower(),
             log_config=None,
+            access_log=False,  # RequestGuard logs each request without its query string
             lifespan="on",
         )
         log.info("vigil serving Streamable HTTP on http://%s:%d/mcp", settings.host, settings.port)

@@ -14,9 +14,6 @@ import hashlib
 import hmac
 import time
 
-from vigil_mcp.config import Settings
-from vigil_mcp.transport.hosts import is_loopback
-
 TIMESTAMP_HEADER = "X-Vigil-Timestamp"
 SIGNATURE_HEADER = "X-Vigil-Signature"
 MAX_SKEW_SECONDS = 300
@@ -56,19 +53,3 @@ def check_signature(
         raise SignatureError(
             f"{SIGNATURE_HEADER} does not match the body: check the shared secret and sign the raw bytes"
         )
-
-
-def webhook_refusal(settings: Settings, timestamp: str | None, signature: str | None, body: bytes) -> str | None:
-    """Why a webhook delivery is refused (401), or None to accept it."""
-    if settings.webhook_secret:
-        try:
-            check_signature(settings.webhook_secret, timestamp, signature, body)
-        except SignatureError as exc:
-            return str(exc)
-        return None
-    if is_loopback(settings.host) or settings.insecure_no_auth:
-        return None
-    return (
-        f"the webhook is off: vigil listens on {settings.host}, reachable from other machines, and no "
-        "VIGIL_WEBHOOK_SECRET is set; set one and sign deliveries, or start vigil with --insecure-no-auth"
-    )

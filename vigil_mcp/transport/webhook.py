@@ -1,4 +1,11 @@
-"""POST /webhook/messages: the same intake as observe_message, signed with HMAC-SHA256 (transport/signature.py)."""
+"""POST /webhook/messages: the same intake as observe_message, for signed deliveries only.
+
+The route is on only when VIGIL_WEBHOOK_SECRET is set, whatever the bind address: without a
+secret any page a browser shows could post into vigil (a cross-site text/plain POST needs no
+preflight). With a secret it takes `application/json` bodies whose HMAC-SHA256 signature
+(transport/signature.py) is fresh and right; messages are idempotent on message_id and a
+repeated resolve answers 200 with the ticket as it stands.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +19,39 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vigil_mcp.app import App
-from vigil_mcp.errors import InputError, NotFoundError
+from vigil_mcp.errors import AlreadyResolvedError, InputError, NotFoundError
 from vigil_mcp.server.tickets import announce
 from vigil_mcp.services.tickets import Incoming
-from vigil_mcp.transport.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_refusal
+from vigil_mcp.transport.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, check_signature
 
+WEBHOOK_PATH = "/webhook/messages"
 WEBHOOK_MAX_BYTES = 256 * 1024
-_MESSAGE_FIELDS = {"ticket_id", "role", "author", "text", "ts", "message_id"}
+_MESSAGE_FIELDS = frozenset({"ticket_id", "role", "author", "text", "ts", "message_id"})
+_RESOLVE_FIELDS = frozenset({"ticket_id", "resolution_message_ids", "summary"})
+OFF_MESSAGE = (
+    "the webhook is off: start vigil with VIGIL_WEBHOOK_SECRET set and sign each delivery "
+    f"({TIMESTAMP_HEADER} and {SIGNATURE_HEADER}, see SECURITY.md)"
+)
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def is_json_content_type(value: str | None) -> bool:
+    """Whether a Content-Type names JSON: `application/json`, optionally with `charset=utf-8`."""
+    if not value:
+        return False
+    media, _, params = value.partition(";")
+    charset = params.strip().lower().replace(" ", "")
+    return media.strip().lower() == "application/json" and charset in {"", "charset=utf-8", 'charset="utf-8"'}
+
+
+def _check_fields(fields: dict[str, Any], allowed: frozenset[str], what: str) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        names = ", ".join(sorted(str(n)[:40] for n in unknown)[:5])
+        raise InputError(f"unknown fields {names}; a {what} has {', '.join(sorted(allowed))}")
 
 
 def parse_webhook(body: bytes) -> tuple[str, dict[str, Any]]:
@@ -31,69 +60,89 @@ def parse_webhook(body: bytes) -> tuple[str, dict[str, Any]]:
         data: Any = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise InputError("body is nested too deeply: send one flat JSON object") from None
     if not isinstance(data, dict):
         raise InputError("body must be a JSON object")
     fields = cast(dict[str, Any], data)
     event = fields.pop("event", "message")
     if event == "message":
-        unknown = set(fields) - _MESSAGE_FIELDS
-        if unknown:
-            raise InputError(f"unknown fields {sorted(unknown)}; a message has {sorted(_MESSAGE_FIELDS)}")
+        _check_fields(fields, _MESSAGE_FIELDS, "message")
         for name in ("ticket_id", "role", "author", "text"):
             if not isinstance(fields.get(name), str):
                 raise InputError(f"{name} is required and must be a string")
         for name in ("ts", "message_id"):
             if fields.get(name) is not None and not isinstance(fields[name], str):
                 raise InputError(f"{name} must be a string when given")
+        if fields.get("ts"):
+            try:
+                fields["ts"] = datetime.fromisoformat(fields["ts"])
+            except ValueError:
+                raise InputError(
+                    f"ts {fields['ts'][:40]!r} is not an ISO 8601 time such as 2026-11-03T10:00:00Z"
+                ) from None
         return "message", fields
     if event == "resolve":
+        _check_fields(fields, _RESOLVE_FIELDS, "resolve event")
         if not isinstance(fields.get("ticket_id"), str):
             raise InputError("ticket_id is required and must be a string")
         ids = fields.get("resolution_message_ids")
         if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in cast(list[Any], ids))):
             raise InputError("resolution_message_ids must be a list of strings")
+        if fields.get("summary") is not None and not isinstance(fields["summary"], str):
+            raise InputError("summary must be a string when given")
         return "resolve", fields
     raise InputError(f"event must be message or resolve, got {str(event)[:30]!r}")
 
 
+async def _deliver(app: App, event: str, fields: dict[str, Any]) -> Response:
+    if event == "resolve":
+        try:
+            ticket = await anyio.to_thread.run_sync(
+                lambda: app.tickets.resolve(
+                    fields["ticket_id"], fields.get("resolution_message_ids"), fields.get("summary")
+                )
+            )
+        except AlreadyResolvedError:  # a retried delivery: the ticket is as the first one left it
+            view = await anyio.to_thread.run_sync(lambda: app.tickets.get(fields["ticket_id"]))
+            return JSONResponse({"ticket": view.ticket.model_dump(mode="json"), "duplicate": True})
+        await announce(app, ticket.id, True)
+        return JSONResponse({"ticket": ticket.model_dump(mode="json"), "duplicate": False})
+    incoming = Incoming(
+        fields["ticket_id"],
+        fields["role"],
+        fields["author"],
+        fields["text"],
+        fields.get("ts"),
+        fields.get("message_id"),
+    )
+    result = await anyio.to_thread.run_sync(lambda: app.tickets.observe(incoming))
+    if not result.duplicate:
+        await announce(app, result.ticket.id, result.suggestion is not None)
+    return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.duplicate else 201)
+
+
 def register_webhook(mcp: MCPServer[Any], app: App) -> None:
-    """POST /webhook/messages: the same intake as observe_message, idempotent on message_id.
+    """POST /webhook/messages: signed JSON deliveries when a secret is set; otherwise a 404 saying how to enable it."""
+    secret = app.settings.webhook_secret
 
-    Signed with HMAC-SHA256 when VIGIL_WEBHOOK_SECRET is set (see transport/signature.py); unsigned
-    deliveries are accepted only on a loopback bind or with --insecure-no-auth.
-    """
-
-    @mcp.custom_route("/webhook/messages", methods=["POST"], include_in_schema=False)
+    @mcp.custom_route(WEBHOOK_PATH, methods=["POST"], include_in_schema=False)
     async def webhook(request: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
-        body = await request.body()
+        if not secret:
+            return _error(404, OFF_MESSAGE)
+        if not is_json_content_type(request.headers.get("content-type")):
+            return _error(415, "send the delivery as JSON with 'Content-Type: application/json'")
+        body = await request.body()  # the RequestGuard already read it within WEBHOOK_MAX_BYTES
         if len(body) > WEBHOOK_MAX_BYTES:
             return _error(413, f"body is {len(body):,} bytes; the limit is {WEBHOOK_MAX_BYTES:,}")
-        refusal = webhook_refusal(
-            app.settings, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body
-        )
-        if refusal is not None:
-            return _error(401, refusal)
+        try:
+            check_signature(secret, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body)
+        except SignatureError as exc:
+            return _error(401, str(exc))
         try:
             event, fields = parse_webhook(body)
-            if event == "resolve":
-                ticket = await anyio.to_thread.run_sync(
-                    lambda: app.tickets.resolve(
-                        fields["ticket_id"], fields.get("resolution_message_ids"), fields.get("summary")
-                    )
-                )
-                await announce(app, ticket.id, True)
-                return JSONResponse({"ticket": ticket.model_dump(mode="json")})
-            ts = datetime.fromisoformat(fields["ts"]) if fields.get("ts") else None
-            incoming = Incoming(
-                fields["ticket_id"], fields["role"], fields["author"], fields["text"], ts, fields.get("message_id")
-            )
-            result = await anyio.to_thread.run_sync(lambda: app.tickets.observe(incoming))
-        except ValueError as exc:  # a bad ts
-            return _error(400, f"ts is not an ISO 8601 time: {exc}")
+            return await _deliver(app, event, fields)
         except InputError as exc:
             return _error(400, str(exc))
         except NotFoundError as exc:
             return _error(404, str(exc))
-        if not result.duplicate:
-            await announce(app, result.ticket.id, result.suggestion is not None)
-        return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.duplicate else 201)
