@@ -23,7 +23,7 @@ import numpy as np
 from vigil_mcp.app import build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.models import Message
-from vigil_mcp.services.answer.identify import classify
+from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.replay import read_dialogues, replay
 
 HERE = Path(__file__).resolve().parent
@@ -46,7 +46,7 @@ def decision_time(messages: int = 2000) -> None:
         for d in dialogues:
             history: list[Message] = []
             for i, turn in enumerate(d.turns):
-                kind = classify(turn.text).kind if turn.role == "customer" else turn.role
+                kind = identify_turn(history, turn.author, turn.text).kind if turn.role == "customer" else turn.role
                 m = Message(
                     ticket_id=d.id,
                     seq=i + 1,

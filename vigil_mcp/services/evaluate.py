@@ -14,7 +14,6 @@ from typing import Any
 
 from vigil_mcp.errors import VigilError
 from vigil_mcp.models import Message, Suggestion
-from vigil_mcp.services.answer.identify import classify
 from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.services.learn.learner import qa_source
@@ -172,7 +171,7 @@ def _count(
     run: Run, current: Window, dialogue: Dialogue, message: Message, suggestion: Suggestion, resolution: str | None
 ) -> None:
     current.suggestions += 1
-    if classify(message.text).kind != "question" or message.kind != "question":
+    if message.kind != "question":
         current.non_question_interventions += 1
     human = later_human_answer(dialogue, message, resolution)
     f1 = token_f1(suggestion.text, human) if human else 0.0

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from vigil_mcp.errors import AlreadyResolvedError, InputError, NotFoundError
 from vigil_mcp.models import Feedback, Message, ObserveResult, Suggestion, Ticket, TicketView, Verdict
-from vigil_mcp.services.answer.identify import classify
+from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.answer.proactive import Decision, ProactiveService
 from vigil_mcp.storage.base import TicketChange, TicketStore
 
@@ -202,7 +202,8 @@ class TicketService:
     def _append(state: _State | None, msg: Incoming, now: datetime) -> tuple[_State, Message]:
         """Apply one validated message to a ticket's state (no I/O)."""
         ts = msg.ts or now
-        kind = classify(msg.text).kind if msg.role == "customer" else msg.role
+        earlier = state.messages if state is not None else []
+        kind = identify_turn(earlier, msg.author, msg.text).kind if msg.role == "customer" else msg.role
         if state is None:
             customer = msg.author if msg.role == "customer" else ""
             title = msg.text.splitlines()[0][:120] if msg.role == "customer" else ""

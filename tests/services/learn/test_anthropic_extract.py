@@ -14,7 +14,7 @@ import pytest
 
 from vigil_mcp.config import Settings
 from vigil_mcp.models import Message
-from vigil_mcp.services.answer.identify import classify
+from vigil_mcp.services.answer.identify import identify
 from vigil_mcp.services.learn.anthropic_extract import AnthropicExtractor
 from vigil_mcp.services.learn.extract import extract
 
@@ -47,7 +47,7 @@ MESSAGES = [
         author=author,
         text=text,
         ts=datetime(2019, 9, 3, tzinfo=UTC),
-        kind=classify(text).kind if role == "customer" else role,
+        kind=identify(text).kind if role == "customer" else role,
     )
     for n, (role, author, text) in enumerate(TURNS, start=1)
 ]

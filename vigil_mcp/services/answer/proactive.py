@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer.engine.base import Draft, DraftRequest, Engine, Evidence
 from vigil_mcp.services.answer.engine.scoring import Features, confidence, features, informative_count, min_idf
-from vigil_mcp.services.answer.identify import classify
+from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.knowledge.service import KnowledgeService, index_text
 from vigil_mcp.services.redact import redact
 from vigil_mcp.services.text import GENERIC_TERMS, content_terms, jaccard, token_f1, tokenize
@@ -93,7 +93,7 @@ class ProactiveService:
         """Decide on `message` given the ticket's earlier `history` and suggestion texts."""
         if message.role != "customer":
             return Decision(False, f"{message.role} message")
-        classified = classify(message.text)
+        classified = identify_turn(history, message.author, message.text)
         if classified.kind != "question":
             return Decision(False, f"{classified.kind}: not a question")
         body = redact(classified.body).text

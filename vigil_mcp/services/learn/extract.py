@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vigil_mcp.models import Message
-from vigil_mcp.services.answer.identify import classify
+from vigil_mcp.services.answer.identify import identify
 from vigil_mcp.services.redact import redact
 from vigil_mcp.services.skills.model import GeneratedBy
 from vigil_mcp.services.text import specific_terms
@@ -115,9 +115,8 @@ def scrub(text: str, names: Sequence[str]) -> str:
 
 
 def generalize(text: str, names: Sequence[str]) -> str:
-    """Redacted text without the addressee prefix and with participants' names replaced."""
-    classified = classify(text)
-    return scrub(classified.body if classified.addressed_to else text.strip(), names)
+    """Redacted text without a participant addressed at its start and with participants' names replaced."""
+    return scrub(identify(text, names).body, names)
 
 
 def _infer_resolution(messages: Sequence[Message]) -> list[Message]:
