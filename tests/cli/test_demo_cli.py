@@ -29,7 +29,7 @@ def test_demo_replays_real_dialogues_learns_and_helps_a_later_customer(
     assert "nautilus" in out
     assert "52 dialogues" in out
     assert "wrote skill file" in out
-    assert (work / "skills" / "open-gz-tar" / "SKILL.md").exists()
+    assert (work / "skills" / "open-gz-gzip-tar" / "SKILL.md").exists()
     assert "thanks" in out  # what it kept quiet on
     assert "etcdMembersDown > Meaning" in out  # a search over MCP at the end
     assert (work / "knowledge.duckdb").exists()
