@@ -1,10 +1,11 @@
+import os
 from pathlib import Path
 
 import pytest
 from skills_ref.validator import validate  # pyright: ignore[reportMissingTypeStubs]
 
 from vigil_mcp.errors import InputError
-from vigil_mcp.services.skills import check_name, load_skill
+from vigil_mcp.services.skills import check_name, load_skill, loader
 from vigil_mcp.services.skills.loader import UnstableFile, digest, read_stable
 from vigil_mcp.services.skills.model import name_problem
 
@@ -120,17 +121,55 @@ def test_a_missing_skill_file_means_the_skill_is_gone(tmp_path: Path) -> None:
 
 def test_a_file_that_grows_while_it_is_read_is_not_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = save(tmp_path, "s", skill_text("s"))
-    real = Path.read_bytes
+    real = loader.read_regular_file
 
-    def read_then_append(self: Path) -> bytes:
-        data = real(self)
-        with open(self, "a", encoding="utf-8") as handle:
+    def read_then_append(root: Path, relative: str) -> tuple[bytes, os.stat_result]:
+        got = real(root, relative)
+        with open(root / relative, "a", encoding="utf-8") as handle:
             handle.write("more being written\n")
-        return data
+        return got
 
-    monkeypatch.setattr(Path, "read_bytes", read_then_append)
+    monkeypatch.setattr(loader, "read_regular_file", read_then_append)
     with pytest.raises(UnstableFile):
-        read_stable(path)
+        read_stable(tmp_path, "s/SKILL.md")
+    assert path.is_file()
+
+
+def test_a_skill_md_that_is_a_symbolic_link_is_not_loaded_and_says_why(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "SKILL.md").write_text(skill_text("evil"), encoding="utf-8")
+    skills = tmp_path / "skills"
+    (skills / "evil").mkdir(parents=True)
+    (skills / "evil" / "SKILL.md").symlink_to(outside / "SKILL.md")
+    result = load_skill(skills / "evil")
+    assert result.skill is None
+    assert not result.missing
+    assert "symbolic link" in result.problems[0].message
+    assert "regular files" in result.problems[0].fix
+
+
+def test_a_skill_folder_that_is_a_symbolic_link_is_not_loaded(tmp_path: Path) -> None:
+    save(tmp_path / "outside", "evil", skill_text("evil"))
+    (tmp_path / "skills").mkdir()
+    (tmp_path / "skills" / "evil").symlink_to(tmp_path / "outside" / "evil", target_is_directory=True)
+    result = load_skill(tmp_path / "skills" / "evil")
+    assert result.skill is None
+    assert "symbolic link" in result.problems[0].message
+
+
+def test_linked_supporting_files_and_folders_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    save(tmp_path, "s", skill_text("s"))
+    (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
+    (tmp_path / "s" / "references").mkdir()
+    (tmp_path / "s" / "references" / "ok.md").write_text("fine", encoding="utf-8")
+    (tmp_path / "s" / "references" / "leak.md").symlink_to(tmp_path / "secret.txt")
+    (tmp_path / "s" / "assets").symlink_to(tmp_path, target_is_directory=True)
+    result = load_skill(tmp_path / "s")
+    assert result.skill is not None
+    assert [f.path for f in result.skill.files] == ["SKILL.md", "references/ok.md"]
+    warned = sorted(Path(p.path).name for p in result.problems if "symbolic link" in p.message)
+    assert warned == ["assets", "leak.md"]
 
 
 def test_a_long_body_and_a_missing_version_are_warnings_not_errors(tmp_path: Path) -> None:

@@ -121,6 +121,26 @@ def test_paths_outside_the_folders_and_helper_files_are_ignored(write_tool: Writ
     assert registry.list() == []
 
 
+def test_a_tool_file_that_is_a_symbolic_link_is_refused_with_a_problem_at_load_and_on_reload(
+    write_tool: WriteTool, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text(tool_source("outside"), encoding="utf-8")
+    write_tool("real.py", tool_source("real"))
+    (tmp_path / "tools" / "linked.py").symlink_to(outside)
+    (tmp_path / "tools" / "alias.py").symlink_to(tmp_path / "tools" / "real.py")
+    registry = make_registry([tmp_path / "tools"])
+    assert [t.name for t in registry.list()] == ["real"]
+    refused = sorted(p.file.name for p in registry.problems())
+    assert refused == ["alias.py", "linked.py"]
+    assert all("symbolic link" in p.problem and "regular files" in p.fix for p in registry.problems())
+    late = tmp_path / "tools" / "late.py"
+    late.symlink_to(outside)
+    report = registry.reload([late])
+    assert not report.changed and "symbolic link" in report.problems[0].problem
+    assert [t.name for t in registry.list()] == ["real"]
+
+
 def test_selection_hides_tools_by_pattern_and_write_tools_unless_enabled(write_tool: WriteTool, tmp_path: Path) -> None:
     write_tool("t.py", tool_source("http_get") + tool_source("dns_get") + tool_source("restart", extra=""))
     write_tool("w.py", tool_source("wipe") + '\n_vigil_hints = {"wipe": {"read_only": False}}\n')

@@ -27,7 +27,7 @@ from vigil_mcp.services.skills.model import (
     Status,
     name_problem,
 )
-from vigil_mcp.storage.files import atomic_write_text
+from vigil_mcp.storage.files import UnsafeFileError, atomic_write_text, read_regular_file
 
 log = logging.getLogger(__name__)
 
@@ -204,11 +204,10 @@ class SkillLibrary:
             raise NotFoundError(
                 f"skill {name!r} has no file {path!r}; its files: {', '.join(f.path for f in skill.files)}"
             )
-        target = (skill.folder / path).resolve()
-        if not target.is_relative_to(skill.folder.resolve()):
-            raise NotFoundError(f"skill {name!r} has no file {path!r}")
         try:
-            return target.read_bytes()
+            return read_regular_file(self.root, f"{name}/{path}")[0]
+        except UnsafeFileError as exc:
+            raise NotFoundError(f"skill {name!r}: {path} is not served ({exc})") from None
         except OSError as exc:
             raise NotFoundError(f"skill {name!r}: {path} cannot be read now ({exc.strerror or exc})") from None
 
@@ -265,9 +264,13 @@ class SkillLibrary:
         """(version, metadata, front-matter fields, body as written) of the valid SKILL.md on disk."""
         path = self.root / name / SKILL_FILE
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_regular_file(self.root, f"{name}/{SKILL_FILE}")[0].decode("utf-8")
         except FileNotFoundError:
             return None
+        except UnsafeFileError as exc:  # never build a new version on what a link points at
+            raise InputError(f"{path}: {exc}; replace it with a regular file before changing the skill") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{path} is not UTF-8; save it as UTF-8 before changing the skill") from None
         skill, parsed, problems = parse_skill_text(text, name, str(path))
         if skill is None or parsed is None:
             first = next((p for p in problems if p.severity == "error"), None)

@@ -21,6 +21,7 @@ from vigil_mcp.services.skills.model import (
     SkillFrontMatter,
     SkillProblem,
 )
+from vigil_mcp.storage.files import UnsafeFileError, is_symlink, read_regular_file
 
 # Editors' and our own temporary files: never part of a skill, and never a reason to reload one.
 _TEMP = re.compile(r"(^\.|~$|\.swp$|\.swx$|\.tmp$|^#.*#$|^4913$|___jb_(tmp|old)___$)")
@@ -54,14 +55,17 @@ def is_temporary(name: str) -> bool:
     return bool(_TEMP.search(name))
 
 
-def read_stable(path: Path) -> bytes:
-    """The file's bytes, provided it did not change while being read (else UnstableFile)."""
-    before = os.stat(path)
-    data = path.read_bytes()
-    after = os.stat(path)
+def read_stable(root: Path, relative: str) -> bytes:
+    """The bytes of the regular file `root/relative`, provided it did not change while being read.
+
+    Raises UnstableFile when it changed, UnsafeFileError for a symbolic link, `..` or anything that
+    is not a regular file inside `root`, FileNotFoundError when it is gone.
+    """
+    data, before = read_regular_file(root, relative)
+    after = os.stat(root / relative, follow_symlinks=False)
     key = (before.st_ino, before.st_size, before.st_mtime_ns)
     if key != (after.st_ino, after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
-        raise UnstableFile(str(path))
+        raise UnstableFile(str(root / relative))
     return data
 
 
@@ -70,19 +74,25 @@ def digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _supporting_files(folder: Path) -> list[tuple[str, Path]]:
-    """(relative path, path) of every regular file under the folder except SKILL.md; no symlinks."""
-    found: list[tuple[str, Path]] = []
+def _supporting_files(folder: Path) -> tuple[list[str], list[str]]:
+    """Relative paths of the regular files under the folder except SKILL.md, and of the links left out."""
+    found: list[str] = []
+    links: list[str] = []
     for top, dirs, files in os.walk(folder):
+        for d in sorted(dirs):
+            if os.path.islink(os.path.join(top, d)) and not d.startswith("."):
+                links.append(Path(top, d).relative_to(folder).as_posix())
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(top, d)))
         for name in sorted(files):
             path = Path(top, name)
-            if is_temporary(name) or path.is_symlink() or not path.is_file():
-                continue
             rel = path.relative_to(folder).as_posix()
-            if rel != SKILL_FILE:
-                found.append((rel, path))
-    return found
+            if is_temporary(name) or rel == SKILL_FILE:
+                continue
+            if path.is_symlink():
+                links.append(rel)
+            elif path.is_file():
+                found.append(rel)
+    return found, links
 
 
 def _error(path: str, line: int | None, message: str, fix: str) -> SkillProblem:
@@ -184,16 +194,29 @@ def parse_skill_text(
     return skill, parsed, warnings
 
 
+_LINK_FIX = (
+    "vigil loads only regular files inside the skill's folder: replace the link with the file itself "
+    "(in git, commit the file rather than a symbolic link)"
+)
+
+
 def load_skill(folder: Path, display: str | None = None) -> LoadResult:
-    """Load the skill in `folder`. A folder without SKILL.md is `missing`; UnstableFile propagates."""
+    """Load the skill in `folder`. A folder without SKILL.md is `missing`; UnstableFile propagates.
+
+    Only regular files inside the folder are read: a folder, SKILL.md or supporting file that is a
+    symbolic link is never followed (it could point anywhere on the machine).
+    """
     path_text = display or str(folder / SKILL_FILE)
-    skill_md = folder / SKILL_FILE
+    if is_symlink(folder):
+        return LoadResult(None, [_error(str(folder), None, "the skill folder is a symbolic link", _LINK_FIX)])
     try:
-        raw = read_stable(skill_md)
+        raw = read_stable(folder.parent, f"{folder.name}/{SKILL_FILE}")
     except FileNotFoundError:
         return LoadResult(None, missing=True)
     except (IsADirectoryError, NotADirectoryError):
         return LoadResult(None, missing=True)
+    except UnsafeFileError as exc:
+        return LoadResult(None, [_error(path_text, None, f"not loaded: {exc}", _LINK_FIX)])
     except OSError as exc:
         return LoadResult(None, [_error(path_text, None, f"cannot read: {exc.strerror or exc}", "check permissions")])
     try:
@@ -205,13 +228,23 @@ def load_skill(folder: Path, display: str | None = None) -> LoadResult:
         return LoadResult(None, problems)
     files = [SkillFile(SKILL_FILE, len(raw), digest(raw))]
     total = len(raw)
-    for rel, path in _supporting_files(folder):
+    supporting, links = _supporting_files(folder)
+    for rel in links:
+        problems.append(
+            SkillProblem(
+                path=str(folder / rel), message="a symbolic link, not served", fix=_LINK_FIX, severity="warning"
+            )
+        )
+    for rel in supporting:
         try:
-            data = read_stable(path)
+            data = read_stable(folder.parent, f"{folder.name}/{rel}")
         except FileNotFoundError:
             continue  # deleted while we looked: the next event reloads the skill without it
+        except UnsafeFileError as exc:  # swapped for a link while we looked
+            problems.append(SkillProblem(path=str(folder / rel), message=str(exc), fix=_LINK_FIX, severity="warning"))
+            continue
         except OSError as exc:
-            problems.append(_error(str(path), None, f"cannot read: {exc.strerror or exc}", "check permissions"))
+            problems.append(_error(str(folder / rel), None, f"cannot read: {exc.strerror or exc}", "check permissions"))
             continue
         files.append(SkillFile(rel, len(data), digest(data)))
         total += len(data)

@@ -18,6 +18,7 @@ from typing import Any, cast
 from vigil_mcp.services.tools.build import HINTS_VARIABLE, build_tool
 from vigil_mcp.services.tools.model import DiagnosticTool, FileLoad, ToolProblem
 from vigil_mcp.services.tools.spec import load_spec_file
+from vigil_mcp.storage.files import UnsafeFileError, is_symlink, read_regular_file
 
 # The diagnostics shipped with vigil: `tools/` beside the vigil_mcp package in a checkout.
 BUILTIN_TOOLS_DIR = Path(__file__).resolve().parents[3] / "tools"
@@ -32,16 +33,20 @@ def is_tool_file(path: Path) -> bool:
 
 
 def tool_files(folder: Path) -> list[Path]:
-    """The tool files directly inside `folder`, sorted by name."""
+    """The tool files directly inside `folder`, sorted by name (links too: loading refuses them, saying why)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and is_tool_file(p))
+    return sorted(p for p in folder.iterdir() if is_tool_file(p) and (is_symlink(p) or p.is_file()))
 
 
-def _exec_module(path: Path) -> tuple[Any, str]:
+def read_tool_source(path: Path) -> str:
+    """The text of a tool file, read only if it is a regular file in its folder (never through a link)."""
+    return read_regular_file(path.parent, path.name)[0].decode("utf-8")
+
+
+def _exec_module(path: Path, source: str) -> tuple[Any, str]:
     """Run the file as a fresh module: compiled from source (no stale or stray bytecode in the folder)."""
     module_name = f"vigil_tools.{path.stem}_{next(_counter)}"
-    source = path.read_text(encoding="utf-8")
     code = compile(source, str(path), "exec", dont_inherit=True)
     spec = importlib.util.spec_from_loader(module_name, loader=None, origin=str(path))
     assert spec is not None
@@ -80,10 +85,10 @@ def _import_problem(path: Path, exc: BaseException) -> ToolProblem:
     )
 
 
-def load_python_file(path: Path) -> FileLoad:
-    """Import one Python tool file and turn its public functions into tools."""
+def load_python_file(path: Path, source: str) -> FileLoad:
+    """Import one Python tool file (its `source`) and turn its public functions into tools."""
     try:
-        module, module_name = _exec_module(path)
+        module, module_name = _exec_module(path, source)
     except (Exception, SystemExit) as exc:
         return FileLoad(path, problems=(_import_problem(path, exc),))
     raw_hints: Any = getattr(module, HINTS_VARIABLE, {})
@@ -140,8 +145,12 @@ def load_python_file(path: Path) -> FileLoad:
 def load_file(path: Path, environ: Mapping[str, str]) -> FileLoad:
     """Load a `.py` or `.toml` tool file; a file that cannot be read is a problem, not an exception."""
     try:
-        if path.suffix == ".toml":
-            return load_spec_file(path, environ)
-        return load_python_file(path)
+        source = read_tool_source(path)
+    except UnsafeFileError as exc:
+        fix = "vigil loads only regular files inside its tools folder: copy the file here instead of linking it."
+        return FileLoad(path, problems=(ToolProblem(path, None, f"it is not loaded: {exc}.", fix),))
     except (OSError, UnicodeDecodeError) as exc:
         return FileLoad(path, problems=(ToolProblem(path, None, f"it cannot be read ({exc}).", "check the file."),))
+    if path.suffix == ".toml":
+        return load_spec_file(path, environ, source)
+    return load_python_file(path, source)

@@ -22,6 +22,7 @@ from vigil_mcp.services.tools.egress import EgressPolicy
 from vigil_mcp.services.tools.loader import is_tool_file, load_file, tool_files
 from vigil_mcp.services.tools.model import DiagnosticFailed, DiagnosticTool, FileLoad, ToolProblem
 from vigil_mcp.services.tools.selection import ToolSelection
+from vigil_mcp.storage.files import is_symlink
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +106,11 @@ class ToolRegistry:
     def reload(self, paths: Iterable[Path]) -> ReloadReport:
         """Bring the given files up to date: load new or changed ones, drop deleted ones; ignore non-tool paths."""
         changes = _Changes()
-        for path in dict.fromkeys(Path(p).resolve() for p in paths):
+        # The folder is resolved, the file name is not: a link in a tools folder is loaded (and refused) as itself.
+        for path in dict.fromkeys(Path(p).parent.resolve() / Path(p).name for p in paths):
             if path.parent not in self.folders or not is_tool_file(path):
                 continue
-            if path.is_file():
+            if path.is_file() or is_symlink(path):
                 self._apply(load_file(path, self._environ), changes)
             else:
                 self._forget(path, changes)

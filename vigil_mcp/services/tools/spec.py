@@ -220,10 +220,10 @@ def _runner(spec: HttpSpec, environ: Mapping[str, str]) -> Callable[..., HttpSpe
     return run
 
 
-def load_spec_file(path: Path, environ: Mapping[str, str]) -> FileLoad:
-    """Read a TOML HTTP tool; every problem is reported with the field to fix."""
+def load_spec_file(path: Path, environ: Mapping[str, str], text: str) -> FileLoad:
+    """Check a TOML HTTP tool (`text`, the file's contents); every problem is reported with the field to fix."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return FileLoad(path, problems=(ToolProblem(path, None, f"it is not valid TOML ({exc}).", "fix the syntax."),))
     try:
