@@ -32,7 +32,7 @@ def main(work: Path, item: str) -> int:
     tools = load(work, "tools-list")["tools"]
     names = {t["name"] for t in tools}
     check(failures, names >= CORE_TOOLS, f"tools/list has {sorted(CORE_TOOLS)} ({len(tools)} tools)")
-    check(failures, "http_check" in names, "tools/list has the bundled diagnostics (http_check)")
+    check(failures, "check_http" in names, "tools/list has the bundled diagnostics (check_http)")
     check(failures, all(t.get("description", "").strip() for t in tools), "every tool has a description")
     check(failures, all(t["inputSchema"].get("type") == "object" for t in tools), "every inputSchema is an object")
     unannotated = sorted(t["name"] for t in tools if "readOnlyHint" not in (t.get("annotations") or {}))

@@ -39,7 +39,7 @@ def skill_text(name: str, version: int) -> str:
     return (
         f"---\nname: {name}\ndescription: Benchmark skill. Use it when measuring reloads.\n"
         f'metadata:\n  version: "{version}"\n'
-        f"  status: approved\n  generated-by: human\n---\n\n# Bench\n\n## Diagnosis\n1. `http_check(url)` ({version})\n"
+        f"  status: approved\n  generated-by: human\n---\n\n# Bench\n\n## Diagnosis\n1. `check_http(url)` ({version})\n"
     )
 
 

@@ -1,3 +1,3 @@
-"""vigil-mcp: an MCP server that helps on-call analysts without being asked."""
+"""vigil (distribution mcp-server-vigil): an MCP server that helps on-call analysts without being asked."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import InputError
 from vigil_mcp.notify import Notifier
+from vigil_mcp.renames import current_patterns
 from vigil_mcp.services.answer.engine.base import Engine
 from vigil_mcp.services.answer.engine.offline import OfflineEngine
 from vigil_mcp.services.answer.proactive import ProactiveService
@@ -48,7 +49,9 @@ def build_tools(settings: Settings, environ: Mapping[str, str] | None = None) ->
     registry = ToolRegistry(
         [BUILTIN_TOOLS_DIR, settings.tools_dir],
         egress=EgressPolicy(allow=settings.egress_allow, deny=settings.egress_deny),
-        selection=ToolSelection(settings.tools, settings.exclude_tools, settings.enable_write_tools),
+        selection=ToolSelection(
+            current_patterns(settings.tools), current_patterns(settings.exclude_tools), settings.enable_write_tools
+        ),
         prometheus_url=settings.prometheus_url,
         environ=dict(os.environ if environ is None else environ),
         timeout=settings.tool_timeout,

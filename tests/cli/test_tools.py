@@ -6,7 +6,7 @@ import pytest
 from tests.services.tools.loopback import HttpServer, Reply, closed_port
 from vigil_mcp.cli import main
 
-BUILTINS = ["dns_lookup", "http_check", "prometheus_query", "status_page", "tcp_check", "tls_certificate"]
+BUILTINS = ["lookup_dns", "check_http", "query_prometheus", "check_status_page", "check_tcp", "check_tls_certificate"]
 
 WRITE_TOOL = '''
 def restart_worker(name: str) -> str:
@@ -44,13 +44,18 @@ def test_tools_list_shows_builtins_as_served_and_write_tools_as_hidden_with_the_
     assert main(["tools", "list", "--enable-write-tools", "--json"]) == 0
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["restart_worker"]["served"] is True and rows["restart_worker"]["read_only"] is False
-    assert rows["tcp_check"]["input_schema"]["required"] == ["host", "port"]
+    assert rows["check_tcp"]["input_schema"]["required"] == ["host", "port"]
 
 
 def test_tools_list_honours_the_tools_and_exclude_patterns(tools_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["tools", "list", "--json", "--tools", "*_check,dns_*", "--exclude-tools", "tls_*"]) == 0
+    assert (
+        main(
+            ["tools", "list", "--json", "--tools", "check_*,lookup_*", "--exclude-tools", "check_tls_*,check_status_*"]
+        )
+        == 0
+    )
     served = sorted(row["name"] for row in json.loads(capsys.readouterr().out) if row["served"])
-    assert served == ["dns_lookup", "http_check", "tcp_check"]
+    assert served == ["check_http", "check_tcp", "lookup_dns"]
 
 
 def test_tools_check_passes_the_shipped_tools_and_fails_on_a_bad_file(
@@ -85,7 +90,7 @@ def test_tools_check_on_named_files_works_as_a_pre_commit_hook(
 
 def test_tools_run_calls_a_diagnostic_and_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     with HttpServer({"/": Reply(200, "hello from loopback")}) as server:
-        assert main(["tools", "run", "http_check", f"url={server.url('/')}", "method=HEAD"]) == 0
+        assert main(["tools", "run", "check_http", f"url={server.url('/')}", "method=HEAD"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["status"], result["method"], result["ok"]) == (200, "HEAD", True)
 
@@ -93,9 +98,9 @@ def test_tools_run_calls_a_diagnostic_and_prints_json(capsys: pytest.CaptureFixt
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
-        (["tools", "run", "tcp_check", "host=127.0.0.1"], 2, "missing argument 'port'"),
-        (["tools", "run", "tcp_check", "host=127.0.0.1", "port=80", "colour=red"], 2, "unknown argument 'colour'"),
-        (["tools", "run", "tcp_check", "127.0.0.1"], 2, "expected key=value, got '127.0.0.1'"),
+        (["tools", "run", "check_tcp", "host=127.0.0.1"], 2, "missing argument 'port'"),
+        (["tools", "run", "check_tcp", "host=127.0.0.1", "port=80", "colour=red"], 2, "unknown argument 'colour'"),
+        (["tools", "run", "check_tcp", "127.0.0.1"], 2, "expected key=value, got '127.0.0.1'"),
         (["tools", "run", "no_such_tool"], 3, "no diagnostic tool named 'no_such_tool'"),
         (["tools", "run", "restart_worker", "name=w1"], 3, "not served: it is not read-only"),
     ],
@@ -110,8 +115,8 @@ def test_tools_run_exits_non_zero_with_a_readable_error(
 
 def test_tools_run_of_a_failing_diagnostic_exits_1_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
     with closed_port() as port:
-        assert main(["tools", "run", "http_check", f"url=http://127.0.0.1:{port}/"]) == 1
-    assert f"vigil: error: http_check: could not connect to http://127.0.0.1:{port}/" in capsys.readouterr().err
+        assert main(["tools", "run", "check_http", f"url=http://127.0.0.1:{port}/"]) == 1
+    assert f"vigil: error: check_http: could not connect to http://127.0.0.1:{port}/" in capsys.readouterr().err
 
 
 def test_tools_run_applies_the_output_cap_from_the_environment(
@@ -123,3 +128,14 @@ def test_tools_run_applies_the_output_cap_from_the_environment(
     captured = capsys.readouterr()
     assert len(captured.out) <= 2001 and json.loads(captured.out)[0].startswith("line 0 ")
     assert "over the 2,000-character cap" in captured.err
+
+
+def test_old_tool_names_still_select_and_run_the_renamed_tools(
+    tools_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["tools", "list", "--json", "--tools", "http_check,tcp_check"]) == 0
+    served = sorted(row["name"] for row in json.loads(capsys.readouterr().out) if row["served"])
+    assert served == ["check_http", "check_tcp"]
+    with closed_port() as port:
+        assert main(["tools", "run", "tcp_check", "host=127.0.0.1", f"port={port}"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is False

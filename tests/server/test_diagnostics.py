@@ -23,7 +23,7 @@ from vigil_mcp.server.diagnostics import register_diagnostics
 pytestmark = pytest.mark.anyio
 
 MODES = ["auto", "legacy"]
-BUILTINS = {"http_check", "dns_lookup", "tcp_check", "tls_certificate", "prometheus_query", "status_page"}
+BUILTINS = {"check_http", "lookup_dns", "check_tcp", "check_tls_certificate", "query_prometheus", "check_status_page"}
 
 WRITE_TOOL = '''
 from pydantic import BaseModel
@@ -94,14 +94,14 @@ async def test_builtin_diagnostics_are_listed_with_schemas_and_read_only_open_wo
         assert tool.annotations.open_world_hint is True
         assert tool.output_schema is not None and "$defs" not in tool.output_schema
         assert not any(p.startswith("_") for p in tool.input_schema["properties"])
-    assert tools["tcp_check"].input_schema["required"] == ["host", "port"]
+    assert tools["check_tcp"].input_schema["required"] == ["host", "port"]
 
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_diagnostic_returns_structured_content(app: App, mode: Any) -> None:
     with listening_port() as port:
         async with Client(build_server(app), mode=mode) as client:
-            result = await client.call_tool("tcp_check", {"host": "127.0.0.1", "port": port})
+            result = await client.call_tool("check_tcp", {"host": "127.0.0.1", "port": port})
     assert not result.is_error
     assert result.structured_content is not None
     assert result.structured_content["ok"] is True and result.structured_content["address"] == "127.0.0.1"
@@ -111,11 +111,11 @@ async def test_a_diagnostic_returns_structured_content(app: App, mode: Any) -> N
 async def test_a_failing_diagnostic_is_an_error_result_saying_what_to_check(app: App, mode: Any) -> None:
     with closed_port() as port:
         async with Client(build_server(app), mode=mode) as client:
-            result = await client.call_tool("http_check", {"url": f"http://127.0.0.1:{port}/"})
-            metadata = await client.call_tool("tcp_check", {"host": "169.254.169.254", "port": 80})
+            result = await client.call_tool("check_http", {"url": f"http://127.0.0.1:{port}/"})
+            metadata = await client.call_tool("check_tcp", {"host": "169.254.169.254", "port": 80})
     assert result.is_error
-    assert text_of(result).startswith(f"http_check: could not connect to http://127.0.0.1:{port}/")
-    assert "tcp_check" in text_of(result)
+    assert text_of(result).startswith(f"check_http: could not connect to http://127.0.0.1:{port}/")
+    assert "check_tcp" in text_of(result)
     assert metadata.is_error and "cloud metadata" in text_of(metadata)
 
 
@@ -123,10 +123,10 @@ async def test_a_failing_diagnostic_is_an_error_result_saying_what_to_check(app:
 @pytest.mark.parametrize(
     ("name", "arguments", "message"),
     [
-        ("tcp_check", {"host": "127.0.0.1"}, "missing argument 'port'"),
-        ("tcp_check", {"host": "127.0.0.1", "port": 80, "colour": "red"}, "unknown argument 'colour'"),
-        ("tcp_check", {"host": "127.0.0.1", "port": "eighty"}, "argument 'port': Input should be a valid integer"),
-        ("http_check", {"url": "ftp://example.com/"}, "not an http:// or https:// URL"),
+        ("check_tcp", {"host": "127.0.0.1"}, "missing argument 'port'"),
+        ("check_tcp", {"host": "127.0.0.1", "port": 80, "colour": "red"}, "unknown argument 'colour'"),
+        ("check_tcp", {"host": "127.0.0.1", "port": "eighty"}, "argument 'port': Input should be a valid integer"),
+        ("check_http", {"url": "ftp://example.com/"}, "not an http:// or https:// URL"),
     ],
 )
 async def test_bad_arguments_are_protocol_errors_that_name_the_argument(
@@ -159,10 +159,10 @@ async def test_write_tools_are_served_only_with_enable_write_tools(settings: Set
 
 
 async def test_tool_patterns_choose_what_is_served(settings: Settings) -> None:
-    with app_with(settings, tools=("*_check", "dns_*"), exclude_tools=("tls_*",)) as app:
+    with app_with(settings, tools=("check_*", "lookup_*"), exclude_tools=("check_tls_*", "check_status_*")) as app:
         async with Client(build_server(app)) as client:
             names = {t.name for t in (await client.list_tools()).tools}
-    assert names & BUILTINS == {"http_check", "tcp_check", "dns_lookup"}
+    assert names & BUILTINS == {"check_http", "check_tcp", "lookup_dns"}
     assert {"search_knowledge", "get_knowledge"} <= names
 
 

@@ -130,7 +130,7 @@ async def test_a_skill_prompt_carries_the_skill_and_the_dialogue_of_the_named_ti
     assert caught.value.error.code == INVALID_PARAMS
     text = plain.messages[0].content
     assert isinstance(text, TextContent)
-    assert "tls_certificate(host, port)" in text.text
+    assert "check_tls_certificate(host, port)" in text.text
     assert "version 1, approved" in text.text
     assert "<ticket" not in text.text
     ticket = ticketed.messages[0].content
@@ -202,7 +202,7 @@ async def test_list_and_get_skill_are_read_only_with_structured_output_and_draft
     assert draft.structured_content is not None
     assert "no human has reviewed" in draft.structured_content["note"]
     assert full.structured_content is not None
-    assert "dns_lookup(name" in full.structured_content["body"]
+    assert "lookup_dns(name" in full.structured_content["body"]
     assert full.structured_content["files"][0]["uri"] == "skill://dns-not-resolving/SKILL.md"
 
 
@@ -306,12 +306,12 @@ async def test_saving_a_skill_tells_connected_clients_and_get_skill_serves_the_n
         async with Client(build_server(app), mode=mode, message_handler=listener) as client:
             await _live(app)
             async with prompt_changes(client, listener) as wait:
-                save(root, "s", skill_text("s", version=2, body="# S\n\nNew steps: `tcp_check(host, port)`.\n"))
+                save(root, "s", skill_text("s", version=2, body="# S\n\nNew steps: `check_tcp(host, port)`.\n"))
                 await wait()
                 result = await client.call_tool("get_skill", {"name": "s"})
                 assert result.structured_content is not None
                 assert result.structured_content["version"] == 2
-                assert "tcp_check" in result.structured_content["body"]
+                assert "check_tcp" in result.structured_content["body"]
 
                 save(root, "fresh", skill_text("fresh", status="draft"))
                 await wait()
@@ -374,7 +374,7 @@ async def test_reloaded_skills_take_part_in_knowledge_lookup_before_clients_hear
     try:
         async with Client(build_server(app), mode="legacy", message_handler=listener) as client:
             await _live(app)
-            body = "# Kafka lag\n\n## Diagnosis\nCheck consumer group zebrafish-ingest with prometheus_query.\n"
+            body = "# Kafka lag\n\n## Diagnosis\nCheck consumer group zebrafish-ingest with query_prometheus.\n"
             save(root, "kafka-lag", skill_text("kafka-lag", body=body))
             await listener.wait()
             found = await client.call_tool("search_knowledge", {"query": "zebrafish-ingest", "kind": "skill"})

@@ -49,7 +49,13 @@ async def test_observe_message_drafts_an_answer_and_get_ticket_shows_it(runbooks
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert tools["observe_message"].annotations is not None
         assert tools["observe_message"].annotations.read_only_hint is False
-        for name in ("list_tickets", "get_ticket", "pending_suggestions", "summarize_ticket", "stale_tickets"):
+        for name in (
+            "list_tickets",
+            "get_ticket",
+            "list_pending_suggestions",
+            "summarize_ticket",
+            "list_stale_tickets",
+        ):
             assert tools[name].annotations is not None and tools[name].annotations.read_only_hint is True
         observed = await client.call_tool(
             "observe_message",
@@ -61,9 +67,9 @@ async def test_observe_message_drafts_an_answer_and_get_ticket_shows_it(runbooks
         view = (await client.call_tool("get_ticket", {"id": "stripe/1"})).structured_content or {}
         assert view["ticket"]["status"] == "waiting_on_analyst"
         assert [s["id"] for s in view["suggestions"]] == [suggestion_id]
-        pending = (await client.call_tool("pending_suggestions", {})).structured_content or {}
+        pending = (await client.call_tool("list_pending_suggestions", {})).structured_content or {}
         assert [s["id"] for s in pending["suggestions"]] == [suggestion_id]
-        judged = await client.call_tool("suggestion_feedback", {"id": suggestion_id, "verdict": "adopted"})
+        judged = await client.call_tool("send_suggestion_feedback", {"id": suggestion_id, "verdict": "adopted"})
         assert (judged.structured_content or {})["status"] == "adopted"
         summary = (await client.call_tool("summarize_ticket", {"id": "stripe/1"})).structured_content or {}
         assert summary["waiting_on"] == "analyst"
@@ -158,7 +164,7 @@ async def test_list_tools_page_with_a_cursor_and_say_when_there_is_more(app: App
         assert second["next_cursor"] is None
         seen = {t["id"] for t in first["tickets"]} | {t["id"] for t in second["tickets"]}
         assert seen == {"P-0", "P-1", "P-2"}
-        stale = (await client.call_tool("stale_tickets", {"minutes": 0, "limit": 1})).structured_content or {}
+        stale = (await client.call_tool("list_stale_tickets", {"minutes": 0, "limit": 1})).structured_content or {}
         assert len(stale["tickets"]) == 1 and stale["next_cursor"]
         with pytest.raises(MCPError, match="cursor is not one this server gave out"):
             await client.call_tool("list_tickets", {"cursor": "not-a-cursor"})

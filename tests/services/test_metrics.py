@@ -91,7 +91,7 @@ def test_tool_call_counts_survive_concurrent_increments_from_threads() -> None:
 
     def hammer() -> None:
         for _ in range(2000):
-            metrics.tool_call("http_check", "ok")
+            metrics.tool_call("check_http", "ok")
             metrics.observe_search(0.001)
 
     threads = [threading.Thread(target=hammer) for _ in range(8)]
@@ -100,7 +100,7 @@ def test_tool_call_counts_survive_concurrent_increments_from_threads() -> None:
     for thread in threads:
         thread.join()
 
-    assert metrics.tool_calls() == {("http_check", "ok"): 16_000}
+    assert metrics.tool_calls() == {("check_http", "ok"): 16_000}
     assert metrics.search_seconds.samples()[-1].value == 16_000
 
 

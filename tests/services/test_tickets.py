@@ -81,7 +81,7 @@ def test_unknown_tickets_and_suggestions_are_not_found(app: App) -> None:
         app.tickets.get("nope")
     with pytest.raises(NotFoundError):
         app.tickets.resolve("nope")
-    with pytest.raises(NotFoundError, match="pending_suggestions"):
+    with pytest.raises(NotFoundError, match="list_pending_suggestions"):
         app.tickets.feedback("sg-missing", "adopted")
 
 

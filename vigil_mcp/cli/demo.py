@@ -2,36 +2,39 @@
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import anyio
+import click
 
+from vigil_mcp.cli.options import global_options, settings_of
 from vigil_mcp.config import Settings
 
 
-def register(groups: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `demo` parser."""
-    demo = groups.add_parser(
-        "demo",
-        parents=[common],
-        help="replay bundled real dialogues and runbooks: see vigil suggest, learn, keep quiet",
-    )
-    demo.add_argument(
-        "--keep", type=Path, metavar="DIR", help="work in DIR and keep it (default: a temporary folder, removed after)"
-    )
+@click.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="work in DIR and keep it (default: a temporary folder, removed after)",
+)
+@global_options
+@click.pass_context
+def demo(ctx: click.Context, keep: Path | None) -> int:
+    """Replay real dialogues: see vigil suggest, keep quiet, learn.
 
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Load the sample, replay the dialogues with learning, then search over MCP."""
+    Loads the bundled runbooks, replays real #stripe and #ubuntu dialogues with learning, then
+    searches over MCP.
+    """
     from vigil_mcp.cli import out
 
-    if args.keep is not None:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        return _demo(_in(settings, args.keep.resolve()), out)
+    settings = settings_of(ctx)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        return _demo(_in(settings, keep.resolve()), out)
     with tempfile.TemporaryDirectory(prefix="vigil-demo-") as tmp:
         return _demo(_in(settings, Path(tmp)), out)
 

@@ -2,46 +2,54 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
-from typing import Any
 
+import click
+
+from vigil_mcp.cli.options import global_options, settings_of
 from vigil_mcp.config import Settings
+from vigil_mcp.errors import VigilError
 
 
-def register(groups: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `doctor` parser."""
-    groups.add_parser(
-        "doctor",
-        parents=[common],
-        help="check configuration, store, skills, tools and endpoints; exits 1 on any FAIL",
-    )
+@click.command()
+@global_options
+@click.pass_context
+def doctor(ctx: click.Context) -> int:
+    """Check config, home, store, skills, tools and endpoints.
+
+    One verdict per line (ok, warn, FAIL); exits 1 on any FAIL.
+    """
+    try:
+        settings = settings_of(ctx)
+    except VigilError as exc:  # a broken configuration is doctor's finding, not its failure
+        return run_unconfigured(exc)
+    return run_checks(settings)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run_checks(settings: Settings) -> int:
     """Run every check and print its verdict; 1 if any failed."""
     from vigil_mcp.app import build_tools
     from vigil_mcp.cli import out
-    from vigil_mcp.services import doctor
+    from vigil_mcp.services import doctor as checks_of
     from vigil_mcp.services.skills import SkillLibrary
     from vigil_mcp.storage.inspect import inspect_store
 
     # The verdict lines say what the loaders would log; keep their warnings off the screen.
     for name in ("vigil_mcp.services.tools", "vigil_mcp.services.skills"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    checks = doctor.check_config(settings)
+    checks = checks_of.check_config(settings)
     out(checks[0].line())
     out(checks[1].line())
     for check in (
-        lambda: doctor.check_store(inspect_store(settings.store)),
-        lambda: doctor.check_skills(SkillLibrary(settings.skills_dir)),
-        lambda: doctor.check_tools(build_tools(settings)),
-        lambda: doctor.check_prometheus(settings.prometheus_url),
-        lambda: doctor.check_anthropic(settings),
+        lambda: checks_of.check_store(inspect_store(settings.store)),
+        lambda: checks_of.check_skills(SkillLibrary(settings.skills_dir)),
+        lambda: checks_of.check_tools(build_tools(settings)),
+        lambda: checks_of.check_prometheus(settings.prometheus_url),
+        lambda: checks_of.check_anthropic(settings),
     ):
         checks.append(check())
         out(checks[-1].line())  # one at a time: a slow probe should not hide the lines before it
-    if doctor.failed(checks):
+    if checks_of.failed(checks):
         out("vigil doctor: something needs fixing (FAIL lines above)")
         return 1
     return 0
@@ -50,8 +58,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def run_unconfigured(error: Exception) -> int:
     """What doctor says when the settings could not even be resolved (a broken vigil.toml, a bad VIGIL_*)."""
     from vigil_mcp.cli import out
-    from vigil_mcp.services import doctor
+    from vigil_mcp.services import doctor as checks_of
 
-    out(doctor.check_broken_config(error).line())
+    out(checks_of.check_broken_config(error).line())
     out("skip  store, skills, tools, endpoints: fix the configuration first")
     return 1

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
+import click
+
+from vigil_mcp.cli.options import global_options, settings_of
 from vigil_mcp.config import Settings
-
-
-def register(groups: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `eval` parser."""
-    ev = groups.add_parser("eval", parents=[common], help="measure coverage and precision on recorded dialogues")
-    ev.add_argument("file", type=Path, metavar="DIALOGUES.jsonl")
-    ev.add_argument("--no-learn", action="store_true", help="only the run without learning")
-    ev.add_argument("--report", type=Path, default=Path("vigil-eval"), help="folder for report.json/.md/.png")
-    ev.add_argument("--window", type=int, default=500, help="dialogues per window (default 500)")
-    ev.add_argument("--limit", type=int, help="evaluate only the first N dialogues (in seq order)")
 
 
 def _scratch(settings: Settings, folder: Path) -> Settings:
@@ -33,8 +24,26 @@ def _scratch(settings: Settings, folder: Path) -> Settings:
     return replace(settings, home=folder, store=store, skills_dir=skills)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run with and without learning, write the report, print the totals."""
+@click.command("eval")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), metavar="DIALOGUES.jsonl")
+@click.option("--no-learn", is_flag=True, help="only the run without learning")
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("vigil-eval"),
+    show_default=True,
+    help="folder for report.json/.md/.png",
+)
+@click.option("--window", type=int, default=500, show_default=True, help="dialogues per window")
+@click.option("--limit", type=int, help="evaluate only the first N dialogues (in seq order)")
+@global_options
+@click.pass_context
+def eval_command(ctx: click.Context, file: Path, no_learn: bool, report: Path, window: int, limit: int | None) -> int:
+    """Measure coverage and precision on recorded dialogues.
+
+    Replays in time order into a scratch copy of the store and skills; writes report.json, report.md
+    and learning_curve.png.
+    """
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import err, out
     from vigil_mcp.errors import InputError
@@ -44,18 +53,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from vigil_mcp.services.replay import read_dialogues
     from vigil_mcp.services.report import write_json, write_markdown, write_plot
 
-    if not args.file.is_file():
-        raise InputError(f"{args.file}: no such file; give a dialogues JSONL file")
-    if args.window < 1:
+    settings = settings_of(ctx)
+    if not file.is_file():
+        raise InputError(f"{file}: no such file; give a dialogues JSONL file")
+    if window < 1:
         raise InputError("--window must be at least 1")
     skipped: list[SkippedInput] = []
-    dialogues = read_dialogues(args.file, skipped)
-    if args.limit is not None:
-        dialogues = dialogues[: max(0, args.limit)]
+    dialogues = read_dialogues(file, skipped)
+    if limit is not None:
+        dialogues = dialogues[: max(0, limit)]
     for s in skipped:
         err(f"skipped {s.path}:{s.line}: {s.reason}")
     runs: list[Run] = []
-    for learn in [False] if args.no_learn else [True, False]:
+    for learn in [False] if no_learn else [True, False]:
         with tempfile.TemporaryDirectory(prefix="vigil-eval-") as tmp:
             app = build_app(_scratch(settings, Path(tmp)))
             try:
@@ -66,7 +76,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     app.knowledge,
                     dialogues,
                     learn=learn,
-                    window=args.window,
+                    window=window,
                     skills_count=lambda a=app: len(a.skills.list()),
                     on_dialogue=lambda n, b=bar: b(n, len(dialogues)),
                 )
@@ -80,12 +90,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"(coverage {t.coverage:.2%}), precision proxy {precision}, {t.non_question_interventions} on "
             f"non-questions, {t.knowledge_items} knowledge items, {t.skills} skills, {result.seconds:.1f} s"
         )
-    args.report.mkdir(parents=True, exist_ok=True)
-    write_json(runs, args.report / "report.json")
-    write_markdown(runs, args.report / "report.md", str(args.file))
+    report.mkdir(parents=True, exist_ok=True)
+    write_json(runs, report / "report.json")
+    write_markdown(runs, report / "report.md", str(file))
     try:
-        write_plot(runs, args.report / "learning_curve.png")
+        write_plot(runs, report / "learning_curve.png")
     except ImportError:
-        err("no plot: matplotlib is not installed (pip install 'vigil-mcp[eval]')")
-    out(f"report: {args.report}/report.md")
+        err("no plot: matplotlib is not installed (pip install 'mcp-server-vigil[eval]')")
+    out(f"report: {report}/report.md")
     return 0

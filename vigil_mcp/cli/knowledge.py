@@ -2,67 +2,113 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
 
-from vigil_mcp.config import Settings
+import click
+
+from vigil_mcp.cli.options import global_options, json_option, settings_of
 
 
-def register(groups: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `knowledge` parsers."""
-    knowledge = groups.add_parser("knowledge", help="add to and search the knowledge base")
-    actions = knowledge.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = actions.add_parser("add", parents=[common], help="ingest Markdown files, folders and runbook JSONL")
-    add.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    add.add_argument("--kind", default="runbook", help="kind of the added items (default runbook)")
-    search = actions.add_parser("search", parents=[common], help="BM25 search, best hits first")
-    search.add_argument("query")
-    search.add_argument("--limit", type=int, default=5)
-    search.add_argument("--kind", help="only items of this kind")
-    search.add_argument("--json", action="store_true", help="print the result as JSON")
-    get = actions.add_parser("get", parents=[common], help="print one item by id")
-    get.add_argument("id")
-    get.add_argument("--json", action="store_true", help="print the item as JSON")
-    actions.add_parser("stats", parents=[common], help="count stored items by kind")
+@click.group()
+def knowledge() -> None:
+    """Add to and search the knowledge base.
+
+    Runbooks, product docs and the Q&A vigil learns from resolved tickets.
+    """
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Do one knowledge action."""
+@knowledge.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH...")
+@click.option("--kind", default="runbook", show_default=True, help="kind of the added items")
+@global_options
+@click.pass_context
+def add(ctx: click.Context, paths: tuple[Path, ...], kind: str) -> int:
+    """Add documents: files, folders and runbook JSONL.
+
+    Markdown, HTML, OpenAPI and runbook JSONL; folders are walked.
+    """
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import err, out
     from vigil_mcp.progress import ProgressBar
-    from vigil_mcp.server.knowledge import render_item
 
+    settings = settings_of(ctx)
     app = build_app(settings)
     try:
-        service = app.knowledge
-        if args.action == "add":
-            report = service.add_paths(args.paths, kind=args.kind, progress=ProgressBar("ingesting"))
-            for skipped in report.skipped:
-                where = f"{skipped.path}:{skipped.line}" if skipped.line else skipped.path
-                err(f"skipped {where}: {skipped.reason}")
-            out(report.summary() + f" -> {settings.store}")
-            return 0 if report.documents or not report.skipped else 1
-        if args.action == "search":
-            result = service.search(args.query, args.limit, args.kind)
-            if args.json:
-                out(result.model_dump_json(indent=2))
-            elif not result.hits:
-                out(f"no hits for {args.query!r} among {result.total_items} items")
-            for rank, hit in enumerate([] if args.json else result.hits, 1):
-                section = f" > {hit.section}" if hit.section else ""
-                out(f"{rank:2}. {hit.score:8.3f}  {hit.title}{section}  [{hit.id}, {hit.kind}]")
-                out(f"    {hit.snippet}")
-                out(f"    source: {hit.source}")
-            return 0
-        if args.action == "get":
-            item = service.get(args.id)
-            out(item.model_dump_json(indent=2) if args.json else render_item(item))
-            return 0
-        counts: dict[str, Any] = dict(sorted(service.counts().items()))
-        out(json.dumps({"store": str(settings.store), "items": counts, "total": sum(counts.values())}))
-        return 0
+        report = app.knowledge.add_paths(list(paths), kind=kind, progress=ProgressBar("ingesting"))
+        for skipped in report.skipped:
+            where = f"{skipped.path}:{skipped.line}" if skipped.line else skipped.path
+            err(f"skipped {where}: {skipped.reason}")
+        out(report.summary() + f" -> {settings.store}")
+        return 0 if report.documents or not report.skipped else 1
     finally:
         app.close()
+
+
+@knowledge.command()
+@click.argument("query")
+@click.option("--limit", type=int, default=5, show_default=True, help="how many hits")
+@click.option("--kind", help="only items of this kind (runbook, qa, skill, ...)")
+@json_option("the result")
+@global_options
+@click.pass_context
+def search(ctx: click.Context, query: str, limit: int, kind: str | None, as_json: bool) -> int:
+    """BM25 search, best hits first."""
+    from vigil_mcp.app import build_app
+    from vigil_mcp.cli import out
+
+    app = build_app(settings_of(ctx))
+    try:
+        result = app.knowledge.search(query, limit, kind)
+    finally:
+        app.close()
+    if as_json:
+        out(result.model_dump_json(indent=2))
+        return 0
+    if not result.hits:
+        out(f"no hits for {query!r} among {result.total_items} items")
+    for rank, hit in enumerate(result.hits, 1):
+        section = f" > {hit.section}" if hit.section else ""
+        out(f"{rank:2}. {hit.score:8.3f}  {hit.title}{section}  [{hit.id}, {hit.kind}]")
+        out(f"    {hit.snippet}")
+        out(f"    source: {hit.source}")
+    return 0
+
+
+@knowledge.command()
+@click.argument("id")
+@json_option("the item")
+@global_options
+@click.pass_context
+def get(ctx: click.Context, id: str, as_json: bool) -> int:
+    """Print one item by id, as Markdown with its provenance."""
+    from vigil_mcp.app import build_app
+    from vigil_mcp.cli import out
+    from vigil_mcp.server.knowledge import render_item
+
+    app = build_app(settings_of(ctx))
+    try:
+        item = app.knowledge.get(id)
+    finally:
+        app.close()
+    out(item.model_dump_json(indent=2) if as_json else render_item(item))
+    return 0
+
+
+@knowledge.command()
+@global_options
+@click.pass_context
+def stats(ctx: click.Context) -> int:
+    """Count the stored items by kind (JSON)."""
+    from vigil_mcp.app import build_app
+    from vigil_mcp.cli import out
+
+    settings = settings_of(ctx)
+    app = build_app(settings)
+    try:
+        counts: dict[str, Any] = dict(sorted(app.knowledge.counts().items()))
+    finally:
+        app.close()
+    out(json.dumps({"store": str(settings.store), "items": counts, "total": sum(counts.values())}))
+    return 0

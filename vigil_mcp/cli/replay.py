@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
 
-from vigil_mcp.config import Settings
+import click
 
-
-def register(groups: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `replay` parser."""
-    replay = groups.add_parser("replay", parents=[common], help="replay dialogues JSONL through the proactive engine")
-    replay.add_argument("file", type=Path, metavar="FILE.jsonl")
-    replay.add_argument("--out", type=Path, help="write one JSON line per suggestion here")
-    replay.add_argument("--learn", action="store_true", help="resolve each dialogue the file marks resolved, in order")
-    replay.add_argument("--limit", type=int, help="replay only the first N dialogues (in seq order)")
-    replay.add_argument("--engine", choices=["offline", "anthropic"], help="drafting engine (default offline)")
-    replay.add_argument("--skills-branch", help="with --learn: commit learned skills to this review branch")
+from vigil_mcp.cli.options import global_options, setting_option, settings_of
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Replay and print a summary line; skipped lines go to stderr."""
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.jsonl")
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="write one JSON line per suggestion here"
+)
+@click.option("--learn", is_flag=True, help="resolve each dialogue the file marks resolved, in order")
+@click.option("--limit", type=int, help="replay only the first N dialogues (in seq order)")
+@setting_option("--engine", type=click.Choice(["offline", "anthropic"]), help="drafting engine (default offline)")
+@setting_option("--skills-branch", metavar="BRANCH", help="with --learn: commit learned skills to this review branch")
+@global_options
+@click.pass_context
+def replay(ctx: click.Context, file: Path, out_file: Path | None, learn: bool, limit: int | None) -> int:
+    """Replay recorded dialogues through vigil, in time order.
+
+    The file is JSONL in the format of dialogues.jsonl, replayed in seq order.
+
+    Prints a summary line; skipped lines go to stderr.
+    """
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import err, out
     from vigil_mcp.errors import InputError
@@ -29,14 +34,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from vigil_mcp.progress import ProgressBar
     from vigil_mcp.services.replay import ReplayedSuggestion, read_dialogues, replay
 
-    if not args.file.is_file():
-        raise InputError(f"{args.file}: no such file; give a dialogues JSONL file")
+    if not file.is_file():
+        raise InputError(f"{file}: no such file; give a dialogues JSONL file")
     skipped: list[SkippedInput] = []
-    dialogues = read_dialogues(args.file, skipped)
-    if args.limit is not None:
-        dialogues = dialogues[: max(0, args.limit)]
-    app = build_app(settings)
-    sink = args.out.open("w", encoding="utf-8") if args.out else None
+    dialogues = read_dialogues(file, skipped)
+    if limit is not None:
+        dialogues = dialogues[: max(0, limit)]
+    app = build_app(settings_of(ctx))
+    sink = out_file.open("w", encoding="utf-8") if out_file else None
     try:
         app.knowledge.load()
         bar = ProgressBar("replaying")
@@ -46,14 +51,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 sink.write(item.to_json() + "\n")
 
         report = replay(
-            app.tickets, dialogues, learn=args.learn, on_suggestion=write,
+            app.tickets, dialogues, learn=learn, on_suggestion=write,
             on_dialogue=lambda n: bar(n, len(dialogues)),
         )  # fmt: skip
         report.skipped = skipped + report.skipped
         for s in report.skipped:
             where = f"{s.path}:{s.line}" if s.line else s.path
             err(f"skipped {where}: {s.reason}")
-        out(report.summary() + (f" -> {args.out}" if args.out else ""))
+        out(report.summary() + (f" -> {out_file}" if out_file else ""))
         return 0
     finally:
         if sink is not None:

@@ -2,45 +2,43 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import click
 
-from vigil_mcp.config import Settings
-
-
-def register(groups: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `serve` parser."""
-    serve = groups.add_parser("serve", parents=[common], help="run the MCP server (stdio by default)")
-    serve.add_argument("--http", action="store_true", help="serve Streamable HTTP at /mcp (and /healthz, /metrics)")
-    serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="HTTP port (default 8765)")
-    serve.add_argument("--tools-dir", help="folder of your diagnostic tool files (default: HOME/tools)")
-    serve.add_argument("--tools", help='serve only diagnostic tools matching these patterns ("http_*,dns_lookup")')
-    serve.add_argument("--exclude-tools", help="never serve diagnostic tools matching these patterns")
-    serve.add_argument(
-        "--enable-write-tools", action="store_true", default=None, help="also serve tools that are not read-only"
-    )
-    serve.add_argument("--prometheus-url", help="Prometheus base URL for prometheus_query")
-    serve.add_argument(
-        "--engine", choices=["offline", "anthropic"], help="drafting engine (default offline; anthropic needs a key)"
-    )
-    serve.add_argument("--anthropic-model", help="Claude model for --engine anthropic")
-    serve.add_argument("--skills-branch", help="commit learned skill versions to this branch (e.g. vigil/learned)")
-    serve.add_argument(
-        "--allowed-hosts", help="extra Host header values to accept (comma-separated, e.g. vigil.example.com)"
-    )
-    serve.add_argument("--allowed-origins", help="extra Origin values to accept (e.g. https://vigil.example.com)")
-    serve.add_argument(
-        "--insecure-no-auth",
-        action="store_true",
-        default=None,
-        help="serve a non-loopback address without bearer tokens (only behind a proxy that authenticates)",
-    )
+from vigil_mcp.cli.options import flag_option, global_options, setting_option, settings_of, tool_selection_options
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve until the client goes away or the process is interrupted."""
-    if args.http:
+@click.command()
+@click.option("--http", is_flag=True, help="serve Streamable HTTP at /mcp (with /healthz, /metrics, the webhook)")
+@setting_option("--host", help="HTTP bind address (default 127.0.0.1)")
+@setting_option("--port", type=int, help="HTTP port (default 8765)")
+@tool_selection_options
+@setting_option(
+    "--engine",
+    type=click.Choice(["offline", "anthropic"]),
+    help="drafting engine (default offline; anthropic needs a key)",
+)
+@setting_option("--anthropic-model", metavar="MODEL", help="Claude model for --engine anthropic")
+@setting_option(
+    "--skills-branch", metavar="BRANCH", help="commit learned skill versions to this branch (e.g. vigil/learned)"
+)
+@setting_option("--allowed-hosts", metavar="HOSTS", help="extra Host header values to accept (comma-separated)")
+@setting_option(
+    "--allowed-origins", metavar="ORIGINS", help="extra Origin values to accept (e.g. https://vigil.example.com)"
+)
+@flag_option(
+    "--insecure-no-auth",
+    help="serve a non-loopback address without bearer tokens (only behind a proxy that authenticates)",
+)
+@global_options
+@click.pass_context
+def serve(ctx: click.Context, http: bool) -> int:
+    """Run the MCP server (stdio, or --http).
+
+    stdio is for desktop and IDE clients; --http serves Streamable HTTP at /mcp.
+    On stdio, stdout is the MCP wire and logs go to stderr.
+    """
+    settings = settings_of(ctx, serving=True)
+    if http:
         from vigil_mcp.transport.http import serve_http
 
         serve_http(settings)

@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
+import click
+
+from vigil_mcp.cli.options import F, global_options, json_option, setting_option, settings_of
 from vigil_mcp.config import Settings
 
+if TYPE_CHECKING:
+    from vigil_mcp.services.skills import SkillLibrary
+    from vigil_mcp.services.skills.model import Status
+
 DESCRIPTION_COLUMN = 70
-
-
-def register(groups: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `skills` parsers."""
-    skills = groups.add_parser("skills", help="list, check and review the skills in skills/")
-    actions = skills.add_subparsers(dest="action", metavar="ACTION", required=True)
-    local = argparse.ArgumentParser(add_help=False)
-    local.add_argument("--skills-dir", help="the skills folder (default: HOME/skills)")
-    parents = [common, local]
-    listing = actions.add_parser("list", parents=parents, help="list skills with version and status")
-    listing.add_argument("--status", choices=["draft", "approved", "retired"], help="only skills with this status")
-    listing.add_argument("--json", action="store_true", help="print the list as JSON")
-    show = actions.add_parser("show", parents=parents, help="print one skill's SKILL.md")
-    show.add_argument("name")
-    show.add_argument("--json", action="store_true", help="print the skill as JSON")
-    check = actions.add_parser(
-        "check", parents=parents, help="validate skills; exits 1 on any invalid one (usable as a pre-commit hook)"
-    )
-    check.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="only these SKILL.md files or folders")
-    history = actions.add_parser("history", parents=parents, help="the git commits that changed a skill")
-    history.add_argument("name")
-    history.add_argument("--json", action="store_true", help="print the history as JSON")
-    approve = actions.add_parser("approve", parents=parents, help="mark a skill approved (bumps its version)")
-    approve.add_argument("name")
-    retire = actions.add_parser("retire", parents=parents, help="mark a skill retired (bumps its version)")
-    retire.add_argument("name")
 
 
 def _folders_of(paths: list[Path], root: Path) -> tuple[set[str], list[str]]:
@@ -56,61 +36,154 @@ def _folders_of(paths: list[Path], root: Path) -> tuple[set[str], list[str]]:
     return names, outside
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Do one skills action (no store, no server: the files are the truth)."""
-    from vigil_mcp.cli import err, out
-    from vigil_mcp.services.skills import SkillLibrary, detail_of, skill_history, summary_of
+@click.group()
+def skills() -> None:
+    """List, check and review skills.
 
-    library = SkillLibrary(settings.skills_dir)
-    if args.action == "check":
-        if args.paths:
-            names, outside = _folders_of(args.paths, settings.skills_dir)
-            for path in outside:
-                err(f"{path}: not under the skills folder {settings.skills_dir}; skipped")
-            report = library.refresh(names)
-        else:
-            report = library.load()
-        problems = report.problems
-        for problem in problems:
-            err(str(problem))
-        errors = [p for p in problems if p.severity == "error"]
-        invalid = len({p.path for p in errors})
-        out(f"{len(library.all())} skills valid, {invalid} invalid in {settings.skills_dir}")
-        return 1 if errors else 0
+    A skill is HOME/skills/<name>/SKILL.md in the Agent Skills format; git holds its history.
+    """
+
+
+def skills_dir_option(fn: F) -> F:
+    """--skills-dir, on every skills command."""
+    return setting_option("--skills-dir", metavar="DIR", help="the skills folder (default: HOME/skills)")(fn)
+
+
+def _library(ctx: click.Context) -> tuple[Settings, SkillLibrary]:
+    from vigil_mcp.services.skills import SkillLibrary
+
+    settings = settings_of(ctx)
+    return settings, SkillLibrary(settings.skills_dir)
+
+
+@skills.command("list")
+@click.option("--status", type=click.Choice(["draft", "approved", "retired"]), help="only skills with this status")
+@json_option("the list")
+@skills_dir_option
+@global_options
+@click.pass_context
+def list_command(ctx: click.Context, status: str | None, as_json: bool) -> int:
+    """List skills with version and status."""
+    from vigil_mcp.cli import err, out
+    from vigil_mcp.services.skills import summary_of
+
+    settings, library = _library(ctx)
     library.load()
-    if args.action == "list":
-        skills = library.all() if args.status is None else library.list(args.status)
-        if args.json:
-            out(json.dumps([summary_of(s).model_dump() for s in skills], indent=2))
-        for skill in [] if args.json else skills:
-            text = " ".join(skill.front_matter.description.split())
-            short = text if len(text) <= DESCRIPTION_COLUMN else text[: DESCRIPTION_COLUMN - 1] + "…"
-            out(f"{skill.name:32} v{skill.version:<4} {skill.status:9} {short}")
-        if not skills and not args.json:
-            out(f"no skills in {settings.skills_dir}")
-        for problem in library.problems():
-            if problem.severity == "error":
-                err(f"invalid: {problem}")
-        return 0
-    if args.action == "show":
-        skill = library.get(args.name)
-        out(detail_of(skill, library.problems(skill.name)).model_dump_json(indent=2) if args.json else skill.text)
-        return 0
-    if args.action == "history":
-        skill = library.get(args.name)
-        revisions = skill_history(skill.folder)
-        if args.json:
-            out(json.dumps([r.model_dump() for r in revisions], indent=2))
-        elif not revisions:
-            out(f"{skill.name} has no commits yet")
-        for r in [] if args.json else revisions:
-            version = f"v{r.version}" if r.version is not None else "v?"
-            out(f"{r.commit[:10]}  {r.date[:10]}  {version:5} {r.status or '?':9} {r.author}: {r.subject}")
-        return 0
-    status = "approved" if args.action == "approve" else "retired"
-    new, old = library.set_status(args.name, status)
+    found = library.all() if status is None else library.list(cast("Status", status))
+    if as_json:
+        out(json.dumps([summary_of(s).model_dump() for s in found], indent=2))
+    for skill in [] if as_json else found:
+        text = " ".join(skill.front_matter.description.split())
+        short = text if len(text) <= DESCRIPTION_COLUMN else text[: DESCRIPTION_COLUMN - 1] + "…"
+        out(f"{skill.name:32} v{skill.version:<4} {skill.status:9} {short}")
+    if not found and not as_json:
+        out(f"no skills in {settings.skills_dir}")
+    for problem in library.problems():
+        if problem.severity == "error":
+            err(f"invalid: {problem}")
+    return 0
+
+
+@skills.command()
+@click.argument("name")
+@json_option("the skill")
+@skills_dir_option
+@global_options
+@click.pass_context
+def show(ctx: click.Context, name: str, as_json: bool) -> int:
+    """Print one skill's SKILL.md."""
+    from vigil_mcp.cli import out
+    from vigil_mcp.services.skills import detail_of
+
+    _, library = _library(ctx)
+    library.load()
+    skill = library.get(name)
+    out(detail_of(skill, library.problems(skill.name)).model_dump_json(indent=2) if as_json else skill.text)
+    return 0
+
+
+@skills.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
+@skills_dir_option
+@global_options
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[Path, ...]) -> int:
+    """Validate skills; exits 1 on any invalid one.
+
+    Checks every skill, or only the given SKILL.md files or folders (pre-commit friendly).
+    """
+    from vigil_mcp.cli import err, out
+
+    settings, library = _library(ctx)
+    if paths:
+        names, outside = _folders_of(list(paths), settings.skills_dir)
+        for path in outside:
+            err(f"{path}: not under the skills folder {settings.skills_dir}; skipped")
+        report = library.refresh(names)
+    else:
+        report = library.load()
+    problems = report.problems
+    for problem in problems:
+        err(str(problem))
+    errors = [p for p in problems if p.severity == "error"]
+    invalid = len({p.path for p in errors})
+    out(f"{len(library.all())} skills valid, {invalid} invalid in {settings.skills_dir}")
+    return 1 if errors else 0
+
+
+@skills.command()
+@click.argument("name")
+@json_option("the history")
+@skills_dir_option
+@global_options
+@click.pass_context
+def history(ctx: click.Context, name: str, as_json: bool) -> int:
+    """The git commits that changed a skill."""
+    from vigil_mcp.cli import out
+    from vigil_mcp.services.skills import skill_history
+
+    _, library = _library(ctx)
+    library.load()
+    skill = library.get(name)
+    revisions = skill_history(skill.folder)
+    if as_json:
+        out(json.dumps([r.model_dump() for r in revisions], indent=2))
+    elif not revisions:
+        out(f"{skill.name} has no commits yet")
+    for r in [] if as_json else revisions:
+        version = f"v{r.version}" if r.version is not None else "v?"
+        out(f"{r.commit[:10]}  {r.date[:10]}  {version:5} {r.status or '?':9} {r.author}: {r.subject}")
+    return 0
+
+
+def _set_status(ctx: click.Context, name: str, status: Status) -> int:
+    from vigil_mcp.cli import out
+
+    _, library = _library(ctx)
+    library.load()
+    new, old = library.set_status(name, status)
     if old is None:
         out(f"{new.name} is already {status} (version {new.version}); nothing written")
     else:
         out(f"{new.name}: {old.status} -> {new.status}, version {old.version} -> {new.version}")
     return 0
+
+
+@skills.command()
+@click.argument("name")
+@skills_dir_option
+@global_options
+@click.pass_context
+def approve(ctx: click.Context, name: str) -> int:
+    """Mark a skill approved (bumps its version)."""
+    return _set_status(ctx, name, "approved")
+
+
+@skills.command()
+@click.argument("name")
+@skills_dir_option
+@global_options
+@click.pass_context
+def retire(ctx: click.Context, name: str) -> int:
+    """Mark a skill retired (bumps its version)."""
+    return _set_status(ctx, name, "retired")

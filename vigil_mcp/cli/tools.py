@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
+import click
+
+from vigil_mcp.cli.options import given, global_options, json_option, settings_of, tool_selection_options
 from vigil_mcp.config import Settings
-
-
-def register(groups: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `tools` parsers."""
-    selection = argparse.ArgumentParser(add_help=False)
-    selection.add_argument("--tools-dir", help="folder of your tool files (default: HOME/tools)")
-    selection.add_argument("--tools", help='serve only tools matching these patterns ("http_*,dns_lookup")')
-    selection.add_argument("--exclude-tools", help="never serve tools matching these patterns")
-    selection.add_argument(
-        "--enable-write-tools", action="store_true", default=None, help="also serve tools that are not read-only"
-    )
-    selection.add_argument("--prometheus-url", help="Prometheus base URL for prometheus_query")
-    tools = groups.add_parser("tools", help="list, check and run diagnostic tools")
-    actions = tools.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", parents=[common, selection], help="the tools and whether they are served")
-    listing.add_argument("--json", action="store_true", help="print the tools as JSON")
-    check = actions.add_parser(
-        "check", parents=[common, selection], help="check tool files; exits 1 if any is bad (pre-commit friendly)"
-    )
-    check.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: all folders)")
-    run = actions.add_parser("run", parents=[common, selection], help="run one tool: vigil tools run NAME key=value")
-    run.add_argument("name")
-    run.add_argument("arguments", nargs="*", metavar="KEY=VALUE")
 
 
 def parse_arguments(pairs: list[str]) -> dict[str, str]:
@@ -47,15 +26,59 @@ def parse_arguments(pairs: list[str]) -> dict[str, str]:
     return arguments
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Do one tools action."""
-    if args.log_level is None:  # the problems are printed below; the registry's log lines would repeat them
+@click.group()
+def tools() -> None:
+    """List, check and run diagnostic tools.
+
+    The built-in diagnostics, and your own tool files in HOME/tools.
+    """
+
+
+def _quiet_registry(ctx: click.Context) -> Settings:
+    settings = settings_of(ctx)
+    if "log_level" not in given(ctx):  # the problems are printed below; the registry's log lines would repeat them
         logging.getLogger("vigil_mcp.services.tools").setLevel(logging.ERROR)
-    if args.action == "list":
-        return _list(settings, as_json=args.json)
-    if args.action == "check":
-        return _check(settings, args.paths)
-    return _run(settings, args.name, parse_arguments(args.arguments))
+    return settings
+
+
+@tools.command("list")
+@json_option("the tools")
+@tool_selection_options
+@global_options
+@click.pass_context
+def list_command(ctx: click.Context, as_json: bool) -> int:
+    """List the tools, where each comes from, and if it is served.
+
+    A tool that is not served says why (a --tools pattern, --enable-write-tools).
+    """
+    return _list(_quiet_registry(ctx), as_json=as_json)
+
+
+@tools.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
+@tool_selection_options
+@global_options
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[Path, ...]) -> int:
+    """Check tool files; exits 1 if any is bad.
+
+    Checks every tools folder, or only the given files or folders (pre-commit friendly).
+    """
+    return _check(_quiet_registry(ctx), list(paths))
+
+
+@tools.command()
+@click.argument("name")
+@click.argument("arguments", nargs=-1, metavar="[KEY=VALUE]...")
+@tool_selection_options
+@global_options
+@click.pass_context
+def run(ctx: click.Context, name: str, arguments: tuple[str, ...]) -> int:
+    """Run one tool as an MCP client would.
+
+    Example: vigil tools run check_http url=https://example.com
+    """
+    return _run(_quiet_registry(ctx), name, parse_arguments(list(arguments)))
 
 
 def _list(settings: Settings, *, as_json: bool) -> int:
@@ -141,10 +164,11 @@ def _run(settings: Settings, name: str, arguments: dict[str, str]) -> int:
 
     from vigil_mcp.app import build_tools
     from vigil_mcp.cli import err, out
+    from vigil_mcp.renames import current_name
     from vigil_mcp.services.tools import fit
 
     registry = build_tools(settings)
-    value = anyio.run(registry.call, name, arguments)
+    value = anyio.run(registry.call, current_name(name), arguments)
     data = pydantic_core.to_jsonable_python(value, fallback=str)
     fitted = fit(data, registry.output_chars)
     if fitted is None:

@@ -10,7 +10,7 @@ from pydantic import Field
 from vigil_mcp.models import KnowledgeItem, SearchResult
 from vigil_mcp.server.annotations import READ_ONLY
 from vigil_mcp.server.errors import call_service, call_service_in_thread, read_resource
-from vigil_mcp.server.schema import flatten_output_schema, tidy_description
+from vigil_mcp.server.schema import flatten_output_schema
 from vigil_mcp.services.knowledge.service import MAX_LIMIT, KnowledgeService
 
 
@@ -55,7 +55,6 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService) -> None
 
     for name in ("search_knowledge", "get_knowledge"):
         flatten_output_schema(mcp, name)
-        tidy_description(mcp, name)
 
     @mcp.resource(
         "vigil://knowledge/{id}",

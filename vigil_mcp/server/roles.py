@@ -1,7 +1,7 @@
 """Roles on tools/call: read-only tools need `reader`, every other tool `analyst`.
 
 Two roles. `reader` may call read-only tools, read resources and get prompts; `analyst` may also
-call every tool that is not read-only (observe_message, suggestion_feedback, resolve_ticket, write
+call every tool that is not read-only (observe_message, send_suggestion_feedback, resolve_ticket, write
 diagnostics). The HTTP transport turns bearer tokens into these scopes (transport/auth.py).
 """
 

@@ -12,6 +12,8 @@ from typing import Any, cast
 
 from mcp.server.mcpserver import MCPServer
 
+from vigil_mcp.services.tools.build import title_from_name
+
 
 def inline_refs(schema: Any, defs: dict[str, Any] | None = None) -> Any:
     """`schema` with every local `#/$defs/...` reference replaced by its definition."""
@@ -42,8 +44,10 @@ def flatten_output_schema(mcp: MCPServer[Any], name: str) -> None:
         return
 
 
-def tidy_description(mcp: MCPServer[Any], name: str) -> None:
-    """Strip a tool description's docstring indentation (clients show it verbatim)."""
-    tool = mcp._tool_manager.get_tool(name)  # pyright: ignore[reportPrivateUsage]
-    if tool is not None and tool.description:
-        tool.description = inspect.cleandoc(tool.description)
+def tidy_tools(mcp: MCPServer[Any]) -> None:
+    """Give every registered tool a clean description (no docstring indentation: clients show it verbatim)
+    and a title (from its annotations, else from its name)."""
+    for tool in mcp._tool_manager.list_tools():  # pyright: ignore[reportPrivateUsage]
+        tool.description = inspect.cleandoc(tool.description or "")
+        if not tool.title:
+            tool.title = (tool.annotations.title if tool.annotations else None) or title_from_name(tool.name)

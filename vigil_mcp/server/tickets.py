@@ -17,7 +17,7 @@ from vigil_mcp.models import ObserveResult, Suggestion, SuggestionList, Ticket, 
 from vigil_mcp.server.annotations import READ_ONLY
 from vigil_mcp.server.errors import call_service_in_thread, read_resource
 from vigil_mcp.server.paging import page
-from vigil_mcp.server.schema import flatten_output_schema, tidy_description
+from vigil_mcp.server.schema import flatten_output_schema
 from vigil_mcp.services.summary import summarize
 from vigil_mcp.services.tickets import Incoming
 
@@ -84,8 +84,8 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         """Return a ticket with its whole dialogue and every suggestion vigil made in it."""
         return await call_service_in_thread(lambda: tickets.get(id))
 
-    @mcp.tool(name="pending_suggestions", title="Pending suggestions", annotations=READ_ONLY)
-    async def pending_suggestions(
+    @mcp.tool(name="list_pending_suggestions", title="List pending suggestions", annotations=READ_ONLY)
+    async def list_pending_suggestions(
         ticket_id: Annotated[str | None, Field(description="Only this ticket's; omit for all tickets.")] = None,
         limit: Annotated[int, Field(ge=1, le=200, description="Page size.")] = 50,
         cursor: Annotated[
@@ -98,8 +98,8 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         )
         return SuggestionList(suggestions=items, next_cursor=more)
 
-    @mcp.tool(name="suggestion_feedback", title="Give feedback on a suggestion", annotations=RESOLVES)
-    async def suggestion_feedback(
+    @mcp.tool(name="send_suggestion_feedback", title="Send feedback on a suggestion", annotations=RESOLVES)
+    async def send_suggestion_feedback(
         id: Annotated[str, Field(description="The suggestion id (sg-...).")],
         verdict: Annotated[str, Field(description="adopted, edited or rejected.")],
         edited_text: Annotated[str | None, Field(description="With edited: the answer as actually sent.")] = None,
@@ -115,8 +115,8 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         """Summarize a ticket: what was asked, what analysts tried, what is pending, who is waiting on whom."""
         return summarize(await call_service_in_thread(lambda: tickets.get(id)))
 
-    @mcp.tool(name="stale_tickets", title="Stale tickets", annotations=READ_ONLY)
-    async def stale_tickets(
+    @mcp.tool(name="list_stale_tickets", title="List stale tickets", annotations=READ_ONLY)
+    async def list_stale_tickets(
         minutes: Annotated[float, Field(ge=0, description="List tickets whose customer has waited longer than this.")],
         limit: Annotated[int, Field(ge=1, le=200, description="Page size.")] = 50,
         cursor: Annotated[
@@ -144,11 +144,10 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         return result
 
     for name in (
-        "observe_message", "list_tickets", "get_ticket", "pending_suggestions", "suggestion_feedback",
-        "summarize_ticket", "stale_tickets", "resolve_ticket",
+        "observe_message", "list_tickets", "get_ticket", "list_pending_suggestions", "send_suggestion_feedback",
+        "summarize_ticket", "list_stale_tickets", "resolve_ticket",
     ):  # fmt: skip
         flatten_output_schema(mcp, name)
-        tidy_description(mcp, name)
 
     @mcp.resource(
         "vigil://tickets/{id}",

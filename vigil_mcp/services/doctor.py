@@ -104,7 +104,7 @@ def check_store(info: StoreInfo) -> Check:
             "store",
             "FAIL",
             f"{path} has schema version {info.schema_version}, newer than this vigil ({info.latest_version})",
-            "upgrade vigil-mcp",
+            "upgrade vigil (pip install -U mcp-server-vigil)",
         )
     items = sum(info.knowledge_by_kind.values())
     found = f"{_plural(items, 'knowledge item')}"
@@ -181,7 +181,7 @@ def check_prometheus(url: str | None, timeout: float = PROBE_SECONDS) -> Check:
         "prometheus",
         "FAIL",
         problem,
-        "check prometheus_url and the network path; prometheus_query fails until it answers",
+        "check prometheus_url and the network path; query_prometheus fails until it answers",
     )
 
 

@@ -357,7 +357,7 @@ class TicketService:
         with self._lock:
             found = self.store.get_suggestion(suggestion_id.strip())
             if found is None:
-                raise NotFoundError(f"no suggestion {suggestion_id!r}; pending_suggestions lists them")
+                raise NotFoundError(f"no suggestion {suggestion_id!r}; list_pending_suggestions lists them")
             if found.status != "pending":
                 raise InputError(f"suggestion {found.id} is already {found.status}; feedback is taken once")
             now = datetime.now(UTC)

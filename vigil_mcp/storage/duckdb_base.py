@@ -94,7 +94,7 @@ class DuckDBConnection:
             if current > LATEST_VERSION:
                 raise StoreError(
                     f"store {self.path} has schema version {current}, newer than this vigil understands "
-                    f"({LATEST_VERSION}); upgrade vigil-mcp. The store was not changed."
+                    f"({LATEST_VERSION}); upgrade vigil (pip install -U mcp-server-vigil). The store was not changed."
                 )
             for migration in MIGRATIONS:
                 if migration.version <= current:

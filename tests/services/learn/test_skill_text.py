@@ -16,7 +16,7 @@ from vigil_mcp.services.skills.model import name_problem
 
 from .cases import WEBHOOK
 
-TOOLS = ("http_check", "dns_lookup", "tcp_check", "tls_certificate", "prometheus_query", "status_page")
+TOOLS = ("check_http", "lookup_dns", "check_tcp", "check_tls_certificate", "query_prometheus", "check_status_page")
 
 
 def lesson(ticket: str, question: str, answer: str = "Set the option and restart the service.") -> Lesson:
@@ -74,8 +74,8 @@ def test_folding_keeps_every_line_of_a_skill_and_numbers_new_steps_after_its_own
         assert line in lines
     assert "3. run `certbot certificates` to list expiry dates (ticket `T-9`)" in lines
     assert [line[:41] for line in lines if line[:2] in ("4.", "5.")] == [
-        "4. Reproduce the request with `http_check",  # "api" and "host": an HTTP endpoint is involved
-        "5. Read the certificate with `tls_certifi",
+        "4. Reproduce the request with `check_http",  # "api" and "host": an HTTP endpoint is involved
+        "5. Read the certificate with `check_tls_c",
     ]
     assert composed.body.index("## Symptoms") < composed.body.index("## Diagnosis")
     assert composed.body.rstrip().endswith(

@@ -20,7 +20,7 @@ def skill_text(
     """A valid SKILL.md."""
     desc = description or f"Handle the {name} case. Use it when an analyst reports {name} symptoms."
     title = name.replace("-", " ").title()
-    text = body or f"# {title}\n\n## Diagnosis\n1. Run `http_check(url)`.\n\n## Answer\nSay what failed.\n"
+    text = body or f"# {title}\n\n## Diagnosis\n1. Run `check_http(url)`.\n\n## Answer\nSay what failed.\n"
     return (
         f'---\nname: {name}\ndescription: {desc}\nmetadata:\n  version: "{version}"\n  status: {status}\n'
         f"  generated-by: human\n---\n\n{text}"

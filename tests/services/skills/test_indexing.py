@@ -10,7 +10,7 @@ def _sources(app: App, query: str) -> list[str]:
 
 def test_served_skills_are_found_by_knowledge_lookup_and_retired_or_deleted_ones_are_not(app: App) -> None:
     root = app.settings.skills_dir
-    body = "# Disk full\n\n## Diagnosis\nLook at the gitaly volume with prometheus_query.\n"
+    body = "# Disk full\n\n## Diagnosis\nLook at the gitaly volume with query_prometheus.\n"
     save(root, "disk-full", skill_text("disk-full", body=body))
     save(root, "cert-expiry", skill_text("cert-expiry", description="Renew the wildcard certificate quickly."))
     app.skills.load()

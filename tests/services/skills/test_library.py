@@ -79,7 +79,7 @@ def test_every_write_bumps_the_version_atomically_and_passes_the_reference_valid
     first = library.write(
         "cert-renewal-stuck",
         description="Find why an ACME renewal is stuck. Use when a certificate nears expiry.",
-        body="# Renewal stuck\n\n## Diagnosis\n1. `tls_certificate(host)`\n",
+        body="# Renewal stuck\n\n## Diagnosis\n1. `check_tls_certificate(host)`\n",
         generated_by="vigil-offline",
         source_tickets=["T-1", "T-2"],
     )

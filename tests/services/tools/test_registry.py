@@ -76,12 +76,12 @@ def test_tools_load_from_every_folder_and_list_by_name(write_tool: WriteTool, tm
 def test_a_duplicate_name_is_refused_and_the_first_folder_wins(write_tool: WriteTool, tmp_path: Path) -> None:
     first = tmp_path / "builtin"
     first.mkdir()
-    (first / "http.py").write_text(tool_source("http_check", "return 'builtin'"), encoding="utf-8")
-    mine = write_tool("mine.py", tool_source("http_check", "return 'mine'"))
+    (first / "http.py").write_text(tool_source("check_http", "return 'builtin'"), encoding="utf-8")
+    mine = write_tool("mine.py", tool_source("check_http", "return 'mine'"))
     registry = make_registry([first, tmp_path / "tools"])
-    assert registry.get("http_check").source == first / "http.py"
+    assert registry.get("check_http").source == first / "http.py"
     [problem] = registry.problems()
-    assert (problem.file, problem.function) == (mine, "http_check")
+    assert (problem.file, problem.function) == (mine, "check_http")
     assert "already taken by" in problem.problem and "rename the function" in problem.fix
 
 

@@ -53,32 +53,32 @@ _ORDER = ("applies", "symptoms", "diagnosis", "answer", "references")
 
 # Registered diagnostic tools, the words that make each relevant, and the step that names it.
 TOOL_HINTS: dict[str, tuple[frozenset[str], str]] = {
-    "http_check": (
+    "check_http": (
         frozenset(
             "http https url api endpoint webhook webhooks request requests response 500 502 503 504 5xx 404 "
             "gateway curl".split()
         ),
-        "Reproduce the request with `http_check(url)`: the status code, headers and timings show which layer fails.",
+        "Reproduce the request with `check_http(url)`: the status code, headers and timings show which layer fails.",
     ),
-    "dns_lookup": (
+    "lookup_dns": (
         frozenset("dns resolve resolves resolving resolver nslookup dig hostname domain nxdomain cname".split()),
-        "Check name resolution with `dns_lookup(name)`: compare the answer with the address it should have.",
+        "Check name resolution with `lookup_dns(name)`: compare the answer with the address it should have.",
     ),
-    "tcp_check": (
+    "check_tcp": (
         frozenset("port ports tcp connect connection refused firewall unreachable ssh socket".split()),
-        "Test the port with `tcp_check(host, port)`: refused means nothing listens, a timeout means a firewall.",
+        "Test the port with `check_tcp(host, port)`: refused means nothing listens, a timeout means a firewall.",
     ),
-    "tls_certificate": (
+    "check_tls_certificate": (
         frozenset("ssl tls certificate certificates cert x509 handshake expired expiry".split()),
-        "Read the certificate with `tls_certificate(host)`: expiry, issuer and names.",
+        "Read the certificate with `check_tls_certificate(host)`: expiry, issuer and names.",
     ),
-    "prometheus_query": (
+    "query_prometheus": (
         frozenset("latency cpu memory metrics prometheus alert alerts slow load".split()),
-        "Size it and date it with `prometheus_query(expr)` over the last hours.",
+        "Size it and date it with `query_prometheus(expr)` over the last hours.",
     ),
-    "status_page": (
+    "check_status_page": (
         frozenset("outage down degraded incident status".split()),
-        "Check the vendor's status with `status_page(url)` before digging further.",
+        "Check the vendor's status with `check_status_page(url)` before digging further.",
     ),
 }
 

@@ -66,6 +66,11 @@ def make_hints(
     )
 
 
+def title_from_name(name: str) -> str:
+    """A readable title for a tool that declares none: `restart_worker` -> "Restart worker"."""
+    return name.replace("_", " ").replace("-", " ").strip().capitalize() or name
+
+
 def _field_name(name: str) -> tuple[str, dict[str, Any]]:
     # Same trick as the SDK: a parameter called `json` or `copy` would shadow BaseModel methods.
     if hasattr(BaseModel, name):
@@ -148,9 +153,9 @@ def build_tool(
         output_problem = _output_problem(name, signature.replace(parameters=public))
         if output_problem is not None:
             problem(output_problem, "return a pydantic model, TypedDict, dataclass, dict, list or plain value.")
-    options: dict[str, Any] = {}
+    options = _HintsModel()
     try:
-        options = _HintsModel.model_validate(hints or {}).model_dump()
+        options = _HintsModel.model_validate(hints or {})
     except ValidationError as exc:
         wrong = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         problems.append(
@@ -171,6 +176,13 @@ def build_tool(
         signature=signature.replace(parameters=public),
         arguments=arguments,
         context=frozenset(context),
-        hints=make_hints(**options, network="_egress" in context),
+        hints=make_hints(
+            read_only=options.read_only,
+            destructive=options.destructive,
+            idempotent=options.idempotent,
+            open_world=options.open_world,
+            title=options.title or title_from_name(name),
+            network="_egress" in context,
+        ),
         is_async=inspect.iscoroutinefunction(fn),
     )

@@ -249,7 +249,7 @@ class ToolRegistry:
         if scope.cancelled_caught:
             raise DiagnosticFailed(
                 f"{tool.name} did not finish within {self.timeout:g} s and was stopped; the target may be slow "
-                "or unreachable. Try a shorter timeout or a smaller request, or check the path with tcp_check."
+                "or unreachable. Try a shorter timeout or a smaller request, or check the path with check_tcp."
             )
         return result
 

@@ -1,4 +1,4 @@
-"""dns_lookup: what DNS says about a name (A, AAAA, CNAME, MX, NS, TXT, SOA, PTR, SRV, CAA).
+"""lookup_dns: what DNS says about a name (A, AAAA, CNAME, MX, NS, TXT, SOA, PTR, SRV, CAA).
 
 A and AAAA go through the system resolver (as the machine's own programs see them, /etc/hosts
 included) unless a server is given. Every other type, and any query to a named server, is sent
@@ -274,7 +274,7 @@ def _system_lookup(name: str, record_type: str, started: float) -> DnsLookup:
     )
 
 
-def dns_lookup(
+def lookup_dns(
     name: Annotated[str, Field(description="The name to look up, such as api.example.com (an IP for PTR).")],
     record_type: Annotated[RecordType, Field(description="Record type.")] = "A",
     server: Annotated[
@@ -308,7 +308,7 @@ def dns_lookup(
     except TimeoutError:
         raise TimeoutError(
             f"the DNS server {address}:{port} did not answer within {timeout_seconds:g} s; it may be down or "
-            "unreachable (try tcp_check on port 53, or another server=)."
+            "unreachable (try check_tcp on port 53, or another server=)."
         ) from None
     except ConnectionRefusedError:
         raise ConnectionError(f"the DNS server {address}:{port} refused the query (nothing listens there).") from None
@@ -323,3 +323,6 @@ def dns_lookup(
         authoritative=authoritative,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+
+
+_vigil_hints = {"lookup_dns": {"title": "Look up DNS records"}}

@@ -1,4 +1,4 @@
-"""http_check: is an HTTP(S) endpoint up? Status, timings, redirects, headers and certificate expiry."""
+"""check_http: is an HTTP(S) endpoint up? Status, timings, redirects, headers and certificate expiry."""
 
 from __future__ import annotations
 
@@ -126,17 +126,17 @@ def _failure(exc: httpx.HTTPError, url: str, address: str, timeout: float) -> Ex
     if isinstance(exc, httpx.TimeoutException):
         return TimeoutError(
             f"{url} ({address}) did not answer within {timeout:g} s ({type(exc).__name__}); "
-            "the service may be overloaded, or a firewall drops the traffic (try tcp_check)."
+            "the service may be overloaded, or a firewall drops the traffic (try check_tcp)."
         )
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return ConnectionError(
-            f"the TLS certificate of {url} failed verification ({text}); run tls_certificate on the host to see why, "
-            "or pass verify_tls=false to look past it."
+            f"the TLS certificate of {url} failed verification ({text}); run check_tls_certificate on the host "
+            "to see why, or pass verify_tls=false to look past it."
         )
     if isinstance(exc, httpx.ConnectError):
         return ConnectionError(
             f"could not connect to {url} ({address}): {text}; check the host and port, and whether the service is up "
-            "(tcp_check tells network problems apart)."
+            "(check_tcp tells network problems apart)."
         )
     return ConnectionError(f"{url} ({address}) failed: {text}.")
 
@@ -183,7 +183,7 @@ def _hop(
         return _Hop(address, response, bytes(body), truncated, _tls(response), marks)
 
 
-def http_check(
+def check_http(
     url: Annotated[str, Field(description="The http:// or https:// URL to check.")],
     method: Annotated[Literal["GET", "HEAD", "OPTIONS"], Field(description="HTTP method (read-only ones).")] = "GET",
     follow_redirects: Annotated[bool, Field(description="Follow up to 10 redirects.")] = True,
@@ -278,3 +278,6 @@ def http_check(
         body_excerpt=excerpt[:EXCERPT_CHARS] if textual else "",
         tls=tls,
     )
+
+
+_vigil_hints = {"check_http": {"title": "Check an HTTP(S) endpoint"}}

@@ -15,7 +15,7 @@ async def test_status_page_lists_degraded_components_open_incidents_and_running_
     builtins: ToolRegistry,
 ) -> None:
     with HttpServer({"/api/v2/summary.json": Reply(200, SUMMARY)}) as server:
-        result = await builtins.call("status_page", {"url": server.url("/")})
+        result = await builtins.call("check_status_page", {"url": server.url("/")})
     assert (result.page, result.indicator) == ("Example Cloud", "minor")
     assert [(c.name, c.status, c.group) for c in result.degraded] == [("Virtual Machines", "partial_outage", "Compute")]
     assert result.components_total == 3
@@ -30,6 +30,6 @@ async def test_status_page_lists_degraded_components_open_incidents_and_running_
 async def test_status_page_explains_pages_that_are_not_statuspage(builtins: ToolRegistry) -> None:
     not_statuspage = HttpServer({"/api/v2/summary.json": Reply(200, {"hello": "world"})})
     with not_statuspage as server, pytest.raises(DiagnosticFailed, match="not a Statuspage summary"):
-        await builtins.call("status_page", {"url": server.url("/api/v2/summary.json")})
+        await builtins.call("check_status_page", {"url": server.url("/api/v2/summary.json")})
     with HttpServer({}) as server, pytest.raises(DiagnosticFailed, match="404"):
-        await builtins.call("status_page", {"url": server.url("/")})
+        await builtins.call("check_status_page", {"url": server.url("/")})

@@ -1,4 +1,4 @@
-"""prometheus_query: evaluate PromQL against the configured Prometheus, at an instant or over a range."""
+"""query_prometheus: evaluate PromQL against the configured Prometheus, at an instant or over a range."""
 
 from __future__ import annotations
 
@@ -193,7 +193,7 @@ def _get(base: str, path: str, params: dict[str, str], timeout: float, egress: E
     return answer
 
 
-def prometheus_query(
+def query_prometheus(
     expr: Annotated[str, Field(min_length=1, description="PromQL, such as rate(http_requests_total[5m]).")],
     at: Annotated[str | None, Field(description="Instant query time (RFC 3339, unix, now-1h); default now.")] = None,
     start: Annotated[str | None, Field(description="Range query start (RFC 3339, unix, now-1h, -30m).")] = None,
@@ -259,3 +259,6 @@ def prometheus_query(
         warnings=warnings,
         **window,
     )
+
+
+_vigil_hints = {"query_prometheus": {"title": "Query Prometheus"}}

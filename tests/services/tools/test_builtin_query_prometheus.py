@@ -24,7 +24,7 @@ def prometheus(routes: dict[str, Any]) -> HttpServer:
 async def test_an_instant_query_returns_each_series_with_labels_and_value(builtins: ToolRegistry) -> None:
     with prometheus({"/api/v1/query": answer("prometheus_vector.json")}) as server:
         builtins.prometheus_url = server.url("")
-        result = await builtins.call("prometheus_query", {"expr": "up", "at": "2015-07-01T20:10:51.781Z"})
+        result = await builtins.call("query_prometheus", {"expr": "up", "at": "2015-07-01T20:10:51.781Z"})
     assert (result.query_type, result.result_type, result.series_total) == ("instant", "vector", 2)
     assert [s.metric["job"] for s in result.series] == ["prometheus", "node"]
     assert [s.last for s in result.series] == [1.0, 0.0]
@@ -43,7 +43,7 @@ async def test_a_range_query_thins_points_but_keeps_min_max_and_the_latest_value
     with prometheus({"/api/v1/query_range": reply}) as server:
         builtins.prometheus_url = server.url("") + "/"
         result = await builtins.call(
-            "prometheus_query",
+            "query_prometheus",
             {
                 "expr": 'rate(http_requests_total{code="500"}[5m])',
                 "start": "1435781430.781",
@@ -63,7 +63,7 @@ async def test_a_range_query_thins_points_but_keeps_min_max_and_the_latest_value
 async def test_a_scalar_result_comes_back_as_one_sample(builtins: ToolRegistry) -> None:
     with prometheus({"/api/v1/query": answer("prometheus_scalar.json")}) as server:
         builtins.prometheus_url = server.url("")
-        result = await builtins.call("prometheus_query", {"expr": "scalar(count(up))"})
+        result = await builtins.call("query_prometheus", {"expr": "scalar(count(up))"})
     assert result.result_type == "scalar" and result.scalar is not None and result.scalar.value == "2"
 
 
@@ -71,19 +71,19 @@ async def test_bad_promql_fails_with_prometheus_own_explanation(builtins: ToolRe
     with prometheus({"/api/v1/query": answer("prometheus_bad_data.json", status=400)}) as server:
         builtins.prometheus_url = server.url("")
         with pytest.raises(DiagnosticFailed, match=r"rejected the query \(bad_data\).*parse error"):
-            await builtins.call("prometheus_query", {"expr": "up)"})
+            await builtins.call("query_prometheus", {"expr": "up)"})
 
 
 async def test_without_a_configured_prometheus_the_error_says_how_to_configure_one(builtins: ToolRegistry) -> None:
     with pytest.raises(DiagnosticFailed, match=r"set prometheus_url in vigil.toml"):
-        await builtins.call("prometheus_query", {"expr": "up"})
+        await builtins.call("query_prometheus", {"expr": "up"})
 
 
 async def test_mixing_instant_and_range_parameters_is_bad_input(builtins: ToolRegistry) -> None:
     builtins.prometheus_url = "http://127.0.0.1:9"
     with pytest.raises(InputError, match="either at"):
-        await builtins.call("prometheus_query", {"expr": "up", "at": "now", "start": "-1h"})
+        await builtins.call("query_prometheus", {"expr": "up", "at": "now", "start": "-1h"})
     with pytest.raises(InputError, match="not a time"):
-        await builtins.call("prometheus_query", {"expr": "up", "at": "yesterday"})
+        await builtins.call("query_prometheus", {"expr": "up", "at": "yesterday"})
     with pytest.raises(InputError, match="must be before end"):
-        await builtins.call("prometheus_query", {"expr": "up", "start": "now", "end": "now-1h"})
+        await builtins.call("query_prometheus", {"expr": "up", "start": "now", "end": "now-1h"})

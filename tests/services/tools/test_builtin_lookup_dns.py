@@ -17,20 +17,20 @@ RECORDS = {
 
 
 async def test_dns_lookup_of_localhost_uses_the_system_resolver(builtins: ToolRegistry) -> None:
-    result = await builtins.call("dns_lookup", {"name": "localhost"})
+    result = await builtins.call("lookup_dns", {"name": "localhost"})
     assert (result.status, result.server) == ("NOERROR", "system resolver")
     assert "127.0.0.1" in [a.value for a in result.answers]
 
 
 async def test_dns_lookup_reads_mx_txt_cname_and_caa_records_from_a_dns_server(builtins: ToolRegistry) -> None:
     with DnsResponder(RECORDS) as dns:
-        mx = await builtins.call("dns_lookup", {"name": "example.test", "record_type": "MX", "server": dns.server})
-        txt = await builtins.call("dns_lookup", {"name": "example.test", "record_type": "TXT", "server": dns.server})
+        mx = await builtins.call("lookup_dns", {"name": "example.test", "record_type": "MX", "server": dns.server})
+        txt = await builtins.call("lookup_dns", {"name": "example.test", "record_type": "TXT", "server": dns.server})
         cname = await builtins.call(
-            "dns_lookup", {"name": "www.example.test", "record_type": "CNAME", "server": dns.server}
+            "lookup_dns", {"name": "www.example.test", "record_type": "CNAME", "server": dns.server}
         )
-        caa = await builtins.call("dns_lookup", {"name": "example.test", "record_type": "CAA", "server": dns.server})
-        a = await builtins.call("dns_lookup", {"name": "example.test", "server": dns.server})
+        caa = await builtins.call("lookup_dns", {"name": "example.test", "record_type": "CAA", "server": dns.server})
+        a = await builtins.call("lookup_dns", {"name": "example.test", "server": dns.server})
     assert [(r.value, r.ttl) for r in mx.answers] == [("10 mx1.example.test.", 300), ("20 mx2.example.test.", 300)]
     assert mx.status == "NOERROR" and mx.authoritative is True
     assert txt.answers[0].value == "v=spf1 include:_spf.example.test -all"
@@ -42,7 +42,7 @@ async def test_dns_lookup_reads_mx_txt_cname_and_caa_records_from_a_dns_server(b
 async def test_dns_lookup_says_nxdomain_for_a_name_that_does_not_exist(builtins: ToolRegistry) -> None:
     with DnsResponder(RECORDS) as dns:
         result = await builtins.call(
-            "dns_lookup", {"name": "nope.example.test", "record_type": "MX", "server": dns.server}
+            "lookup_dns", {"name": "nope.example.test", "record_type": "MX", "server": dns.server}
         )
     assert (result.status, result.answers) == ("NXDOMAIN", [])
 
@@ -50,7 +50,7 @@ async def test_dns_lookup_says_nxdomain_for_a_name_that_does_not_exist(builtins:
 async def test_dns_lookup_retries_over_tcp_when_the_udp_answer_is_truncated(builtins: ToolRegistry) -> None:
     with DnsResponder(RECORDS, udp_limit=512) as dns:
         result = await builtins.call(
-            "dns_lookup", {"name": "big.example.test", "record_type": "TXT", "server": dns.server}
+            "lookup_dns", {"name": "big.example.test", "record_type": "TXT", "server": dns.server}
         )
     assert len(result.answers) == 6
     assert [q[2] for q in dns.questions] == ["udp", "tcp"]
@@ -59,15 +59,15 @@ async def test_dns_lookup_retries_over_tcp_when_the_udp_answer_is_truncated(buil
 async def test_dns_lookup_against_a_silent_server_times_out_with_advice(builtins: ToolRegistry) -> None:
     with silent_udp_port() as port, pytest.raises(DiagnosticFailed, match=r"did not answer within 0.2 s"):
         await builtins.call(
-            "dns_lookup",
+            "lookup_dns",
             {"name": "example.test", "record_type": "TXT", "server": f"127.0.0.1:{port}", "timeout_seconds": 0.2},
         )
 
 
 async def test_dns_lookup_refuses_a_metadata_server_and_bad_names(builtins: ToolRegistry) -> None:
     with pytest.raises(DiagnosticFailed, match="cloud metadata"):
-        await builtins.call("dns_lookup", {"name": "example.test", "record_type": "TXT", "server": "169.254.169.254"})
+        await builtins.call("lookup_dns", {"name": "example.test", "record_type": "TXT", "server": "169.254.169.254"})
     with pytest.raises(InputError, match="empty label"):
-        await builtins.call("dns_lookup", {"name": "a..b", "record_type": "MX", "server": "127.0.0.1"})
+        await builtins.call("lookup_dns", {"name": "a..b", "record_type": "MX", "server": "127.0.0.1"})
     with pytest.raises(InputError, match="record_type"):
-        await builtins.call("dns_lookup", {"name": "example.test", "record_type": "ANY"})
+        await builtins.call("lookup_dns", {"name": "example.test", "record_type": "ANY"})

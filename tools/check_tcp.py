@@ -1,4 +1,4 @@
-"""tcp_check: can a TCP connection be opened to host:port, and how long does it take?"""
+"""check_tcp: can a TCP connection be opened to host:port, and how long does it take?"""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _explain(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def tcp_check(
+def check_tcp(
     host: Annotated[str, Field(description="Host name or IP address, such as db.internal or 10.0.0.5.")],
     port: Annotated[int, Field(ge=1, le=65535, description="TCP port, such as 443 or 5432.")],
     timeout_seconds: Annotated[float, Field(gt=0, le=30, description="Per-address connect timeout.")] = 5.0,
@@ -96,3 +96,6 @@ def tcp_check(
         )
     last = attempts[-1].error if attempts else "no address to try"
     return TcpCheck(host=host, port=port, ok=False, resolve_ms=resolve_ms, error=last, attempts=attempts)
+
+
+_vigil_hints = {"check_tcp": {"title": "Check a TCP port"}}

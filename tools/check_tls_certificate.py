@@ -1,4 +1,4 @@
-"""tls_certificate: the certificate a TLS server presents, when it expires, and whether it verifies."""
+"""check_tls_certificate: the certificate a TLS server presents, when it expires, and whether it verifies."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def _names(cert: x509.Certificate) -> list[str]:
     return names[:MAX_NAMES]
 
 
-def tls_certificate(
+def check_tls_certificate(
     host: Annotated[str, Field(description="Host name or IP address of the TLS server.")],
     port: Annotated[int, Field(ge=1, le=65535, description="TLS port.")] = 443,
     server_name: Annotated[str | None, Field(description="SNI name to send, if not the host (for IPs).")] = None,
@@ -123,7 +123,7 @@ def tls_certificate(
         except ssl.SSLError as exc:
             raise ConnectionError(
                 f"the TLS handshake with {host}:{port} ({address}) failed: {exc.reason or exc}; "
-                "is that port speaking TLS? (http_check on http:// may tell.)"
+                "is that port speaking TLS? (check_http on http:// may tell.)"
             ) from None
         except OSError as exc:
             if index + 1 < len(addresses) and not isinstance(exc, TimeoutError):
@@ -167,3 +167,6 @@ def tls_certificate(
         verify_error=verify_error,
         handshake_ms=handshake_ms,
     )
+
+
+_vigil_hints = {"check_tls_certificate": {"title": "Check a TLS certificate"}}

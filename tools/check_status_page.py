@@ -1,4 +1,4 @@
-"""status_page: a vendor's public status page (Atlassian Statuspage JSON): overall status, components, incidents."""
+"""check_status_page: a vendor's public status page (Atlassian Statuspage JSON): status, components, incidents."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def _fetch(target: httpx.URL, timeout: float, egress: Egress | None) -> Any:
     else:
         raise OSError(f"{target.host} resolves to no address")
     if status in (301, 302, 303, 307, 308):
-        raise RuntimeError(f"{target} redirects to {location}; call status_page with that page's URL.")
+        raise RuntimeError(f"{target} redirects to {location}; call check_status_page with that page's URL.")
     if status == 404:
         raise RuntimeError(f"{target} does not exist (404); this page may not be an Atlassian Statuspage.")
     if status >= 400:
@@ -144,7 +144,7 @@ def _incident(item: dict[str, Any]) -> Incident:
     )
 
 
-def status_page(
+def check_status_page(
     url: Annotated[
         str, Field(description="The status page, such as https://www.githubstatus.com, or its summary.json URL.")
     ],
@@ -192,3 +192,6 @@ def status_page(
         incidents=[i for i in incidents if i.status not in ("resolved", "postmortem")][:MAX_INCIDENTS],
         maintenances=maintenances[:MAX_INCIDENTS],
     )
+
+
+_vigil_hints = {"check_status_page": {"title": "Check a vendor status page"}}

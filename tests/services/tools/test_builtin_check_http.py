@@ -12,7 +12,7 @@ pytestmark = pytest.mark.anyio
 async def test_http_check_reports_status_timings_headers_and_body_of_a_live_endpoint(builtins: ToolRegistry) -> None:
     routes = {"/health": Reply(200, "all good", {"X-Build": "42", "Set-Cookie": "session=secret"})}
     with HttpServer(routes) as server:
-        result = await builtins.call("http_check", {"url": server.url("/health")})
+        result = await builtins.call("check_http", {"url": server.url("/health")})
     assert (result.status, result.ok, result.address) == (200, True, "127.0.0.1")
     assert result.body_excerpt == "all good"
     assert result.headers["x-build"] == "42"
@@ -25,7 +25,7 @@ async def test_http_check_reports_status_timings_headers_and_body_of_a_live_endp
 
 async def test_http_check_connects_to_the_checked_address_but_keeps_the_name_in_host(builtins: ToolRegistry) -> None:
     with HttpServer({"/": Reply(204)}) as server:
-        result = await builtins.call("http_check", {"url": server.url("/", host="localhost")})
+        result = await builtins.call("check_http", {"url": server.url("/", host="localhost")})
     assert result.status == 204
     assert result.address in ("127.0.0.1", "::1")
     assert server.seen[0].headers["Host"] == f"localhost:{server.port}"
@@ -38,8 +38,8 @@ async def test_http_check_follows_redirects_and_lists_them(builtins: ToolRegistr
         "/final": Reply(200, {"ok": True}),
     }
     with HttpServer(routes) as server:
-        result = await builtins.call("http_check", {"url": server.url("/old")})
-        unfollowed = await builtins.call("http_check", {"url": server.url("/old"), "follow_redirects": "false"})
+        result = await builtins.call("check_http", {"url": server.url("/old")})
+        unfollowed = await builtins.call("check_http", {"url": server.url("/old"), "follow_redirects": "false"})
     assert [(r.status, r.location) for r in result.redirects] == [(301, "/new"), (302, "/final?x=1")]
     assert result.final_url == server.url("/final?x=1")
     assert result.content_type == "application/json"
@@ -48,33 +48,33 @@ async def test_http_check_follows_redirects_and_lists_them(builtins: ToolRegistr
 
 async def test_http_check_reports_a_server_error_as_a_finding_not_a_failure(builtins: ToolRegistry) -> None:
     with HttpServer({"/": Reply(503, "upstream down")}) as server:
-        result = await builtins.call("http_check", {"url": server.url("/"), "method": "GET"})
+        result = await builtins.call("check_http", {"url": server.url("/"), "method": "GET"})
     assert (result.status, result.ok, result.reason) == (503, False, "Service Unavailable")
     assert result.body_excerpt == "upstream down"
 
 
 async def test_http_check_on_a_closed_port_fails_with_a_sentence_about_what_to_check(builtins: ToolRegistry) -> None:
     with closed_port() as port, pytest.raises(DiagnosticFailed) as failed:
-        await builtins.call("http_check", {"url": f"http://127.0.0.1:{port}/"})
+        await builtins.call("check_http", {"url": f"http://127.0.0.1:{port}/"})
     message = str(failed.value)
-    assert message.startswith("http_check: could not connect to")
-    assert "tcp_check" in message
+    assert message.startswith("check_http: could not connect to")
+    assert "check_tcp" in message
 
 
 async def test_http_check_refuses_cloud_metadata_directly_and_through_a_redirect(builtins: ToolRegistry) -> None:
     with pytest.raises(DiagnosticFailed, match="cloud metadata"):
-        await builtins.call("http_check", {"url": "http://169.254.169.254/latest/meta-data/"})
+        await builtins.call("check_http", {"url": "http://169.254.169.254/latest/meta-data/"})
     routes = {"/": Reply(302, "", {"Location": "http://169.254.169.254/latest/meta-data/iam/"})}
     with HttpServer(routes) as server, pytest.raises(DiagnosticFailed, match="cloud metadata"):
-        await builtins.call("http_check", {"url": server.url("/")})
+        await builtins.call("check_http", {"url": server.url("/")})
     assert len(server.seen) == 1
 
 
 async def test_http_check_rejects_a_url_that_is_not_http_as_bad_input(builtins: ToolRegistry) -> None:
     with pytest.raises(InputError, match="not an http"):
-        await builtins.call("http_check", {"url": "ftp://example.com/"})
+        await builtins.call("check_http", {"url": "ftp://example.com/"})
     with pytest.raises(InputError, match="method"):
-        await builtins.call("http_check", {"url": "http://127.0.0.1/", "method": "DELETE"})
+        await builtins.call("check_http", {"url": "http://127.0.0.1/", "method": "DELETE"})
 
 
 async def test_https_check_reports_certificate_expiry_when_the_ca_is_trusted(
@@ -83,7 +83,7 @@ async def test_https_check_reports_certificate_expiry_when_the_ca_is_trusted(
     ca = make_ca(tmp_path / "ca", days=30)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca.ca_pem))
     with HttpServer({"/": Reply(200, "secure")}, tls=ca.server_context()) as server:
-        result = await builtins.call("http_check", {"url": server.url("/", host="localhost")})
+        result = await builtins.call("check_http", {"url": server.url("/", host="localhost")})
     assert result.status == 200
     assert result.tls is not None
     assert result.tls.subject == "localhost" and result.tls.issuer == "vigil test CA"
@@ -97,7 +97,7 @@ async def test_https_check_with_an_untrusted_certificate_points_at_tls_certifica
     ca = make_ca(tmp_path / "ca")
     with HttpServer({"/": Reply(200, "secure")}, tls=ca.server_context()) as server:
         with pytest.raises(DiagnosticFailed, match="failed verification") as failed:
-            await builtins.call("http_check", {"url": server.url("/", host="localhost")})
-        relaxed = await builtins.call("http_check", {"url": server.url("/", host="localhost"), "verify_tls": False})
-    assert "tls_certificate" in str(failed.value)
+            await builtins.call("check_http", {"url": server.url("/", host="localhost")})
+        relaxed = await builtins.call("check_http", {"url": server.url("/", host="localhost"), "verify_tls": False})
+    assert "check_tls_certificate" in str(failed.value)
     assert relaxed.status == 200
