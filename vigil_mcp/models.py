@@ -17,6 +17,10 @@ class KnowledgeItem(BaseModel):
     section: str = Field(description="Heading path inside the document, ' > ' separated; empty for the whole.")
     body: str = Field(description="The text of the item (Markdown).")
     source: str = Field(description="Where it came from: a file path, a runbook id, a ticket.")
+    anchor: str = Field(
+        default="",
+        description="Where in the source it starts (an HTML id, an OpenAPI JSON pointer); cite it as source#anchor.",
+    )
     tags: list[str] = Field(default_factory=list[str])
     created_at: datetime
     updated_at: datetime
@@ -32,6 +36,7 @@ class SearchHit(BaseModel):
     snippet: str = Field(description="The part of the body that best matches the query.")
     score: float = Field(description="BM25 score; higher is better, comparable within one query only.")
     source: str
+    anchor: str = Field(default="", description="Where in the source the hit starts; cite it as source#anchor.")
 
 
 class SearchResult(BaseModel):
@@ -58,13 +63,18 @@ class IngestReport(BaseModel):
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    unchanged_files: int = Field(default=0, description="Files not read again: same content hash as last time.")
     skipped: list[SkippedInput] = Field(default_factory=list[SkippedInput])
+    notes: list[SkippedInput] = Field(
+        default_factory=list[SkippedInput], description="Files ingested with a caveat (a fallback text encoding)."
+    )
 
     def summary(self) -> str:
         """One line for humans."""
+        files = f" ({self.unchanged_files} files unchanged, not read again)" if self.unchanged_files else ""
         return (
             f"{self.documents} documents: {self.added} chunks added, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.removed} removed, {len(self.skipped)} skipped"
+            f"{self.unchanged} unchanged{files}, {self.removed} removed, {len(self.skipped)} skipped"
         )
 
 

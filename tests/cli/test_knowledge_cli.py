@@ -52,3 +52,18 @@ def test_adding_only_missing_paths_fails(
 ) -> None:
     assert main(["knowledge", "add", str(tmp_path / "nope.md")]) == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_a_folder_of_product_docs_is_added_searched_and_skipped_when_unchanged(
+    settings_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = Path(__file__).resolve().parents[1] / "fixtures" / "docs"
+    assert main(["knowledge", "add", str(docs)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("5 documents: ") and err == ""
+    assert main(["knowledge", "search", "invoice_settings.default_payment_method", "--limit", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Stripe API > Objects > customer" in out
+    assert f"source: {(docs / 'stripe-api' / 'openapi-excerpt.json').resolve()}#/components/schemas/customer" in out
+    assert main(["knowledge", "add", str(docs)]) == 0
+    assert "(5 files unchanged, not read again)" in capsys.readouterr().out

@@ -53,7 +53,7 @@ async def test_search_knowledge_finds_real_runbooks_by_alert_name_and_symptom(
     assert content is not None
     hits = content["hits"]
     assert hits[0]["title"] == expected_title
-    assert set(hits[0]) == {"id", "kind", "title", "section", "snippet", "score", "source"}
+    assert set(hits[0]) == {"id", "kind", "title", "section", "snippet", "score", "source", "anchor"}
     assert content["total_items"] > 3000
 
 

@@ -7,6 +7,7 @@ from vigil_mcp.config import Settings
 from vigil_mcp.services import doctor
 from vigil_mcp.services.skills import SkillLibrary
 from vigil_mcp.storage.inspect import StoreInfo, inspect_store
+from vigil_mcp.storage.migrations import LATEST_VERSION
 
 SKILL = """---
 name: disk-full
@@ -54,7 +55,11 @@ def test_a_loaded_store_reports_its_schema_and_counts(settings: Settings) -> Non
     check = doctor.check_store(inspect_store(settings.store))
 
     assert check.verdict == "ok"
-    assert "schema version 2" in check.message and "runbook" in check.message and "0 tickets" in check.message
+    assert (
+        f"schema version {LATEST_VERSION}" in check.message
+        and "runbook" in check.message
+        and "0 tickets" in check.message
+    )
 
 
 def test_a_store_that_is_not_duckdb_fails_with_a_hint(settings: Settings) -> None:

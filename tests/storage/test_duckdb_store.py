@@ -56,3 +56,25 @@ def test_reopening_an_existing_store_applies_nothing_twice(tmp_path: Path) -> No
         assert store.schema_version() == LATEST_VERSION
     finally:
         store.close()
+
+
+def test_a_store_of_schema_2_keeps_its_items_and_gains_anchors_and_file_hashes(tmp_path: Path) -> None:
+    path = tmp_path / "k.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+        "applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    for migration in MIGRATIONS[:2]:
+        con.execute(migration.sql)
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [migration.version, migration.name])
+    con.execute("INSERT INTO knowledge VALUES ('kb-1', 0, 'runbook', 'T', '', 'body', 'src', [], 'h', 1, now(), now())")
+    con.close()
+    store = open_store(path)
+    try:
+        item = store.get_knowledge("kb-1")
+        assert item is not None and (item.body, item.anchor) == ("body", "")
+        assert store.ingested_files(["src"]) == {}
+        assert store.schema_version() == LATEST_VERSION
+    finally:
+        store.close()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from vigil_mcp.storage import open_store
 from vigil_mcp.storage.inspect import inspect_store
+from vigil_mcp.storage.migrations import LATEST_VERSION
 
 HOLD = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True); sys.stdin.read()"
 
@@ -21,7 +22,12 @@ def test_a_store_is_read_without_migrating_it(tmp_path: Path) -> None:
 
     info = inspect_store(path)
 
-    assert (info.schema_version, info.latest_version, info.knowledge_by_kind, info.tickets) == (2, 2, {}, 0)
+    assert (info.schema_version, info.latest_version, info.knowledge_by_kind, info.tickets) == (
+        LATEST_VERSION,
+        LATEST_VERSION,
+        {},
+        0,
+    )
 
 
 def test_a_store_held_by_another_process_is_reported_with_its_pid(tmp_path: Path) -> None:

@@ -21,13 +21,16 @@ def knowledge() -> None:
 
 @knowledge.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="PATH...")
-@click.option("--kind", default="runbook", show_default=True, help="kind of the added items")
+@click.option(
+    "--kind", default=None, help="kind of the added items [default: runbook for Markdown and JSONL, doc for the rest]"
+)
 @global_options
 @click.pass_context
-def add(ctx: click.Context, paths: tuple[Path, ...], kind: str) -> int:
+def add(ctx: click.Context, paths: tuple[Path, ...], kind: str | None) -> int:
     """Add documents: files, folders and runbook JSONL.
 
-    Markdown, HTML, OpenAPI and runbook JSONL; folders are walked.
+    Markdown, runbook JSONL, HTML pages and OpenAPI 3 specs (JSON or YAML); folders are walked.
+    A file whose content is unchanged since it was last added is not read again.
     """
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import err, out
@@ -40,8 +43,10 @@ def add(ctx: click.Context, paths: tuple[Path, ...], kind: str) -> int:
         for skipped in report.skipped:
             where = f"{skipped.path}:{skipped.line}" if skipped.line else skipped.path
             err(f"skipped {where}: {skipped.reason}")
+        for note in report.notes:
+            err(f"note {note.path}: {note.reason}")
         out(report.summary() + f" -> {settings.store}")
-        return 0 if report.documents or not report.skipped else 1
+        return 0 if report.documents or report.unchanged_files or not report.skipped else 1
     finally:
         app.close()
 
@@ -72,7 +77,7 @@ def search(ctx: click.Context, query: str, limit: int, kind: str | None, as_json
         section = f" > {hit.section}" if hit.section else ""
         out(f"{rank:2}. {hit.score:8.3f}  {hit.title}{section}  [{hit.id}, {hit.kind}]")
         out(f"    {hit.snippet}")
-        out(f"    source: {hit.source}")
+        out(f"    source: {hit.source}{'#' + hit.anchor if hit.anchor else ''}")
     return 0
 
 

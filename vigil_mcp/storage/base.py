@@ -45,6 +45,18 @@ class KnowledgeRow:
     tags: tuple[str, ...]
     content_hash: str
     length: int
+    anchor: str = ""  # where in the source the item starts: an HTML id, an OpenAPI pointer
+
+
+@dataclass(frozen=True, slots=True)
+class IngestedFile:
+    """A file as last ingested: its sha256, the parser version that read it, its kind and item count."""
+
+    path: str
+    sha256: str
+    parser: str
+    kind: str
+    items: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,7 @@ class DocRecord:
     section: str
     source: str
     body: str
+    anchor: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +81,7 @@ class KnowledgeChange:
     new_terms: Mapping[str, int] = field(default_factory=dict[str, int])
     remove_ids: Sequence[str] = ()
     replaced_doc_nos: Sequence[int] = ()  # upserts that overwrite a stored item (the rest are new)
+    files: Sequence[IngestedFile] = ()  # files whose items this change completes, with their hashes
 
 
 class KnowledgeStore(Protocol):
@@ -85,6 +99,10 @@ class KnowledgeStore(Protocol):
 
     def terms_of(self, doc_nos: Sequence[int]) -> list[str]:
         """The vocabulary of the given documents (to drop their postings quickly)."""
+        ...
+
+    def ingested_files(self, paths: Sequence[str]) -> dict[str, IngestedFile]:
+        """How each of `paths` was last ingested (absent: never, or not completely)."""
         ...
 
     def apply_knowledge(self, change: KnowledgeChange) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from vigil_mcp.errors import StoreError
 from vigil_mcp.models import KnowledgeItem
-from vigil_mcp.storage.base import DocRecord, KnowledgeChange, Snapshot
+from vigil_mcp.storage.base import DocRecord, IngestedFile, KnowledgeChange, Snapshot
 from vigil_mcp.storage.duckdb_base import DuckDBConnection
 
 
@@ -47,6 +47,16 @@ class KnowledgeTables(DuckDBConnection):
         )
         return [r[0] for r in rows]
 
+    def ingested_files(self, paths: Sequence[str]) -> dict[str, IngestedFile]:
+        """How each of `paths` was last ingested."""
+        if not paths:
+            return {}
+        rows = self._query(
+            "SELECT path, sha256, parser, kind, items FROM knowledge_files WHERE path = ANY(?::VARCHAR[])",
+            [list(paths)],
+        )
+        return {r[0]: IngestedFile(r[0], r[1], r[2], r[3], int(r[4])) for r in rows}
+
     def apply_knowledge(self, change: KnowledgeChange) -> None:
         """Write a change in one transaction."""
         now = datetime.now(UTC)
@@ -70,10 +80,12 @@ class KnowledgeTables(DuckDBConnection):
             if fresh:
                 # A plain insert: DuckDB's ON CONFLICT path costs ~10x more per row.
                 con.execute(
-                    "INSERT INTO knowledge SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]), "
+                    "INSERT INTO knowledge (id, doc_no, kind, title, section, body, source, tags, content_hash, "
+                    "length, created_at, updated_at, anchor) "
+                    "SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]), "
                     "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
                     "unnest(?::VARCHAR[][]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), "
-                    "?::TIMESTAMPTZ, ?::TIMESTAMPTZ",
+                    "?::TIMESTAMPTZ, ?::TIMESTAMPTZ, unnest(?::VARCHAR[])",
                     [
                         [u.id for u in fresh],
                         [u.doc_no for u in fresh],
@@ -87,15 +99,16 @@ class KnowledgeTables(DuckDBConnection):
                         [u.length for u in fresh],
                         now,
                         now,
+                        [u.anchor for u in fresh],
                     ],
                 )
             for u in change.upserts:
                 if u.doc_no in replaced:
                     con.execute(
                         "UPDATE knowledge SET kind = ?, title = ?, section = ?, body = ?, source = ?, tags = ?, "
-                        "content_hash = ?, length = ?, updated_at = ? WHERE id = ?",
+                        "content_hash = ?, length = ?, updated_at = ?, anchor = ? WHERE id = ?",
                         [u.kind, u.title, u.section, u.body, u.source, list(u.tags), u.content_hash, u.length, now,
-                         u.id],
+                         u.anchor, u.id],
                     )  # fmt: skip
             if change.postings:
                 arr = np.asarray(change.postings, dtype=np.int64).reshape(-1, 3)
@@ -103,11 +116,27 @@ class KnowledgeTables(DuckDBConnection):
                     "INSERT INTO postings SELECT unnest(?::INTEGER[]), unnest(?::INTEGER[]), unnest(?::INTEGER[])",
                     [arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist()],
                 )
+            if change.files:
+                files = {f.path: f for f in change.files}
+                con.execute("DELETE FROM knowledge_files WHERE path = ANY(?::VARCHAR[])", [list(files)])
+                con.execute(
+                    "INSERT INTO knowledge_files SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), ?::TIMESTAMPTZ",
+                    [
+                        [f.path for f in files.values()],
+                        [f.sha256 for f in files.values()],
+                        [f.parser for f in files.values()],
+                        [f.kind for f in files.values()],
+                        [f.items for f in files.values()],
+                        now,
+                    ],
+                )
 
     def get_knowledge(self, item_id: str) -> KnowledgeItem | None:
         """One item by id."""
         rows = self._query(
-            "SELECT id, kind, title, section, body, source, tags, created_at, updated_at FROM knowledge WHERE id = ?",
+            "SELECT id, kind, title, section, body, source, tags, created_at, updated_at, anchor FROM knowledge "
+            "WHERE id = ?",
             [item_id],
         )
         if not rows:
@@ -123,6 +152,7 @@ class KnowledgeTables(DuckDBConnection):
             tags=list(r[6]),
             created_at=r[7],
             updated_at=r[8],
+            anchor=r[9],
         )
 
     def count_knowledge(self) -> dict[str, int]:
@@ -144,7 +174,7 @@ class KnowledgeTables(DuckDBConnection):
             )
             post: dict[str, Any] = cursor.fetchnumpy()  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
             docs = self._con.execute(
-                "SELECT doc_no, length, kind, id, title, section, source, body FROM knowledge"
+                "SELECT doc_no, length, kind, id, title, section, source, body, anchor FROM knowledge"
             ).fetchall()
             self._release_memory()
         snap = Snapshot(
@@ -157,6 +187,7 @@ class KnowledgeTables(DuckDBConnection):
             kind_of_doc=[d[2] for d in docs],
         )
         records = {
-            int(d[0]): DocRecord(id=d[3], kind=d[2], title=d[4], section=d[5], source=d[6], body=d[7]) for d in docs
+            int(d[0]): DocRecord(id=d[3], kind=d[2], title=d[4], section=d[5], source=d[6], body=d[7], anchor=d[8])
+            for d in docs
         }
         return snap, records

@@ -96,6 +96,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        3,
+        "knowledge item anchors and the hash of each ingested file",
+        """
+        ALTER TABLE knowledge ADD COLUMN anchor VARCHAR NOT NULL DEFAULT '';
+        CREATE TABLE knowledge_files (
+            path VARCHAR PRIMARY KEY,
+            sha256 VARCHAR NOT NULL,
+            parser VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            items INTEGER NOT NULL,
+            ingested_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -126,3 +126,54 @@ def test_a_reopened_store_rebuilds_the_same_index(settings: Settings, tmp_path: 
 def test_an_invalid_kind_is_refused(app: App) -> None:
     with pytest.raises(InputError, match="kind"):
         app.knowledge.add_documents([], kind="no spaces allowed")
+
+
+DOCS = Path(__file__).resolve().parents[2] / "fixtures" / "docs"
+
+
+def test_a_docs_folder_is_searchable_and_hits_cite_the_page_or_pointer(app: App) -> None:
+    report = app.knowledge.add_paths([DOCS])
+    # Three pages and a spec are docs; the folder's README.md is Markdown, a runbook unless told.
+    assert report.skipped == [] and report.documents == 5
+    assert app.knowledge.counts()["runbook"] == 1
+    (hit,) = app.knowledge.search("invoice_settings.default_payment_method", limit=1).hits
+    assert (hit.title, hit.section, hit.kind) == ("Stripe API", "Objects > customer (part 1)", "doc")
+    assert hit.source == str((DOCS / "stripe-api" / "openapi-excerpt.json").resolve())
+    assert hit.anchor == "/components/schemas/customer"
+    assert "invoice_settings.default_payment_method" in app.knowledge.get(hit.id).body
+    faq = app.knowledge.search("dpkg --listfiles", limit=1).hits[0]
+    assert (Path(faq.source).name, faq.anchor) == ("pkgtools.en.html", "listfiles")
+    assert app.knowledge.get(faq.id).anchor == "listfiles"
+
+
+def test_re_adding_unchanged_files_reports_them_unchanged_without_reading_them(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = app.knowledge.add_paths([DOCS])
+
+    def no_parsing(*_: object) -> None:
+        raise AssertionError("an unchanged file was parsed again")
+
+    monkeypatch.setattr("vigil_mcp.services.knowledge.service.parse_file", no_parsing)
+    again = app.knowledge.add_paths([DOCS])
+    assert (again.added, again.updated, again.removed, again.documents) == (0, 0, 0, 0)
+    assert (again.unchanged, again.unchanged_files) == (first.added, 5)
+    assert "(5 files unchanged, not read again)" in again.summary()
+    monkeypatch.undo()
+    # Another kind re-reads them; so does a changed file.
+    assert app.knowledge.add_paths([DOCS / "debian-faq"], kind="faq").unchanged_files == 0
+    page = tmp_path / "page.html"
+    page.write_text("<h1>Page</h1><p>first text</p>", encoding="utf-8")
+    app.knowledge.add_paths([page])
+    page.write_text("<h1>Page</h1><p>second text</p>", encoding="utf-8")
+    changed = app.knowledge.add_paths([page])
+    assert (changed.updated, changed.unchanged_files) == (1, 0)
+    assert app.knowledge.search("second", limit=1).hits[0].source == str(page.resolve())
+
+
+def test_a_file_with_skipped_lines_is_read_again_to_report_them_again(app: App, tmp_path: Path) -> None:
+    jsonl = tmp_path / "rb.jsonl"
+    jsonl.write_text('{"id": "a", "text": "# A\\n\\nbody"}\n{broken\n', encoding="utf-8")
+    assert len(app.knowledge.add_paths([jsonl]).skipped) == 1
+    again = app.knowledge.add_paths([jsonl])
+    assert (len(again.skipped), again.unchanged_files, again.unchanged) == (1, 0, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
@@ -66,6 +67,21 @@ def _sections(text: str) -> list[tuple[list[str], list[str]]]:
         else:
             out[-1][1].append(line)
     return out
+
+
+def pack(pieces: Iterable[str], limit: int = MAX_CHUNK_CHARS, sep: str = "\n\n") -> list[str]:
+    """Pieces joined by `sep` into texts of at most about `limit` characters, in order; a piece
+    longer than `limit` stands alone."""
+    texts: list[str] = []
+    current = ""
+    for piece in pieces:
+        if current and len(current) + len(sep) + len(piece) > limit:
+            texts.append(current)
+            current = ""
+        current = f"{current}{sep}{piece}" if current else piece
+    if current:
+        texts.append(current)
+    return texts
 
 
 def _split_long(body: str) -> list[str]:

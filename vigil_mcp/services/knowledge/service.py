@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigil_mcp.errors import InputError, NotFoundError, NotReadyError
-from vigil_mcp.models import IngestReport, KnowledgeItem, SearchHit, SearchResult
+from vigil_mcp.models import IngestReport, KnowledgeItem, SearchHit, SearchResult, SkippedInput
 from vigil_mcp.services.knowledge.bm25 import Bm25Index, DocTerms, lucene_idf
 from vigil_mcp.services.knowledge.chunking import Chunk
-from vigil_mcp.services.knowledge.ingest import Document, walk_paths
+from vigil_mcp.services.knowledge.ingest import Document, find_files, format_of, parse_file, read_file
 from vigil_mcp.services.text import STOPWORDS, tokenize
-from vigil_mcp.storage.base import DocRecord, KnowledgeChange, KnowledgeRow, KnowledgeStore
+from vigil_mcp.storage.base import DocRecord, IngestedFile, KnowledgeChange, KnowledgeRow, KnowledgeStore
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ MAX_QUERY_CHARS = 20_000
 MAX_QUERY_TERMS = 256
 SNIPPET_CHARS = 240
 WRITE_BATCH_DOCS = 200
+# Parsed chunks held before they are written, so a folder of large files stays within memory.
+FLUSH_CHUNKS = 5000
 KIND_CHARS = 32
 
 Progress = Callable[[int, int], None]
@@ -171,6 +173,7 @@ class KnowledgeService:
                     snippet=make_snippet(rec.body, focus),
                     score=round(score, 6),
                     source=rec.source,
+                    anchor=rec.anchor,
                 )
             )
         if self.on_search is not None:
@@ -207,35 +210,97 @@ class KnowledgeService:
         return self.store.count_knowledge()
 
     # ---- writing -------------------------------------------------------------------------
-    def add_paths(self, paths: Sequence[Path], kind: str = "runbook", progress: Progress | None = None) -> IngestReport:
-        """Ingest files and folders; re-adding a source updates it in place."""
-        walk = walk_paths(paths)
-        report = self.add_documents(walk.documents, kind=kind, progress=progress)
-        report.skipped = walk.skipped + report.skipped
+    def add_paths(
+        self, paths: Sequence[Path], kind: str | None = None, progress: Progress | None = None
+    ) -> IngestReport:
+        """Ingest files and folders; re-adding a source updates it in place, and a file whose content
+        hash is the one recorded when it was last added is not read again.
+
+        `kind` names the kind of every item; None gives each format's own (runbook for Markdown
+        and JSONL, doc for HTML and OpenAPI).
+        """
+        if kind is not None:
+            kind = _valid_kind(kind)
+        files, skipped = find_files(paths)
+        report = IngestReport(skipped=skipped)
+        self._wait_ready()
+        known = self.store.ingested_files([str(p.resolve()) for p in files])
+        pending: list[tuple[Document, str]] = []
+        pending_files: list[IngestedFile] = []
+        pending_chunks = 0
+        for done, path in enumerate(files, start=1):
+            fmt = format_of(path)
+            loaded = read_file(path)
+            if isinstance(loaded, SkippedInput) or fmt is None:
+                report.skipped.extend([loaded] if isinstance(loaded, SkippedInput) else [])
+                continue
+            key = str(path.resolve())
+            file_kind = kind or fmt.kind
+            last = known.get(key)
+            if last is not None and (last.sha256, last.parser, last.kind) == (loaded.sha256, fmt.parser, file_kind):
+                report.unchanged += last.items
+                report.unchanged_files += 1
+            else:
+                parsed = parse_file(loaded)
+                report.skipped.extend(parsed.skipped)
+                report.notes.extend(parsed.notes)
+                pending.extend((doc, file_kind) for doc in parsed.documents)
+                items = sum(len(d.chunks) for d in parsed.documents)
+                pending_chunks += items
+                # A file with skipped parts is read again next time, so its problems are reported again.
+                if parsed.documents and not parsed.skipped:
+                    pending_files.append(IngestedFile(key, loaded.sha256, fmt.parser, file_kind, items))
+                if len(pending) >= WRITE_BATCH_DOCS or pending_chunks >= FLUSH_CHUNKS:
+                    self._flush(pending, pending_files, report)
+                    pending_chunks = 0
+            if progress is not None:
+                progress(done, len(files))
+        self._flush(pending, pending_files, report)
         return report
+
+    def _flush(self, pending: list[tuple[Document, str]], files: list[IngestedFile], report: IngestReport) -> None:
+        """Write the parsed documents, then record their files' hashes with the last batch."""
+        by_kind: dict[str, list[Document]] = {}
+        for doc, kind in pending:
+            by_kind.setdefault(kind, []).append(doc)
+        kinds = list(by_kind)
+        for i, kind in enumerate(kinds):
+            self._add(by_kind[kind], kind, report, files if i == len(kinds) - 1 else ())
+        pending.clear()
+        files.clear()
 
     def add_documents(
         self, documents: Sequence[Document], kind: str = "runbook", progress: Progress | None = None
     ) -> IngestReport:
         """Store and index documents, WRITE_BATCH_DOCS per transaction."""
-        kind = kind.strip().lower()
-        if not kind or len(kind) > KIND_CHARS or not kind.replace("-", "").replace("_", "").isalnum():
-            raise InputError(f"kind {kind!r} is not valid: use a short word such as runbook, qa or skill")
+        kind = _valid_kind(kind)
         self._wait_ready()
-        report = IngestReport(documents=len(documents))
+        report = IngestReport()
+        self._add(documents, kind, report, (), progress)
+        return report
+
+    def _add(
+        self,
+        documents: Sequence[Document],
+        kind: str,
+        report: IngestReport,
+        files: Sequence[IngestedFile],
+        progress: Progress | None = None,
+    ) -> None:
+        report.documents += len(documents)
         # The last document of a source wins, as if it had been added twice in a row.
         by_source = {d.source: d for d in documents}
         todo = list(by_source.values())
-        done = 0
-        for start in range(0, len(todo), WRITE_BATCH_DOCS):
+        starts = list(range(0, len(todo), WRITE_BATCH_DOCS)) or [0]
+        for start in starts:
             batch = todo[start : start + WRITE_BATCH_DOCS]
-            self._write_batch(batch, kind, report)
-            done += len(batch)
+            self._write_batch(batch, kind, report, files if start == starts[-1] else ())
             if progress is not None:
-                progress(done, len(todo))
-        return report
+                progress(start + len(batch), len(todo))
 
-    def _write_batch(self, batch: Sequence[Document], kind: str, report: IngestReport) -> None:
+    def _write_batch(
+        self, batch: Sequence[Document], kind: str, report: IngestReport, files: Sequence[IngestedFile] = ()
+    ) -> None:
         with self._write_lock:
             existing = self.store.source_items([d.source for d in batch])
             planned: list[_Planned] = []
@@ -276,6 +341,7 @@ class KnowledgeService:
                         tags=doc.tags,
                         content_hash=row_hash,
                         length=sum(counts.values()),
+                        anchor=chunk.anchor,
                     )
                     planned.append(_Planned(row, counts))
                 for gone_id, (gone_doc_no, _) in old.items():
@@ -284,6 +350,8 @@ class KnowledgeService:
                         remove_doc_nos.append(gone_doc_no)
                         report.removed += 1
             if not planned and not remove_ids:
+                if files:
+                    self.store.apply_knowledge(KnowledgeChange(files=files))
                 return
             new_terms = self.index.plan_terms(t for p in planned for t in p.counts)
             postings: list[tuple[int, int, int]] = []
@@ -299,6 +367,7 @@ class KnowledgeService:
                     new_terms=new_terms,
                     remove_ids=remove_ids,
                     replaced_doc_nos=replaced_doc_nos,
+                    files=files,
                 )
             )
             # The store has it; now bring the in-memory index and records in step.
@@ -311,12 +380,21 @@ class KnowledgeService:
             )
             for p in planned:
                 r = p.row
-                self._records[r.doc_no] = DocRecord(r.id, r.kind, r.title, r.section, r.source, r.body)
+                self._records[r.doc_no] = DocRecord(r.id, r.kind, r.title, r.section, r.source, r.body, r.anchor)
+
+
+def _valid_kind(kind: str) -> str:
+    kind = kind.strip().lower()
+    if not kind or len(kind) > KIND_CHARS or not kind.replace("-", "").replace("_", "").isalnum():
+        raise InputError(f"kind {kind!r} is not valid: use a short word such as runbook, doc, qa or skill")
+    return kind
 
 
 def _content_hash(kind: str, chunk: Chunk, tags: Sequence[str]) -> str:
     h = hashlib.sha1()
-    for part in (kind, chunk.title, chunk.section, chunk.body, "\x1f".join(tags)):
+    # The anchor joined the hash later: items without one keep the hashes they were stored with.
+    anchor = (chunk.anchor,) if chunk.anchor else ()
+    for part in (kind, chunk.title, chunk.section, chunk.body, "\x1f".join(tags), *anchor):
         h.update(part.encode())
         h.update(b"\x00")
     return h.hexdigest()
