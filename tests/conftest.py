@@ -1,18 +1,120 @@
-"""Shared fixtures: every test gets its own VIGIL_HOME under tmp_path."""
+"""Shared fixtures: every test gets its own VIGIL_HOME under tmp_path, and a PostgreSQL database when it asks.
+
+PostgreSQL: `.ci/run` starts a throw-away cluster and sets VIGIL_TEST_POSTGRES (a URL of a server where
+the tests may create databases). Without it, the tests start their own cluster if `initdb`/`pg_ctl`
+are installed, or skip the PostgreSQL cases with a reason in the summary. Each test gets a fresh
+database. A module marked `both_backends` runs each test that uses `settings`/`app` with tickets on
+DuckDB and on PostgreSQL (knowledge joins when the PostgreSQL store holds it).
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.postgres_cluster import Cluster, bin_dir
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import Settings, load_settings
+from vigil_mcp.services.tickets import TicketService
+
+if TYPE_CHECKING:
+    from vigil_mcp.storage.postgres import PostgresStore
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+POSTGRES_ENV = "VIGIL_TEST_POSTGRES"
+BACKENDS = ("duckdb", "postgresql")
+_databases = itertools.count(1)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run tests of `both_backends` modules once per backend."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server the tests may create databases on."""
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        yield url
+        return
+    bins = bin_dir()
+    if bins is None:
+        pytest.skip(
+            f"PostgreSQL tests need a server: set {POSTGRES_ENV}=postgresql://... or install PostgreSQL "
+            "(apt-get install postgresql) so the tests start a throw-away cluster themselves"
+        )
+    # Under /tmp, not tmp_path: as root the cluster runs as the postgres user, who must reach the folder.
+    root = Path(tempfile.mkdtemp(prefix="vigil-pg-"))
+    cluster = Cluster(root, bins)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def database_url(server: str, name: str) -> str:
+    """The URL of database `name` on the server of `server`."""
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+@contextmanager
+def scratch_database(server: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """A new database on `server` (a copy of `template`, if given), dropped afterwards; yields its name."""
+    import psycopg
+
+    name = f"{prefix}_{os.getpid()}_{next(_databases)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"{copy}')  # pyright: ignore[reportArgumentType]
+    try:
+        yield name
+    finally:
+        with psycopg.connect(server, autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # pyright: ignore[reportArgumentType]
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> Iterator[str]:
+    """A migrated, empty database that each test's database is copied from (faster than migrating each)."""
+    from vigil_mcp.storage.postgres import PostgresStore
+
+    with scratch_database(postgres_server, "vigil_template") as name:
+        PostgresStore(database_url(postgres_server, name)).close()
+        yield name
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str, postgres_template: str) -> Iterator[str]:
+    """A fresh database for this test, already migrated (dropped after it)."""
+    with scratch_database(postgres_server, "vigil_test", postgres_template) as name:
+        yield database_url(postgres_server, name)
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh database with nothing in it, not even vigil's tables (for migration tests)."""
+    with scratch_database(postgres_server, "vigil_empty") as name:
+        yield database_url(postgres_server, name)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """duckdb, unless the module is marked both_backends (then each in turn)."""
+    return str(getattr(request, "param", "duckdb"))
 
 
 @pytest.fixture
@@ -42,9 +144,37 @@ def settings(_isolated_home: Path) -> Settings:
     return load_settings({"home": str(_isolated_home)}, environ={})
 
 
+def tickets_on_postgres(application: App, url: str) -> PostgresStore:
+    """Move the app's tickets onto the PostgreSQL database at `url` (knowledge stays in DuckDB)."""
+    from vigil_mcp.storage.postgres import PostgresStore
+
+    store = PostgresStore(url)
+    tickets = TicketService(store, application.tickets.proactive)
+    tickets.on_resolved.extend(application.tickets.on_resolved)
+    application.tickets = tickets
+    return store
+
+
 @pytest.fixture
-def app(settings: Settings) -> Iterator[App]:
-    application = build_app(settings)
+def make_app(settings: Settings, backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[[], App]]:
+    """Build an app over this test's store, as `app` is (each is closed after the test)."""
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    stores: list[PostgresStore] = []
+
+    def make() -> App:
+        application = build_app(settings)
+        if url is not None:
+            stores.append(tickets_on_postgres(application, url))
+        return application
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def app(make_app: Callable[[], App]) -> Iterator[App]:
+    application = make_app()
     yield application
     application.close()
 

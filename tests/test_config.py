@@ -68,3 +68,11 @@ def test_learning_settings_come_from_the_config_file_and_environment(tmp_path: P
 def test_a_bad_learning_setting_says_what_to_fix(tmp_path: Path, key: str, value: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         load_settings({"home": str(tmp_path)}, environ={f"VIGIL_{key}": value})
+
+
+def test_a_store_url_is_refused_instead_of_becoming_a_file_named_after_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    with pytest.raises(InputError, match="must be a DuckDB file path"):
+        load_settings({"home": str(home), "store": "postgresql://vigil@db/vigil"}, environ={})
+    assert list(home.iterdir()) == []

@@ -250,6 +250,10 @@ def _coerce(name: str, value: Any, base: Path, origin: str) -> Any:
     if name in _PATH_FIELDS:
         if not isinstance(value, str) or not value.strip():
             raise InputError(f"{origin}: {name} must be a path string")
+        if name == "store" and "://" in value:  # never a file named "postgresql:/..."
+            raise InputError(
+                f"{origin}: store must be a DuckDB file path; a URL such as postgresql:// is not served yet"
+            )
         path = Path(value).expanduser()
         return path if path.is_absolute() else base / path
     if name == "port":

@@ -33,3 +33,13 @@ class NotReadyError(VigilError):
     """A service is still starting (for example the search index is loading)."""
 
     exit_code = 5
+
+
+class StoreUnavailable(StoreError):
+    """The shared database cannot be reached now; nothing was written, and it is safe to retry later."""
+
+    exit_code = 6
+
+
+class StoreConflict(StoreError):
+    """Another replica changed the same record first; the caller reloads and tries again."""

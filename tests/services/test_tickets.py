@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -5,6 +6,8 @@ import pytest
 from vigil_mcp.app import App
 from vigil_mcp.errors import InputError, NotFoundError
 from vigil_mcp.services.tickets import MAX_TEXT_CHARS, Incoming
+
+pytestmark = pytest.mark.both_backends
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -39,15 +42,11 @@ def test_a_retried_message_id_stores_nothing_twice(app: App) -> None:
     assert view.ticket.message_count == 1
 
 
-def test_messages_survive_a_restart_in_order(app: App, settings: object) -> None:
+def test_messages_survive_a_restart_in_order(app: App, make_app: Callable[[], App]) -> None:
     for i, text in enumerate(["why does checkout fail with 402?", "here is the log", "thanks"]):
         app.tickets.observe(msg("customer" if i != 1 else "analyst", text, i, f"m{i}"))
     app.close()
-    from vigil_mcp.app import build_app
-    from vigil_mcp.config import Settings
-
-    assert isinstance(settings, Settings)
-    reopened = build_app(settings)
+    reopened = make_app()
     try:
         view = reopened.tickets.get("T-1")
         assert [m.text for m in view.messages] == ["why does checkout fail with 402?", "here is the log", "thanks"]

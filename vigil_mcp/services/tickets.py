@@ -3,21 +3,28 @@
 Each message is validated, stored once (idempotent on the sender's message id), moves the
 ticket's status, and, for a customer question, goes through the proactive decision. Replay
 stores a whole dialogue per transaction; live intake stores each message before deciding.
+
+With a shared store (replicas on PostgreSQL) other processes write the same tickets: a cached
+ticket is brought up to date from the store before it is used, and a write the store refuses as
+stale (`StoreConflict`) is redone from a fresh read, so a message is stored once, in order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-from vigil_mcp.errors import AlreadyResolvedError, InputError, NotFoundError
+from vigil_mcp.errors import AlreadyResolvedError, InputError, NotFoundError, StoreConflict
 from vigil_mcp.models import Feedback, Message, ObserveResult, Suggestion, Ticket, TicketView, Verdict
 from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.answer.proactive import Decision, ProactiveService
@@ -32,6 +39,8 @@ MAX_ID_CHARS = 200
 CACHE_TICKETS = 2048
 BATCH_TICKETS = 200  # tickets per transaction inside batch(); well under CACHE_TICKETS
 LIST_LIMIT = 200
+CONFLICT_RETRIES = 20  # a write refused as stale is redone from a fresh read this many times at most
+CONFLICT_BACKOFF = 0.004  # seconds; before retry n it waits up to n times this, at random, so racers part
 _TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@#+=-]*$")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -68,6 +77,7 @@ class ResolvedCase:
 
 
 ResolvedHook = Callable[[ResolvedCase], object]
+T = TypeVar("T")
 
 
 def validate(incoming: Incoming) -> Incoming:
@@ -119,14 +129,24 @@ class TicketService:
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, _State] = OrderedDict()
         self._buffer: dict[str, TicketChange] | None = None
-        self._known: set[str] | None = None  # ids in the store; loaded on first use
+        self._known: set[str] | None = None  # ids in the store; loaded on first use (not with a shared store)
+        self._shared = store.shared
 
     # ---- writing -----------------------------------------------------------------------------
     def _commit(
-        self, state: _State, messages: list[Message], suggestions: list[Suggestion], expire: bool = False
+        self,
+        state: _State,
+        messages: list[Message],
+        suggestions: list[Suggestion],
+        expire: bool = False,
+        previous: Ticket | None = None,
     ) -> None:
-        """Write (or, inside `batch()`, queue) one ticket's change; on failure forget its cached state."""
-        change = TicketChange(state.ticket, not state.stored, list(messages), list(suggestions), expire)
+        """Write (or, inside `batch()`, queue) one ticket's change; on failure forget its cached state.
+
+        `previous` is the ticket as the change found it (None when the change opened it).
+        """
+        known = previous if state.stored else None
+        change = TicketChange(state.ticket, not state.stored, list(messages), list(suggestions), expire, known)
         if self._buffer is not None:
             queued = self._buffer.get(state.ticket.id)
             if queued is None:
@@ -171,15 +191,34 @@ class TicketService:
                     finally:
                         self._buffer = None
 
+    def _retrying(self, ticket_id: str, write: Callable[[], T]) -> T:
+        """Run `write`; when a shared store refuses it as stale, forget the cached ticket and run it again."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return write()
+            except StoreConflict:
+                if not self._shared or self._buffer is not None or attempt == CONFLICT_RETRIES - 1:
+                    raise
+                log.debug("ticket %s changed on another replica; retrying (attempt %d)", ticket_id, attempt + 2)
+                with self._lock:
+                    self._cache.pop(ticket_id, None)
+                time.sleep(random.uniform(0, CONFLICT_BACKOFF * (attempt + 1)))
+        raise AssertionError("unreachable")
+
     # ---- state -------------------------------------------------------------------------------
     def _state(self, ticket_id: str) -> _State | None:
         state = self._cache.get(ticket_id)
         if state is not None:
             self._cache.move_to_end(ticket_id)
+            if self._shared and not (self._buffer and ticket_id in self._buffer):
+                self._refresh(state)
             return state
-        if self._known is None:
-            self._known = self.store.ticket_ids()
-        ticket = self.store.get_ticket(ticket_id) if ticket_id in self._known else None
+        if self._shared:
+            ticket = self.store.get_ticket(ticket_id)
+        else:
+            if self._known is None:
+                self._known = self.store.ticket_ids()
+            ticket = self.store.get_ticket(ticket_id) if ticket_id in self._known else None
         if ticket is None:
             return None
         messages = self.store.ticket_messages(ticket_id)
@@ -189,6 +228,20 @@ class TicketService:
         )  # fmt: skip
         self._remember(state)
         return state
+
+    def _refresh(self, state: _State) -> None:
+        """Bring a cached ticket up to what the shared store holds (messages are append-only)."""
+        stored = self.store.get_ticket(state.ticket.id)
+        if stored is None:
+            return
+        if stored != state.ticket:
+            for message in self.store.ticket_messages(stored.id, after_seq=len(state.messages)):
+                state.messages.append(message)
+                if message.message_id:
+                    state.by_client_id[message.message_id] = message
+            state.ticket = stored
+        # Feedback and expiry on another replica move suggestions without touching the ticket row.
+        state.suggestions = self.store.suggestions(stored.id, None, MAX_MESSAGES_PER_TICKET)[::-1]
 
     def _remember(self, state: _State) -> None:
         if self._known is not None:
@@ -252,26 +305,34 @@ class TicketService:
         )  # fmt: skip
 
     # ---- intake ------------------------------------------------------------------------------
-    def observe(self, incoming: Incoming) -> ObserveResult:
-        """Store one message (once), then decide whether to suggest an answer."""
-        msg = validate(incoming)
-        now = datetime.now(UTC)
+    def _store_one(self, msg: Incoming, now: datetime) -> ObserveResult | tuple[_State, Message, list[Message]]:
+        """Append and store one message, or the duplicate result when its message id is already stored."""
         with self._lock:
             state = self._state(msg.ticket_id)
             if state is not None and msg.message_id and msg.message_id in state.by_client_id:
                 dup = state.by_client_id[msg.message_id]
                 return ObserveResult(ticket=state.ticket, message=dup, duplicate=True, decision="already stored")
+            before = state.ticket if state is not None else None
             state, message = self._append(state, msg, now)
-            self._commit(state, [message], [])
+            self._commit(state, [message], [], previous=before)
             self._remember(state)
-            history = list(state.messages[:-1])
-            previous = [s.text for s in state.suggestions]
+            return state, message, list(state.messages[:-1])
+
+    def observe(self, incoming: Incoming) -> ObserveResult:
+        """Store one message (once), then decide whether to suggest an answer."""
+        msg = validate(incoming)
+        now = datetime.now(UTC)
+        stored = self._retrying(msg.ticket_id, lambda: self._store_one(msg, now))
+        if isinstance(stored, ObserveResult):
+            return stored
+        state, message, history = stored
+        previous = [s.text for s in state.suggestions]
         decision = self.proactive.decide(history, message, previous)
         suggestion = self._suggestion(state, message, decision, datetime.now(UTC))
         if suggestion is not None:
             with self._lock:
                 if all(s.id != suggestion.id for s in state.suggestions):
-                    self._commit(state, [], [suggestion])
+                    self._commit(state, [], [suggestion], previous=state.ticket)
                     state.suggestions.append(suggestion)
         return ObserveResult(
             ticket=state.ticket, message=message, duplicate=False, suggestion=suggestion, decision=decision.reason
@@ -288,8 +349,14 @@ class TicketService:
         if any(t.ticket_id != ticket_id for t in valid):
             raise InputError("every turn of a dialogue must carry the same ticket_id")
         now = datetime.now(UTC)
+        return self._retrying(ticket_id, lambda: self._store_dialogue(ticket_id, valid, now, decide))
+
+    def _store_dialogue(
+        self, ticket_id: str, valid: Sequence[Incoming], now: datetime, decide: bool
+    ) -> tuple[Ticket, list[tuple[Message, Decision | None, Suggestion | None]]]:
         with self._lock:
             state = self._state(ticket_id)
+            before = state.ticket if state is not None else None
             start = len(state.messages) if state else 0
             new_suggestions: list[Suggestion] = []
             out: list[tuple[Message, Decision | None, Suggestion | None]] = []
@@ -308,7 +375,7 @@ class TicketService:
                         new_suggestions.append(suggestion)
                 out.append((message, decision, suggestion))
             assert state is not None
-            self._commit(state, state.messages[start:], new_suggestions)
+            self._commit(state, state.messages[start:], new_suggestions, previous=before)
             self._remember(state)
             return state.ticket, out
 
@@ -363,8 +430,13 @@ class TicketService:
             now = datetime.now(UTC)
             v: Verdict = verdict  # pyright: ignore[reportAssignmentType]
             updated = found.model_copy(update={"status": v, "updated_at": now})
-            self.store.record_feedback(Feedback(suggestion_id=found.id, verdict=v, edited_text=edited_text,
-                                                comment=comment, created_at=now), updated)  # fmt: skip
+            try:
+                self.store.record_feedback(Feedback(suggestion_id=found.id, verdict=v, edited_text=edited_text,
+                                                    comment=comment, created_at=now), updated)  # fmt: skip
+            except StoreConflict:  # judged on another replica since it was read
+                judged = self.store.get_suggestion(found.id)
+                status = judged.status if judged is not None else "gone"
+                raise InputError(f"suggestion {found.id} is already {status}; feedback is taken once") from None
             state = self._cache.get(found.ticket_id)
             if state is not None:
                 state.suggestions = [updated if s.id == found.id else s for s in state.suggestions]
@@ -374,6 +446,17 @@ class TicketService:
         self, ticket_id: str, resolution_message_ids: Sequence[str] | None = None, summary: str | None = None
     ) -> Ticket:
         """Mark a ticket resolved, expire its pending suggestions and hand the case to the learners."""
+        case = self._retrying(ticket_id.strip(), lambda: self._resolve(ticket_id, resolution_message_ids, summary))
+        for hook in self.on_resolved:
+            try:
+                hook(case)
+            except Exception:  # the ticket is resolved either way; a learner's failure is logged
+                log.exception("learning from resolved ticket %s failed", case.ticket.id)
+        return case.ticket
+
+    def _resolve(
+        self, ticket_id: str, resolution_message_ids: Sequence[str] | None, summary: str | None
+    ) -> ResolvedCase:
         with self._lock:
             state = self._state(ticket_id.strip())
             if state is None:
@@ -394,19 +477,14 @@ class TicketService:
             now = datetime.now(UTC)
             last = state.messages[-1].ts if state.messages else now
             resolved_at = max(last, state.ticket.updated_at)
+            before = state.ticket
             state.ticket = state.ticket.model_copy(
                 update={"status": "resolved", "resolved_at": resolved_at, "updated_at": resolved_at,
                         "waiting_since": None, "summary": summary or state.ticket.summary}
             )  # fmt: skip
-            self._commit(state, [], [], expire=True)
+            self._commit(state, [], [], expire=True, previous=before)
             state.suggestions = [
                 s.model_copy(update={"status": "expired", "updated_at": now}) if s.status == "pending" else s
                 for s in state.suggestions
             ]
-            case = ResolvedCase(state.ticket, tuple(state.messages), tuple(seqs), summary)
-        for hook in self.on_resolved:
-            try:
-                hook(case)
-            except Exception:  # the ticket is resolved either way; a learner's failure is logged
-                log.exception("learning from resolved ticket %s failed", case.ticket.id)
-        return case.ticket
+            return ResolvedCase(state.ticket, tuple(state.messages), tuple(seqs), summary)

@@ -1,8 +1,10 @@
-"""The narrow storage interface. DuckDB implements it today; PostgreSQL is planned.
+"""The narrow storage interface. DuckDB implements it (embedded, the default); PostgreSQL implements tickets.
 
-Services talk to storage only through `KnowledgeStore`, so a second backend needs nothing more
-than these methods and the same transaction guarantees: every `apply_knowledge` is one atomic
-write, and writes never interleave.
+Services talk to storage only through `KnowledgeStore` and `TicketStore`, so a second backend needs
+nothing more than these methods and the same transaction guarantees: every `apply_*` is one atomic
+write. A store whose `shared` is False (DuckDB) has one writer, this process, so services may trust
+what they cached; a `shared` store (PostgreSQL) has other writers, the other replicas, so it refuses
+a write based on stale state with `StoreConflict`, and services re-read what they cached first.
 """
 
 from __future__ import annotations
@@ -135,9 +137,11 @@ class TicketChange:
     messages: list[Message] = field(default_factory=list[Message])
     suggestions: list[Suggestion] = field(default_factory=list[Suggestion])
     expire_pending: bool = False  # mark the ticket's pending suggestions expired (on resolution)
+    # The ticket as this change found it; a shared store writes only if the stored row still equals it.
+    previous: Ticket | None = None
 
     def merge(self, later: TicketChange) -> None:
-        """Fold a later change of the same ticket into this one."""
+        """Fold a later change of the same ticket into this one (its `previous` stays the first one's)."""
         self.ticket = later.ticket
         self.messages.extend(later.messages)
         self.suggestions.extend(later.suggestions)
@@ -146,6 +150,8 @@ class TicketChange:
 
 class TicketStore(Protocol):
     """Everything the dialogue service asks of a store."""
+
+    shared: bool  # other processes write it too (see the module docstring)
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
         """One ticket."""
@@ -159,8 +165,8 @@ class TicketStore(Protocol):
         """Tickets, most recently updated first."""
         ...
 
-    def ticket_messages(self, ticket_id: str) -> list[Message]:
-        """A ticket's dialogue in order."""
+    def ticket_messages(self, ticket_id: str, after_seq: int = 0) -> list[Message]:
+        """A ticket's dialogue in order (only the messages after `after_seq`)."""
         ...
 
     def message_by_client_id(self, ticket_id: str, message_id: str) -> Message | None:
@@ -168,7 +174,11 @@ class TicketStore(Protocol):
         ...
 
     def apply_tickets(self, changes: Sequence[TicketChange]) -> None:
-        """Write ticket changes (new or updated tickets, appended messages and suggestions) in one transaction."""
+        """Write ticket changes (new or updated tickets, appended messages and suggestions) in one transaction.
+
+        A shared store raises `StoreConflict`, writing nothing, when a ticket is no longer as `previous`
+        says (or, when new, already exists) or a message id or seq is already stored.
+        """
         ...
 
     def suggestions(self, ticket_id: str | None, status: str | None, limit: int, offset: int = 0) -> list[Suggestion]:
@@ -180,7 +190,10 @@ class TicketStore(Protocol):
         ...
 
     def record_feedback(self, feedback: Feedback, suggestion: Suggestion) -> None:
-        """Store the feedback and the suggestion's new status together."""
+        """Store the feedback and the suggestion's new status together.
+
+        A shared store raises `StoreConflict`, writing nothing, when the suggestion is no longer pending.
+        """
         ...
 
     def stale_tickets(self, waiting_before: datetime, limit: int, offset: int = 0) -> list[Ticket]:

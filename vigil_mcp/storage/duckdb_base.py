@@ -42,6 +42,8 @@ def _check_file(path: Path) -> None:
 class DuckDBConnection:
     """One DuckDB connection, migrated on open; subclasses add table groups."""
 
+    shared = False  # DuckDB lets one process write a file: what this process cached stays true
+
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._lock = threading.RLock()

@@ -62,9 +62,11 @@ class TicketTables(DuckDBConnection):
         )
         return [_ticket(r) for r in rows]
 
-    def ticket_messages(self, ticket_id: str) -> list[Message]:
-        """A ticket's dialogue in order."""
-        rows = self._query(f"SELECT {_MESSAGE_COLS} FROM messages WHERE ticket_id = ? ORDER BY seq", [ticket_id])
+    def ticket_messages(self, ticket_id: str, after_seq: int = 0) -> list[Message]:
+        """A ticket's dialogue in order (only the messages after `after_seq`)."""
+        rows = self._query(
+            f"SELECT {_MESSAGE_COLS} FROM messages WHERE ticket_id = ? AND seq > ? ORDER BY seq", [ticket_id, after_seq]
+        )
         return [_message(r) for r in rows]
 
     def message_by_client_id(self, ticket_id: str, message_id: str) -> Message | None:

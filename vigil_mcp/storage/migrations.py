@@ -1,4 +1,8 @@
-"""Numbered schema migrations, recorded in `schema_migrations` as they are applied."""
+"""Numbered schema migrations, recorded in `schema_migrations` as they are applied.
+
+Each one has a PostgreSQL twin, same version and name, in `storage/postgres/migrations.py`: add both
+in the same commit (tests/storage/test_migration_twins.py checks it).
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,203 @@
+"""Tickets, messages, suggestions and feedback in PostgreSQL, safe with many writing replicas.
+
+A replica writes from the state it cached; each write checks that the stored state is still that
+one, inside the transaction: a ticket row must equal the change's `previous` (compared whole), a
+new ticket must not exist yet, `(ticket_id, seq)` and `(ticket_id, message_id)` are unique, and
+feedback only moves a suggestion that is still pending. Anything else is `StoreConflict` with
+nothing written: the service re-reads the ticket and tries again, so a message is stored once and
+each ticket's messages keep the order in which their writes were acknowledged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, LiteralString
+
+import psycopg
+
+from vigil_mcp.errors import StoreConflict
+from vigil_mcp.models import Feedback, Message, Suggestion, Ticket
+from vigil_mcp.storage.base import TicketChange
+from vigil_mcp.storage.postgres.connection import PostgresConnection
+
+_TICKET_COLS = "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary"
+_STATE_COLS = "title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary"
+_MESSAGE_COLS = "ticket_id, seq, role, author, text, ts, message_id, kind"
+_SUGGESTION_COLS = (
+    "id, ticket_id, message_seq, text, confidence, citations, skills, engine, reason, status, created_at, updated_at"
+)
+_STATE_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s"
+_STATE_FIELDS = [c.strip() for c in _STATE_COLS.split(",")]
+_UPDATE_FIELDS = [name for name in _STATE_FIELDS if name != "opened_at"]
+_UPDATE_SET = (
+    "title = %s, customer = %s, status = %s, updated_at = %s, resolved_at = %s, waiting_since = %s, "
+    "message_count = %s, summary = %s"
+)
+_MESSAGE_FIELDS = [c.strip() for c in _MESSAGE_COLS.split(",")]
+_SUGGESTION_FIELDS = [c.strip() for c in _SUGGESTION_COLS.split(",")]
+
+
+def _ticket(r: tuple[Any, ...]) -> Ticket:
+    return Ticket(
+        id=r[0], title=r[1], customer=r[2], status=r[3], opened_at=r[4], updated_at=r[5], resolved_at=r[6],
+        waiting_since=r[7], message_count=r[8], summary=r[9],
+    )  # fmt: skip
+
+
+def _message(r: tuple[Any, ...]) -> Message:
+    return Message(ticket_id=r[0], seq=r[1], role=r[2], author=r[3], text=r[4], ts=r[5], message_id=r[6], kind=r[7])
+
+
+def _suggestion(r: tuple[Any, ...]) -> Suggestion:
+    return Suggestion(
+        id=r[0], ticket_id=r[1], message_seq=r[2], text=r[3], confidence=r[4], citations=list(r[5]),
+        skills=list(r[6]), engine=r[7], reason=r[8], status=r[9], created_at=r[10], updated_at=r[11],
+    )  # fmt: skip
+
+
+def _state(t: Ticket) -> list[Any]:
+    return [getattr(t, name) for name in _STATE_FIELDS]
+
+
+def _write_ticket(con: psycopg.Connection[tuple[Any, ...]], change: TicketChange) -> None:
+    t = change.ticket
+    if change.is_new:
+        # A ticket another replica opened meanwhile: UniqueViolation, so StoreConflict.
+        con.execute(f"INSERT INTO tickets ({_TICKET_COLS}) VALUES (%s, {_STATE_VALUES})", [t.id, *_state(t)])
+        return
+    if change.previous == t:
+        return  # only suggestions added: the row stays as another replica may have moved it since
+    params: list[Any] = [*(getattr(t, name) for name in _UPDATE_FIELDS), t.id]
+    if change.previous is None:
+        cur = con.execute(f"UPDATE tickets SET {_UPDATE_SET} WHERE id = %s", params)
+    else:
+        cur = con.execute(
+            f"UPDATE tickets SET {_UPDATE_SET} WHERE id = %s "
+            f"AND ({_STATE_COLS}) IS NOT DISTINCT FROM ({_STATE_VALUES})",
+            [*params, *_state(change.previous)],
+        )
+    if cur.rowcount != 1:
+        raise StoreConflict(f"ticket {t.id} was changed by another replica")
+
+
+class TicketTables(PostgresConnection):
+    """The `TicketStore` methods."""
+
+    def get_ticket(self, ticket_id: str) -> Ticket | None:
+        """One ticket."""
+        rows = self._query(f"SELECT {_TICKET_COLS} FROM tickets WHERE id = %s", [ticket_id])
+        return _ticket(rows[0]) if rows else None
+
+    def ticket_ids(self) -> set[str]:
+        """Every stored ticket id."""
+        return {r[0] for r in self._query("SELECT id FROM tickets")}
+
+    def list_tickets(self, status: str | None, limit: int, offset: int) -> list[Ticket]:
+        """Tickets, most recently updated first."""
+        where = "WHERE status = %s" if status else ""
+        params: list[Any] = [status] if status else []
+        rows = self._query(
+            f"SELECT {_TICKET_COLS} FROM tickets {where} ORDER BY updated_at DESC, id LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        return [_ticket(r) for r in rows]
+
+    def ticket_messages(self, ticket_id: str, after_seq: int = 0) -> list[Message]:
+        """A ticket's dialogue in order (only the messages after `after_seq`)."""
+        rows = self._query(
+            f"SELECT {_MESSAGE_COLS} FROM messages WHERE ticket_id = %s AND seq > %s ORDER BY seq",
+            [ticket_id, after_seq],
+        )
+        return [_message(r) for r in rows]
+
+    def message_by_client_id(self, ticket_id: str, message_id: str) -> Message | None:
+        """The stored message with this sender id, if any."""
+        rows = self._query(
+            f"SELECT {_MESSAGE_COLS} FROM messages WHERE ticket_id = %s AND message_id = %s", [ticket_id, message_id]
+        )
+        return _message(rows[0]) if rows else None
+
+    def apply_tickets(self, changes: Sequence[TicketChange]) -> None:
+        """Write ticket changes in one transaction, or raise StoreConflict and write nothing."""
+        if not changes:
+            return
+        received = datetime.now(UTC)
+        messages = [m for c in changes for m in c.messages]
+        suggestions = [s for c in changes for s in c.suggestions]
+        with self._write() as con:
+            for change in changes:
+                _write_ticket(con, change)
+            if messages:
+                with con.cursor() as cur:
+                    cur.executemany(
+                        f"INSERT INTO messages ({_MESSAGE_COLS}, received_at) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        [[*(getattr(m, col) for col in _MESSAGE_FIELDS), received] for m in messages],
+                    )
+            if suggestions:
+                with con.cursor() as cur:
+                    # The same id is the same draft for the same message, already stored by whoever decided first.
+                    cur.executemany(
+                        f"INSERT INTO suggestions ({_SUGGESTION_COLS}) VALUES "
+                        "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                        [[getattr(s, col) for col in _SUGGESTION_FIELDS] for s in suggestions],
+                    )
+            for change in changes:
+                if change.expire_pending:
+                    con.execute(
+                        "UPDATE suggestions SET status = 'expired', updated_at = %s "
+                        "WHERE ticket_id = %s AND status = 'pending'",
+                        [change.ticket.updated_at, change.ticket.id],
+                    )
+
+    def suggestions(self, ticket_id: str | None, status: str | None, limit: int, offset: int = 0) -> list[Suggestion]:
+        """Suggestions, newest first."""
+        clauses: list[LiteralString] = []
+        params: list[Any] = []
+        if ticket_id is not None:
+            clauses.append("ticket_id = %s")
+            params.append(ticket_id)
+        if status is not None:
+            clauses.append("status = %s")
+            params.append(status)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(
+            f"SELECT {_SUGGESTION_COLS} FROM suggestions {where} ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        return [_suggestion(r) for r in rows]
+
+    def get_suggestion(self, suggestion_id: str) -> Suggestion | None:
+        """One suggestion."""
+        rows = self._query(f"SELECT {_SUGGESTION_COLS} FROM suggestions WHERE id = %s", [suggestion_id])
+        return _suggestion(rows[0]) if rows else None
+
+    def record_feedback(self, feedback: Feedback, suggestion: Suggestion) -> None:
+        """Store the feedback and the suggestion's new status together, if it is still pending."""
+        with self._write() as con:
+            cur = con.execute(
+                "UPDATE suggestions SET status = %s, updated_at = %s WHERE id = %s AND status = 'pending'",
+                [suggestion.status, suggestion.updated_at, suggestion.id],
+            )
+            if cur.rowcount != 1:
+                raise StoreConflict(f"suggestion {suggestion.id} was judged by another replica")
+            con.execute(
+                "INSERT INTO feedback VALUES (%s, %s, %s, %s, %s)",
+                [feedback.suggestion_id, feedback.verdict, feedback.edited_text, feedback.comment, feedback.created_at],
+            )
+
+    def stale_tickets(self, waiting_before: datetime, limit: int, offset: int = 0) -> list[Ticket]:
+        """Tickets whose customer has been waiting since before `waiting_before`, longest first."""
+        rows = self._query(
+            f"SELECT {_TICKET_COLS} FROM tickets WHERE status = 'waiting_on_analyst' AND waiting_since < %s "
+            "ORDER BY waiting_since, id LIMIT %s OFFSET %s",
+            [waiting_before, limit, offset],
+        )
+        return [_ticket(r) for r in rows]
+
+    def activity_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Messages by role and suggestions by status, counted in the database (for /metrics)."""
+        roles = {r[0]: int(r[1]) for r in self._query("SELECT role, count(*) FROM messages GROUP BY role")}
+        statuses = {r[0]: int(r[1]) for r in self._query("SELECT status, count(*) FROM suggestions GROUP BY status")}
+        return roles, statuses
