@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, Field
@@ -78,6 +79,31 @@ class HttpCheck(BaseModel):
 def _resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _legacy_ipv4(host: str) -> str | None:
+    """The dotted-decimal form of an IPv4 address written another way (octal 0251.0376.0251.0376, hex, short)."""
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except (OSError, UnicodeError, ValueError):
+        return None
+
+
+def _parse_url(url: str, egress: Egress | None) -> httpx.URL:
+    """The URL, or ValueError saying why it cannot be requested; a disguised address still meets the egress policy."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        host = urlsplit(url).hostname or ""
+        plain = _legacy_ipv4(host)
+        if plain is None:
+            raise ValueError(f"{url!r} is not a valid URL ({exc})") from None
+        if egress is not None:
+            egress(host, 80)  # PermissionError when the policy refuses it (cloud metadata, denied ranges)
+        raise ValueError(f"{host} is the IPv4 address {plain} written another way; write it as {plain}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+    return parsed
 
 
 def _ms(seconds: float) -> float:
@@ -204,9 +230,7 @@ def check_http(
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     redirects: list[Redirect] = []
-    current = httpx.URL(url)
-    if current.scheme not in ("http", "https") or not current.host:
-        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+    current = _parse_url(url, _egress)
     verb: str = method
     while True:
         port = current.port or (443 if current.scheme == "https" else 80)

@@ -147,6 +147,9 @@ class TicketView(BaseModel):
     ticket: Ticket
     messages: list[Message]
     suggestions: list[Suggestion]
+    next_cursor: str | None = Field(
+        default=None, description="Set when get_ticket returned one page of the dialogue: pass it for the next."
+    )
 
 
 class ObserveResult(BaseModel):

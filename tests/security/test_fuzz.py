@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
+from starlette.testclient import TestClient
 
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import load_settings
@@ -27,7 +29,11 @@ from vigil_mcp.services.replay import parse_dialogue
 from vigil_mcp.services.skills.loader import parse_skill_text
 from vigil_mcp.services.tickets import MAX_MESSAGES_PER_TICKET, Incoming
 from vigil_mcp.services.tools.loader import load_file
+from vigil_mcp.transport.http import http_app
+from vigil_mcp.transport.signature import sign
 from vigil_mcp.transport.webhook import parse_webhook
+
+WEBHOOK_SECRET = "whsec-fuzz-0123456789abcdef0123"
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 TRACE_MARKS = ("Traceback (most recent call last)", 'File "/', "site-packages")
@@ -66,6 +72,25 @@ JSON_SCALARS = st.one_of(
 JSON_VALUES = st.recursive(
     JSON_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
+)  # fmt: skip
+
+
+def _nest(depth: int, leaf: Any, as_object: bool) -> Any:
+    for _ in range(depth):
+        leaf = {"k": leaf} if as_object else [leaf]
+    return leaf
+
+
+# Deep nesting within what the SDK client still serializes; deeper bodies are sent raw (NON_JSON_BODIES).
+DEEP_VALUES = st.builds(_nest, st.integers(min_value=20, max_value=200), JSON_SCALARS, st.booleans())
+ARGUMENT_VALUES = st.one_of(JSON_VALUES, DEEP_VALUES)
+NON_JSON_BODIES = st.one_of(
+    st.binary(max_size=400),
+    st.text(max_size=200).map(str.encode),
+    st.integers(min_value=1_000, max_value=200_000).map(lambda n: b"[" * n + b"]" * n),
+    st.integers(min_value=1_000, max_value=60_000).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
+    st.sampled_from([b'{"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"x": "\\udc00"}}',
+                     b'{"jsonrpc": "2.0", "id": "\\ud800", "method": "ping"}', b"\xef\xbb\xbf{}", b"", b"null"]),
 )  # fmt: skip
 
 SKILL_LINES = st.sampled_from(
@@ -247,7 +272,7 @@ def test_any_replay_record_parses_or_is_refused_with_a_value_error(record: Any) 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     home = tmp_path_factory.mktemp("fuzz-mcp")
-    app = build_app(load_settings({"home": str(home)}, environ={}))
+    app = build_app(load_settings({"home": str(home)}, environ={"VIGIL_WEBHOOK_SECRET": WEBHOOK_SECRET}))
     app.knowledge.load()
     yield app
     app.close()
@@ -263,7 +288,7 @@ def _tool_schemas(app: App) -> dict[str, dict[str, Any]]:
 
 def _arguments(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     names = sorted(schema.get("properties", {}))
-    optional = {name: JSON_VALUES for name in names} | {"unexpected": JSON_VALUES}
+    optional = {name: ARGUMENT_VALUES for name in names} | {"unexpected": ARGUMENT_VALUES}
     return st.fixed_dictionaries({}, optional=optional)
 
 
@@ -273,17 +298,28 @@ def _no_trace(text: str) -> None:
         assert mark not in text, text[:500]
 
 
+def _one_sentence(text: str) -> None:
+    """A protocol error a client can show as it is: one line, no pydantic dump, no documentation URL."""
+    _no_trace(text)
+    assert "\n" not in text, text[:500]
+    for mark in ("errors.pydantic.dev", "validation error for", "[type="):
+        assert mark not in text, text[:500]
+
+
 async def _call_all(app: App, calls: list[tuple[str, dict[str, Any]]]) -> None:
     async with Client(build_server(app)) as client:
         for name, arguments in calls:
             try:
                 result = await client.call_tool(name, arguments)
             except MCPError as exc:
-                _no_trace(str(exc))
+                assert exc.error.code == INVALID_PARAMS, exc.error
+                _one_sentence(exc.error.message)
                 continue
+            assert "unexpected" not in arguments, f"{name} took an unknown argument"
             text = " ".join(getattr(item, "text", "") for item in result.content)
             if result.is_error:
                 _no_trace(text)
+                assert "errors.pydantic.dev" not in text, text[:500]
 
 
 def test_every_tool_s_arguments_fuzzed_get_a_result_or_a_clear_error(
@@ -373,3 +409,55 @@ async def test_resource_uris_that_try_path_traversal_are_refused(app: App, uri: 
             await client.read_resource(uri)
     _no_trace(str(caught.value))
     assert "root:" not in str(caught.value)
+
+
+# ---- raw bodies: the MCP endpoint and the webhook over the real ASGI app ------------------------------
+
+
+@pytest.fixture(scope="module")
+def fuzz_http(fuzz_app: App) -> Iterator[TestClient]:
+    with TestClient(http_app(fuzz_app, fuzz_app.settings), base_url="http://127.0.0.1:8765") as client:
+        yield client
+
+
+MCP_HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+
+
+@FAST
+@given(NON_JSON_BODIES)
+def test_any_mcp_body_gets_one_json_rpc_error_never_a_server_error(fuzz_http: TestClient, body: bytes) -> None:
+    response = fuzz_http.post("/mcp", content=body, headers=MCP_HEADERS)
+    assert response.status_code < 500, response.text[:300]
+    if response.status_code == 400:
+        error = response.json()["error"]
+        assert error["code"] in (-32700, -32600, -32602)
+        _one_sentence(error["message"])
+
+
+WEBHOOK_BODIES = st.one_of(
+    NON_JSON_BODIES,
+    JSON_VALUES.map(lambda v: json.dumps(v).encode()),
+    WEBHOOK_FIELDS.map(lambda v: json.dumps(v).encode()),
+    st.builds(lambda d, v: json.dumps({"ticket_id": "F-1", "role": "customer", "author": "a", "text": d, "x": v}),
+              st.text(max_size=40), DEEP_VALUES).map(str.encode),
+)  # fmt: skip
+CONTENT_TYPES = st.sampled_from(
+    ["application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", ""]
+)
+
+
+@FAST
+@given(WEBHOOK_BODIES, CONTENT_TYPES)
+def test_any_signed_webhook_delivery_is_stored_or_refused_in_one_sentence(
+    fuzz_app: App, fuzz_http: TestClient, body: bytes, content_type: str
+) -> None:
+    before = sum(fuzz_app.tickets.store.activity_counts()[0].values())
+    headers = {"content-type": content_type, **sign(WEBHOOK_SECRET, body)}
+    response = fuzz_http.post("/webhook/messages", content=body, headers=headers)
+    stored = sum(fuzz_app.tickets.store.activity_counts()[0].values()) - before
+    assert response.status_code in (200, 201, 400, 404, 413, 415), response.text[:300]
+    if response.status_code >= 400:
+        _one_sentence(response.json()["error"])
+        assert stored == 0
+    if not content_type.startswith("application/json"):
+        assert response.status_code in (413, 415)  # an oversized body is refused before its headers are read

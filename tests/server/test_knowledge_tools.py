@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
 from vigil_mcp.app import App
 from vigil_mcp.server import build_server
@@ -96,6 +97,8 @@ async def test_an_unknown_id_is_a_tool_error_and_an_unknown_resource_is_refused(
 @pytest.mark.parametrize("mode", MODES)
 async def test_arguments_of_the_wrong_type_get_a_readable_error(runbooks_app: App, mode: Any) -> None:
     async with Client(build_server(runbooks_app), mode=mode) as client:
-        result = await client.call_tool("search_knowledge", {"query": "redis", "limit": 500})
-    assert result.is_error
-    assert "limit" in getattr(result.content[0], "text", "")
+        with pytest.raises(MCPError) as caught:
+            await client.call_tool("search_knowledge", {"query": "redis", "limit": 500})
+    assert caught.value.error.code == INVALID_PARAMS
+    assert "argument 'limit'" in caught.value.error.message
+    assert "pydantic" not in caught.value.error.message

@@ -2,6 +2,11 @@
 
 - An unknown tool or prompt name is a protocol error (-32602), as the spec asks; the SDK alone
   would answer an unknown tool with an is_error result and an unknown prompt with an internal error.
+- Arguments are checked before the handler runs, for every tool and prompt: an unknown argument, a
+  missing one or a bad value is a protocol error (-32602) with one sentence naming the argument,
+  what is wrong and what the call takes (the SDK alone would ignore unknown arguments, answer a bad
+  value with pydantic's multi-line text and a URL, and a missing prompt argument with an internal
+  error).
 - No tool result is longer than `tool_output_chars`: oversized text is cut with a note; oversized
   structured content cannot be cut without breaking the tool's output schema, so the caller gets
   an is_error result telling it how to ask for less.
@@ -17,8 +22,10 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
+from pydantic import ValidationError
 
 from vigil_mcp.app import App
+from vigil_mcp.services.arguments import explain, explain_error
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +110,46 @@ def cap_result(result: dict[str, Any], cap: int, tool: str, arguments: Any = Non
     return out
 
 
+def _invalid(message: str) -> MCPError:
+    return MCPError(code=INVALID_PARAMS, message=message)
+
+
+def check_tool_arguments(mcp: MCPServer[Any], name: str, arguments: Any) -> None:
+    """Raise invalid params, in one sentence, unless `arguments` are exactly what tool `name` takes."""
+    tool = mcp._tool_manager.get_tool(name)  # pyright: ignore[reportPrivateUsage]
+    if tool is None:
+        return
+    if arguments is None:
+        arguments = {}
+    if not isinstance(arguments, dict):
+        raise _invalid(f"{name}: arguments must be a JSON object of argument names and values")
+    given = cast(dict[str, Any], arguments)
+    meta = tool.fn_metadata
+    fields = meta.arg_model.model_fields
+    takes = [info.alias or field for field, info in fields.items()]
+    unknown = [f"unknown argument {key[:40]!r}" for key in given if key not in takes]
+    if unknown:
+        raise _invalid(explain(name, unknown, takes))
+    try:
+        meta.arg_model.model_validate(meta.pre_parse_json(given))
+    except ValidationError as exc:
+        raise _invalid(explain_error(name, exc, takes)) from None
+
+
+def check_prompt_arguments(mcp: MCPServer[Any], name: str, arguments: Any) -> None:
+    """Raise invalid params unless `arguments` give every required argument of prompt `name` and no other."""
+    prompt = mcp._prompt_manager.get_prompt(name)  # pyright: ignore[reportPrivateUsage]
+    if prompt is None:
+        return
+    declared = prompt.arguments or []
+    takes = [arg.name for arg in declared]
+    given = cast(dict[str, Any], arguments) if isinstance(arguments, dict) else {}
+    found = [f"unknown argument {key[:40]!r}" for key in given if key not in takes]
+    found += [f"missing argument {arg.name!r}" for arg in declared if arg.required and arg.name not in given]
+    if found:
+        raise _invalid(explain(name, found, takes, "prompt"))
+
+
 def register_call_rules(mcp: MCPServer[Any], app: App) -> None:
     """Refuse unknown tool and prompt names as protocol errors, and cap every tool result.
 
@@ -121,11 +168,13 @@ def register_call_rules(mcp: MCPServer[Any], app: App) -> None:
                 raise UnknownNameError(
                     INVALID_PARAMS, f"Unknown prompt: {name}; prompts/list names the prompts on offer", {"name": name}
                 )
+            check_prompt_arguments(mcp, name, params.get("arguments"))
             return await call_next(ctx)
         if name not in {tool.name for tool in await mcp.list_tools()}:
             raise UnknownNameError(
                 INVALID_PARAMS, f"Unknown tool: {name}; tools/list names the tools on offer", {"name": name}
             )
+        check_tool_arguments(mcp, name, params.get("arguments"))
         result = await call_next(ctx)
         return cap_result(result, cap, name, params.get("arguments")) if isinstance(result, dict) else result
 

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
 from mcp.types import ToolAnnotations
+from mcp_types import INVALID_PARAMS
 from pydantic import Field
 
 from vigil_mcp.app import App
@@ -18,8 +20,9 @@ from vigil_mcp.server.annotations import READ_ONLY
 from vigil_mcp.server.errors import call_service_in_thread, read_resource
 from vigil_mcp.server.paging import page
 from vigil_mcp.server.schema import flatten_output_schema
+from vigil_mcp.server.ticket_pages import compact_observe, page_ticket
 from vigil_mcp.services.summary import summarize
-from vigil_mcp.services.tickets import Incoming
+from vigil_mcp.services.tickets import MAX_STALE_MINUTES, Incoming
 
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 RESOLVES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
@@ -63,7 +66,7 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         )
         if not result.duplicate:
             await announce(app, result.ticket.id, result.suggestion is not None)
-        return result
+        return compact_observe(result)
 
     @mcp.tool(name="list_tickets", title="List tickets", annotations=READ_ONLY)
     async def list_tickets(
@@ -80,9 +83,21 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         return TicketList(tickets=items, next_cursor=more)
 
     @mcp.tool(name="get_ticket", title="Get a ticket", annotations=READ_ONLY)
-    async def get_ticket(id: Annotated[str, Field(description="The ticket id.")]) -> TicketView:
-        """Return a ticket with its whole dialogue and every suggestion vigil made in it."""
-        return await call_service_in_thread(lambda: tickets.get(id))
+    async def get_ticket(
+        id: Annotated[str, Field(description="The ticket id.")],
+        limit: Annotated[
+            int, Field(ge=1, le=200, description="Messages per page (long messages make pages shorter).")
+        ] = 50,
+        cursor: Annotated[
+            str | None, Field(description="next_cursor of the previous page; omit for the first.")
+        ] = None,
+    ) -> TicketView:
+        """Return a ticket with its dialogue, a page of messages at a time, and the suggestions made on them.
+
+        next_cursor is set while more messages remain; the resource vigil://tickets/{id} has the whole ticket.
+        """
+        budget = app.settings.tool_output_chars // 2
+        return await call_service_in_thread(lambda: page_ticket(tickets.get(id), limit, cursor, budget))
 
     @mcp.tool(name="list_pending_suggestions", title="List pending suggestions", annotations=READ_ONLY)
     async def list_pending_suggestions(
@@ -117,7 +132,10 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
 
     @mcp.tool(name="list_stale_tickets", title="List stale tickets", annotations=READ_ONLY)
     async def list_stale_tickets(
-        minutes: Annotated[float, Field(ge=0, description="List tickets whose customer has waited longer than this.")],
+        minutes: Annotated[
+            float,
+            Field(ge=0, le=MAX_STALE_MINUTES, description="List tickets whose customer has waited longer than this."),
+        ],
         limit: Annotated[int, Field(ge=1, le=200, description="Page size.")] = 50,
         cursor: Annotated[
             str | None, Field(description="next_cursor of the previous page; omit for the first.")
@@ -178,8 +196,8 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         """The ticket's dialogue with the knowledge and skills that match it, ready for triage."""
         try:
             view = tickets.get(ticket_id)
-        except VigilError as exc:
-            raise ValueError(str(exc)) from None
+        except VigilError as exc:  # a bad request, not a server failure: invalid params, saying what to do
+            raise MCPError(code=INVALID_PARAMS, message=f"triage_ticket: {exc}") from None
         dialogue = "\n".join(f"[{m.seq}] {m.role} {m.author}: {m.text}" for m in view.messages)
         questions = " ".join(m.text for m in view.messages if m.role == "customer" and m.kind == "question")
         hits = app.knowledge.search(questions or view.ticket.title or ticket_id, limit=5).hits if questions else []

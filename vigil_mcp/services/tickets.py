@@ -41,6 +41,7 @@ BATCH_TICKETS = 200  # tickets per transaction inside batch(); well under CACHE_
 LIST_LIMIT = 200
 CONFLICT_RETRIES = 20  # a write refused as stale is redone from a fresh read this many times at most
 CONFLICT_BACKOFF = 0.004  # seconds; before retry n it waits up to n times this, at random, so racers part
+MAX_STALE_MINUTES = 10 * 366 * 24 * 60  # ten years: any longer wait is no longer "stale", and dates overflow
 _TICKET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@#+=-]*$")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -404,8 +405,8 @@ class TicketService:
 
     def stale(self, minutes: float, now: datetime | None = None, limit: int = 50, offset: int = 0) -> list[Ticket]:
         """Tickets whose customer has waited longer than `minutes`."""
-        if minutes < 0:
-            raise InputError("minutes must be 0 or more")
+        if not 0 <= minutes <= MAX_STALE_MINUTES:
+            raise InputError(f"minutes must be from 0 to {MAX_STALE_MINUTES:,} (ten years)")
         now = now or datetime.now(UTC)
         since = now - timedelta(minutes=minutes)
         return self.store.stale_tickets(since, max(1, min(limit, LIST_LIMIT + 1)), max(0, offset))

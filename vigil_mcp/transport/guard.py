@@ -10,6 +10,9 @@ In order, for every route (/mcp, /healthz, /metrics, the webhook, and paths that
    in access logs, proxies and browser history.
 4. The body is read here, within the route's size limit and the body timeout (see limits.py), and
    handed on; a route never reads more than its limit from the socket.
+5. A route may reword its `400` answers: on POST /mcp, the SDK's answer to a body no JSON-RPC parser
+   can read (pydantic's text with a URL, or a bare parse error) becomes one clear JSON-RPC error
+   (transport/jsonrpc.py). The route answers first, so authentication (401) still comes first.
 
 Each request is logged once, after its answer, with the path but never the query string, and
 with any configured secret masked.
@@ -22,8 +25,9 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,6 +51,8 @@ class GuardSettings:
     default_body_limit: int
     body_timeout: float
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    rewords: Mapping[str, Callable[[bytes], bytes | None]] = field(default_factory=dict[str, Any])
+    """POST path -> the JSON body to send instead of the route's 400 answer to this request body (None: keep it)."""
 
     def body_limit(self, path: str) -> int:
         """The largest body a path accepts."""
@@ -145,7 +151,9 @@ class RequestGuard:
             if refusal is not None:
                 await _refuse(refusal, send_and_note)
             elif isinstance(body, Body) and not body.disconnected:
-                await self.app(scope, _replay(body.data, receive), send_and_note)
+                reword = self.settings.rewords.get(str(scope["path"])) if scope.get("method") == "POST" else None
+                out = send_and_note if reword is None else _rewording(send_and_note, reword, body.data)
+                await self.app(scope, _replay(body.data, receive), out)
         finally:
             self._log(scope, status, started, refusal, isinstance(body, Body) and body.disconnected)
 
@@ -164,19 +172,39 @@ class RequestGuard:
 
 async def _refuse(refusal: Refusal, send: Send) -> None:
     """Answer with the refusal and close the connection, so an unread body is never read."""
-    body = json.dumps({"error": refusal.message}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": refusal.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    await _answer(refusal.status, json.dumps({"error": refusal.message}).encode(), send, close=True)
+
+
+async def _answer(status: int, body: bytes, send: Send, close: bool = False) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _rewording(send: Send, reword: Callable[[bytes], bytes | None], request_body: bytes) -> Send:
+    """A send channel that replaces a 400 answer with `reword(request_body)` when that gives one."""
+    held: list[Message] = []
+
+    async def rewording_send(message: Message) -> None:
+        if message["type"] == "http.response.start" and message.get("status") == 400:
+            held.append(message)
+            return
+        if not held:
+            await send(message)
+            return
+        held.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            answer = reword(request_body)
+            if answer is None:
+                for kept in held:
+                    await send(kept)
+            else:
+                await _answer(400, answer, send)
+            held.clear()
+
+    return rewording_send
 
 
 def _replay(data: bytes, receive: Receive) -> Receive:

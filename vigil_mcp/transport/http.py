@@ -19,6 +19,7 @@ from vigil_mcp.server import build_server
 from vigil_mcp.transport.auth import StaticTokenVerifier, auth_settings
 from vigil_mcp.transport.guard import GuardSettings, RequestGuard
 from vigil_mcp.transport.hosts import base_url, is_loopback, transport_security
+from vigil_mcp.transport.jsonrpc import message_error
 from vigil_mcp.transport.limits import timed_h11
 from vigil_mcp.transport.routes import register_routes
 from vigil_mcp.transport.webhook import WEBHOOK_MAX_BYTES, WEBHOOK_PATH
@@ -55,7 +56,14 @@ def guard_settings(settings: Settings) -> GuardSettings:
         default_body_limit=OTHER_MAX_BODY_BYTES,
         body_timeout=settings.body_timeout,
         secrets=secrets,
+        rewords={"/mcp": reword_mcp_error},
     )
+
+
+def reword_mcp_error(body: bytes) -> bytes | None:
+    """The one-sentence JSON-RPC error for an MCP POST body the SDK refused (None: keep the SDK's answer)."""
+    answer = message_error(body.decode("utf-8", "replace"))
+    return answer.encode() if answer is not None else None
 
 
 def http_app(app: App, settings: Settings) -> ASGIApp:

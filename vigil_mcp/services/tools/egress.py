@@ -34,6 +34,16 @@ METADATA_DENY: tuple[str, ...] = (
 )
 
 
+def _legacy_ipv4(name: str) -> IPAddress | None:
+    """An IPv4 address written the old ways C libraries still accept (0251.0376.0251.0376, 0xa9fea9fe, 127.1)."""
+    if not name or not all(c in "0123456789abcdefx." for c in name) or not name[0].isdigit():
+        return None
+    try:
+        return ipaddress.ip_address(socket.inet_ntoa(socket.inet_aton(name)))
+    except (OSError, ValueError):
+        return None
+
+
 def system_resolve(host: str, port: int) -> list[str]:
     """Addresses of `host` from the system resolver (TCP), in the resolver's order, without repeats."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -110,7 +120,7 @@ class EgressPolicy:
         try:
             literal: IPAddress | None = ipaddress.ip_address(name)
         except ValueError:
-            literal = None
+            literal = _legacy_ipv4(name)
         addresses = [str(literal)] if literal is not None else self.resolve(name, port)
         if not addresses:
             raise OSError(f"{host} resolves to no address")

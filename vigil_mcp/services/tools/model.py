@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from vigil_mcp.errors import InputError, VigilError
+from vigil_mcp.services.arguments import explain_error
 
 # Keyword-only parameters a tool function may declare to receive configuration from the
 # registry instead of reading the environment; they never appear in the tool's input schema.
@@ -104,17 +105,7 @@ class DiagnosticTool:
         return {info.alias or name: getattr(model, name) for name, info in fields.items()}
 
     def _explain(self, exc: ValidationError) -> str:
-        takes = ", ".join(self.signature.parameters) or "no arguments"
-        problems: list[str] = []
-        for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"]) or "arguments"
-            if error["type"] == "extra_forbidden":
-                problems.append(f"unknown argument {name!r}")
-            elif error["type"] == "missing":
-                problems.append(f"missing argument {name!r}")
-            else:
-                problems.append(f"argument {name!r}: {error['msg']}")
-        return f"{self.name}: {'; '.join(problems)}. This tool takes: {takes}."
+        return explain_error(self.name, exc, self.signature.parameters)
 
 
 @dataclass(frozen=True, slots=True)
