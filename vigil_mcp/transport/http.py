@@ -115,6 +115,7 @@ def serve_http(settings: Settings) -> None:
             host=settings.host,
             port=settings.port,
             http=timed_h11(settings.header_timeout),
+            ws="none",  # no route speaks WebSocket: an upgrade request is an ordinary request
             log_level=settings.log_level.lower(),
             log_config=None,
             access_log=False,  # RequestGuard logs each request without its query string
