@@ -15,7 +15,8 @@ NODE_VERSION=22.23.3
 REVISIONS=(2025-11-25 2026-07-28)
 # SEP-2640 (skills extension) scenarios are not part of a revision's requirements; run them on 2026.
 SKILL_SCENARIOS=(sep-2640-skills-enumeration sep-2640-skills-manifest sep-2640-skills-directory)
-VIGIL=$ROOT/.venv/bin/vigil
+# VIGIL: the `vigil` under test; .ci/run passes the one installed from the wheel (.ci/wheel.sh).
+VIGIL=${VIGIL:-$ROOT/.venv/bin/vigil}
 PY=$ROOT/.venv/bin/python
 
 # ---- install once per run (a fresh clone has neither folder; a rerun reuses what matches) ----------
@@ -39,11 +40,11 @@ fi
 TOOLS=$ROOT/.ci/npm/node_modules/.bin
 echo "-- conformance $(node -p 'require("./.ci/npm/node_modules/@modelcontextprotocol/conformance/package.json").version'), inspector $("$TOOLS/mcp-inspector" --version)"
 
-# ---- a home with the bundled runbooks and skills ---------------------------------------------------
+# ---- a home with the bundled runbooks (the starter skills come with the installation) -------------
 WORK=$(mktemp -d)
 export VIGIL_HOME=$WORK/home
 mkdir -p "$VIGIL_HOME"
-cp -R skills "$VIGIL_HOME/skills"
+echo "-- vigil under test: $VIGIL"
 "$VIGIL" knowledge add vigil_mcp/data/runbooks-sample.jsonl >/dev/null
 SERVER_PID=
 cleanup() {

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -141,7 +142,8 @@ def settings_home(_isolated_home: Path) -> Path:
 
 @pytest.fixture
 def settings(_isolated_home: Path) -> Settings:
-    return load_settings({"home": str(_isolated_home)}, environ={})
+    """Settings over the test's home, with the built-in tools but without the starter skills (tests count skills)."""
+    return replace(load_settings({"home": str(_isolated_home)}, environ={}), builtin_skills_dir=None)
 
 
 def tickets_on_postgres(application: App, url: str) -> PostgresStore:

@@ -51,6 +51,7 @@ def test_learning_settings_come_from_the_config_file_and_environment(tmp_path: P
     settings = load_settings({"home": str(tmp_path)}, environ={"VIGIL_SKILLS_COMMIT": "false"})
     assert (settings.skill_min_cases, settings.skills_branch) == (3, "vigil/learned")
     assert (settings.skills_git_author, settings.skills_commit) == ("Ops Bot <ops@example.com>", False)
+    (tmp_path / "none").mkdir()
     defaults = load_settings({"home": str(tmp_path / "none")}, environ={})
     assert (defaults.skill_min_cases, defaults.skills_branch, defaults.skills_commit) == (2, None, None)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import InputError
+from vigil_mcp.names import OWN_TOOLS, current_patterns
 from vigil_mcp.notify import Notifier
-from vigil_mcp.renames import current_patterns
 from vigil_mcp.services.answer.engine.base import Engine
 from vigil_mcp.services.answer.engine.offline import OfflineEngine
 from vigil_mcp.services.answer.proactive import ProactiveService
@@ -18,7 +18,7 @@ from vigil_mcp.services.learn.learner import Learner, build_learner
 from vigil_mcp.services.metrics import Metrics
 from vigil_mcp.services.skills import SkillLibrary
 from vigil_mcp.services.tickets import TicketService
-from vigil_mcp.services.tools import BUILTIN_TOOLS_DIR, EgressPolicy, ToolRegistry, ToolSelection
+from vigil_mcp.services.tools import EgressPolicy, ToolRegistry, ToolSelection
 from vigil_mcp.storage import open_store
 
 
@@ -41,16 +41,19 @@ class App:
 
 
 def build_tools(settings: Settings, environ: Mapping[str, str] | None = None) -> ToolRegistry:
-    """The diagnostic tool registry: built-in tools, then the user's tools_dir, loaded and checked.
+    """The diagnostic tool registry: the user's tools_dir over the built-in tools, loaded and checked.
 
     `environ` (default: this process's) only feeds header values that TOML tool specs read from
     named environment variables, so their secrets stay out of the files.
     """
     registry = ToolRegistry(
-        [BUILTIN_TOOLS_DIR, settings.tools_dir],
+        [settings.tools_dir, *([settings.builtin_tools_dir] if settings.builtin_tools_dir else [])],
         egress=EgressPolicy(allow=settings.egress_allow, deny=settings.egress_deny),
         selection=ToolSelection(
-            current_patterns(settings.tools), current_patterns(settings.exclude_tools), settings.enable_write_tools
+            current_patterns(settings.tools),
+            current_patterns(settings.exclude_tools),
+            settings.enable_write_tools,
+            settings.read_only,
         ),
         prometheus_url=settings.prometheus_url,
         environ=dict(os.environ if environ is None else environ),
@@ -58,7 +61,16 @@ def build_tools(settings: Settings, environ: Mapping[str, str] | None = None) ->
         output_chars=settings.tool_output_chars,
     )
     registry.load()
+    names = [*OWN_TOOLS, *(tool.name for tool in registry.list())]
+    unknown = registry.selection.unknown_patterns(names)
+    if unknown:
+        raise InputError(f"{'; '.join(unknown)} (tools: {', '.join(sorted(names))}); fix the name or the pattern")
     return registry
+
+
+def build_skills(settings: Settings) -> SkillLibrary:
+    """The skill library: the user's skills_dir over the starter skills vigil ships (not loaded yet)."""
+    return SkillLibrary(settings.skills_dir, base=settings.builtin_skills_dir)
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -79,16 +91,16 @@ def build_engine(settings: Settings) -> Engine:
 
 
 def build_app(settings: Settings) -> App:
-    """Open the store and create the services."""
+    """Check the tools and skills, then open the store and create the services."""
     engine = build_engine(settings)
+    tools = build_tools(settings)  # a bad --tools name stops here, before any store is opened
+    skills = build_skills(settings)
+    skills.load()
     store = open_store(settings.store)
     knowledge = KnowledgeService(store)
     metrics = Metrics()
     knowledge.on_search = metrics.observe_search
-    skills = SkillLibrary(settings.skills_dir)
-    skills.load()
     tickets = TicketService(store, ProactiveService(knowledge, engine))
-    tools = build_tools(settings)
     learner = build_learner(settings, knowledge, skills, lambda: [tool.name for tool in tools.served()])
     tickets.on_resolved.append(learner.learn)
     return App(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, cast
 
+from vigil_mcp.builtin import builtin_dir
 from vigil_mcp.errors import InputError
 
 CONFIG_FILE = "vigil.toml"
@@ -24,6 +25,9 @@ class Settings:
     store: Path
     tools_dir: Path
     skills_dir: Path
+    # The built-in diagnostics and starter skills, layered under tools_dir and skills_dir (None: none installed).
+    builtin_tools_dir: Path | None = field(default_factory=lambda: builtin_dir("tools"))
+    builtin_skills_dir: Path | None = field(default_factory=lambda: builtin_dir("skills"))
     host: str = "127.0.0.1"
     port: int = 8765
     log_level: str = "INFO"
@@ -32,6 +36,7 @@ class Settings:
     tools: tuple[str, ...] = ()
     exclude_tools: tuple[str, ...] = ()
     enable_write_tools: bool = False
+    read_only: bool = False  # serve no tool that is not read-only, on every transport
     egress_allow: tuple[str, ...] = ()
     egress_deny: tuple[str, ...] = ()
     prometheus_url: str | None = None
@@ -74,6 +79,7 @@ _KEYS: dict[str, str] = {
     "tools": "tools",
     "exclude_tools": "exclude_tools",
     "enable_write_tools": "enable_write_tools",
+    "read_only": "read_only",
     "egress_allow": "egress_allow",
     "egress_deny": "egress_deny",
     "prometheus_url": "prometheus_url",
@@ -96,7 +102,7 @@ _KEYS: dict[str, str] = {
 }
 _PATH_FIELDS = frozenset({"store", "tools_dir", "skills_dir", "tokens_file"})
 _LIST_FIELDS = frozenset({"tools", "exclude_tools", "egress_allow", "egress_deny", "allowed_hosts", "allowed_origins"})
-_TOOL_FIELDS = _LIST_FIELDS | {"enable_write_tools", "prometheus_url", "tool_timeout", "tool_output_chars"}
+_TOOL_FIELDS = _LIST_FIELDS | {"enable_write_tools", "read_only", "prometheus_url", "tool_timeout", "tool_output_chars"}
 _ENGINE_FIELDS = frozenset({"engine", "anthropic_model", "llm_timeout", "suggest_threshold"})
 _LEARN_FIELDS = frozenset({"skill_min_cases", "skills_branch", "skills_git_author", "skills_commit"})
 _MAX_MIN_CASES = 1000
@@ -150,11 +156,11 @@ def _coerce_list(name: str, value: Any, origin: str) -> tuple[str, ...]:
 def _coerce_tool_setting(name: str, value: Any, origin: str) -> Any:
     if name in _LIST_FIELDS:
         return _coerce_list(name, value, origin)
-    if name == "enable_write_tools":
+    if name in {"enable_write_tools", "read_only"}:
         text = str(value).lower()
         if isinstance(value, bool) or text in _TRUE | _FALSE:
             return value if isinstance(value, bool) else text in _TRUE
-        raise InputError(f"{origin}: enable_write_tools must be true or false, got {value!r}")
+        raise InputError(f"{origin}: {name} must be true or false, got {value!r}")
     if name == "prometheus_url":
         url = str(value).strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
@@ -281,8 +287,13 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     """Resolve settings; `overrides` come from CLI flags (None values are ignored)."""
     env = os.environ if environ is None else environ
     flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    origin = "--home" if flags.get("home") else "VIGIL_HOME" if env.get("VIGIL_HOME") else None
     home_raw = flags.pop("home", None) or env.get("VIGIL_HOME") or os.getcwd()
     home = Path(str(home_raw)).expanduser().resolve()
+    # A mistyped home must not silently become a new, empty one.
+    if origin is not None and not home.is_dir():
+        what = "is not a folder" if home.exists() else "does not exist"
+        raise InputError(f"{origin} {home} {what}; check the spelling, or create the folder first: mkdir -p {home}")
     settings = Settings(home=home, store=home / STORE_FILE, tools_dir=home / "tools", skills_dir=home / "skills")
     values: dict[str, Any] = {}
     config_path = home / CONFIG_FILE

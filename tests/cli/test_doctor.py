@@ -18,6 +18,7 @@ def test_doctor_on_a_fresh_home_prints_one_verdict_per_check_and_exits_0(
         "store",
         "skills",
         "tools",
+        "embeddings",
         "prometheus",
         "anthropic",
     ]

@@ -38,7 +38,12 @@ def test_human_readable_search_shows_rank_title_section_and_source(
     assert f"source: {doc.resolve()}" in out
 
 
-def test_errors_go_to_stderr_with_an_exit_code(settings_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_go_to_stderr_with_an_exit_code(
+    tmp_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = tmp_path / "a.md"
+    doc.write_text("# A\n\nSome text.\n", encoding="utf-8")
+    assert main(["knowledge", "add", str(doc)]) == 0
     assert main(["knowledge", "search", "   "]) == 2
     assert "query is empty" in capsys.readouterr().err
     assert main(["knowledge", "get", "kb-nope"]) == 3
@@ -50,8 +55,9 @@ def test_errors_go_to_stderr_with_an_exit_code(settings_home: Path, capsys: pyte
 def test_adding_only_missing_paths_fails(
     tmp_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["knowledge", "add", str(tmp_path / "nope.md")]) == 1
-    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["knowledge", "add", str(tmp_path / "nope.md")]) == 2
+    assert "no such file or folder; nothing added" in capsys.readouterr().err
+    assert not (settings_home / "knowledge.duckdb").exists()  # a missing path never creates a store
 
 
 def test_a_folder_of_product_docs_is_added_searched_and_skipped_when_unchanged(

@@ -159,11 +159,13 @@ async def test_write_tools_are_served_only_with_enable_write_tools(settings: Set
 
 
 async def test_tool_patterns_choose_what_is_served(settings: Settings) -> None:
-    with app_with(settings, tools=("check_*", "lookup_*"), exclude_tools=("check_tls_*", "check_status_*")) as app:
+    with app_with(
+        settings, tools=("check_*", "lookup_*", "*_knowledge"), exclude_tools=("check_tls_*", "check_status_*")
+    ) as app:
         async with Client(build_server(app)) as client:
             names = {t.name for t in (await client.list_tools()).tools}
-    assert names & BUILTINS == {"check_http", "check_tcp", "lookup_dns"}
-    assert {"search_knowledge", "get_knowledge"} <= names
+    # The patterns select among vigil's own tools too.
+    assert names == {"check_http", "check_tcp", "lookup_dns", "search_knowledge", "get_knowledge", "add_knowledge"}
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -273,10 +275,12 @@ async def test_a_tool_file_cannot_take_the_name_of_one_of_vigils_own_tools(setti
             tools = {t.name: t for t in (await client.list_tools()).tools}
     assert "query" in tools["search_knowledge"].input_schema["properties"]
     assert set(tools) >= BUILTINS
-    with app_with(settings, exclude_tools=("search_knowledge",)) as app:
+    with app_with(settings, exclude_tools=("search_knowledge",)) as app:  # excluding the name hides both
         async with Client(build_server(app)) as client:
-            result = await client.call_tool("search_knowledge", {"query": "disk full"})
-    assert "not served" not in text_of(result)
+            names = {t.name for t in (await client.list_tools()).tools}
+            with pytest.raises(MCPError, match="not served: it matches the --exclude-tools pattern"):
+                await client.call_tool("search_knowledge", {"query": "disk full"})
+    assert "search_knowledge" not in names and "get_knowledge" in names
 
 
 async def test_a_tool_file_cannot_take_a_name_registered_after_the_diagnostics(app: App) -> None:

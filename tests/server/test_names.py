@@ -7,19 +7,19 @@ import pytest
 from mcp import Client
 
 from vigil_mcp.app import App
-from vigil_mcp.renames import DEPRECATED_TOOL_NAMES
+from vigil_mcp.names import DEPRECATED_TOOL_NAMES, OWN_TOOLS
 from vigil_mcp.server import INSTRUCTIONS, build_server
 
 pytestmark = pytest.mark.anyio
 MODES = ["auto", "legacy"]
-VERBS = {"check", "get", "list", "lookup", "observe", "query", "resolve", "search", "send", "summarize"}
+VERBS = {"add", "check", "get", "list", "lookup", "observe", "query", "resolve", "search", "send", "summarize"}
 
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_every_tool_has_a_verb_noun_name_a_title_and_a_clean_description(app: App, mode: Any) -> None:
     async with Client(build_server(app), mode=mode) as client:
         tools = (await client.list_tools()).tools
-    assert len(tools) == 18  # knowledge 2, tickets 8, skills 2, built-in diagnostics 6
+    assert len(tools) == 19  # knowledge 3, tickets 8, skills 2, built-in diagnostics 6
     for tool in tools:
         assert re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", tool.name), tool.name
         assert tool.name.split("_")[0] in VERBS, tool.name
@@ -50,3 +50,9 @@ async def test_an_old_tool_name_still_answers_but_is_never_listed(app: App, mode
     assert set(DEPRECATED_TOOL_NAMES.values()) <= names
     assert old.structured_content == new.structured_content == {"suggestions": [], "next_cursor": None}
     assert tcp.structured_content is not None and tcp.structured_content["port"] == 1
+
+
+async def test_own_tools_are_exactly_the_names_module_says(app: App) -> None:
+    async with Client(build_server(app)) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+    assert names - {tool.name for tool in app.tools.list()} == set(OWN_TOOLS)

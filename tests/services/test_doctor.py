@@ -21,7 +21,7 @@ Find what grew.
 """
 
 
-def test_a_fresh_home_is_ok_with_warnings_for_the_missing_store_and_skills(settings: Settings) -> None:
+def test_a_fresh_home_warns_that_it_looks_new_and_has_no_store_or_skills(settings: Settings) -> None:
     checks = [
         *doctor.check_config(settings),
         doctor.check_store(inspect_store(settings.store)),
@@ -34,7 +34,7 @@ def test_a_fresh_home_is_ok_with_warnings_for_the_missing_store_and_skills(setti
     verdicts = {c.area: c.verdict for c in checks}
     assert verdicts == {
         "config": "ok",
-        "home": "ok",
+        "home": "warn",
         "store": "warn",
         "skills": "warn",
         "tools": "ok",
@@ -90,7 +90,7 @@ def test_a_store_locked_by_another_process_is_a_warning_naming_it(tmp_path: Path
 def test_an_invalid_skill_fails_and_valid_skills_are_counted(settings: Settings) -> None:
     (settings.skills_dir / "disk-full").mkdir(parents=True)
     (settings.skills_dir / "disk-full" / "SKILL.md").write_text(SKILL, encoding="utf-8")
-    assert doctor.check_skills(SkillLibrary(settings.skills_dir)).message.startswith("1 skill (1 approved)")
+    assert doctor.check_skills(SkillLibrary(settings.skills_dir)).message.startswith("1 skill (1 approved; 0 built-in)")
 
     (settings.skills_dir / "Bad_Name").mkdir()
     (settings.skills_dir / "Bad_Name" / "SKILL.md").write_text(SKILL, encoding="utf-8")
@@ -148,3 +148,26 @@ def test_a_home_that_is_a_file_fails(settings: Settings, tmp_path: Path) -> None
 def test_every_line_shows_the_verdict_area_and_a_hint_unless_ok() -> None:
     assert doctor.Check("store", "warn", "empty", "run vigil demo").line() == "warn  store      empty -> run vigil demo"
     assert doctor.Check("tools", "ok", "6 tools", "unused").line() == "ok    tools      6 tools"
+
+
+def test_doctor_warns_on_no_tools_served_and_counts_built_in_skills(settings: Settings) -> None:
+    settings.tools_dir.mkdir()
+    empty = replace(settings, builtin_tools_dir=None)
+    tools = doctor.check_tools(build_tools(empty, environ={}))
+    assert tools.verdict == "warn" and "no tool files found" in tools.message
+    assert "reinstall mcp-server-vigil" in (tools.hint or "")
+    starter = doctor.check_skills(SkillLibrary(settings.skills_dir, base=Path(__file__).parents[2] / "skills"))
+    assert starter.verdict == "ok" and "(3 approved; 3 built-in)" in starter.message
+
+
+def test_a_home_with_something_of_its_own_is_not_new(settings: Settings) -> None:
+    (settings.home / "vigil.toml").write_text("[vigil]\n", encoding="utf-8")
+    assert [c.verdict for c in doctor.check_config(settings)] == ["ok", "ok"]
+
+
+def test_the_embedding_model_check_warns_when_the_model_is_missing(tmp_path: Path) -> None:
+    assert doctor.check_embedding_model(None).verdict == "ok"
+    missing = doctor.check_embedding_model(doctor.EmbeddingModel("tiny-embed", tmp_path / "model.onnx"))
+    assert missing.verdict == "warn" and "falls back to keywords" in missing.message
+    (tmp_path / "model.onnx").write_bytes(b"x")
+    assert doctor.check_embedding_model(doctor.EmbeddingModel("tiny-embed", tmp_path / "model.onnx")).verdict == "ok"

@@ -9,6 +9,7 @@ import click
 from vigil_mcp.cli.options import global_options, settings_of
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import VigilError
+from vigil_mcp.services import doctor as checks_of
 
 
 @click.command()
@@ -28,10 +29,8 @@ def doctor(ctx: click.Context) -> int:
 
 def run_checks(settings: Settings) -> int:
     """Run every check and print its verdict; 1 if any failed."""
-    from vigil_mcp.app import build_tools
+    from vigil_mcp.app import build_skills
     from vigil_mcp.cli import out
-    from vigil_mcp.services import doctor as checks_of
-    from vigil_mcp.services.skills import SkillLibrary
     from vigil_mcp.storage.inspect import inspect_store
 
     # The verdict lines say what the loaders would log; keep their warnings off the screen.
@@ -42,8 +41,9 @@ def run_checks(settings: Settings) -> int:
     out(checks[1].line())
     for check in (
         lambda: checks_of.check_store(inspect_store(settings.store)),
-        lambda: checks_of.check_skills(SkillLibrary(settings.skills_dir)),
-        lambda: checks_of.check_tools(build_tools(settings)),
+        lambda: checks_of.check_skills(build_skills(settings)),
+        lambda: _tools_check(settings),
+        lambda: checks_of.check_embedding_model(checks_of.expected_embedding_model()),
         lambda: checks_of.check_prometheus(settings.prometheus_url),
         lambda: checks_of.check_anthropic(settings),
     ):
@@ -55,10 +55,18 @@ def run_checks(settings: Settings) -> int:
     return 0
 
 
+def _tools_check(settings: Settings) -> checks_of.Check:
+    from vigil_mcp.app import build_tools
+
+    try:
+        return checks_of.check_tools(build_tools(settings))
+    except VigilError as exc:  # an unknown --tools name: the server would refuse to start
+        return checks_of.Check("tools", "FAIL", str(exc), "fix tools / exclude_tools (flags, VIGIL_*, vigil.toml)")
+
+
 def run_unconfigured(error: Exception) -> int:
     """What doctor says when the settings could not even be resolved (a broken vigil.toml, a bad VIGIL_*)."""
     from vigil_mcp.cli import out
-    from vigil_mcp.services import doctor as checks_of
 
     out(checks_of.check_broken_config(error).line())
     out("skip  store, skills, tools, endpoints: fix the configuration first")

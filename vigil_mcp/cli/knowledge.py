@@ -9,6 +9,15 @@ from typing import Any
 import click
 
 from vigil_mcp.cli.options import global_options, json_option, settings_of
+from vigil_mcp.config import Settings
+from vigil_mcp.errors import NotFoundError
+
+
+def existing_store(settings: Settings) -> Settings:
+    """The settings, once their store is known to exist: reading never creates one."""
+    if not settings.store.exists():
+        raise NotFoundError(f"no store at {settings.store} yet; add knowledge first: vigil knowledge add PATH")
+    return settings
 
 
 @click.group()
@@ -34,9 +43,13 @@ def add(ctx: click.Context, paths: tuple[Path, ...], kind: str | None) -> int:
     """
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import err, out
+    from vigil_mcp.errors import InputError
     from vigil_mcp.progress import ProgressBar
 
     settings = settings_of(ctx)
+    if not any(path.exists() for path in paths):  # nothing to add: never create an empty store for it
+        shown = ", ".join(str(p) for p in paths)
+        raise InputError(f"{shown}: no such file or folder; nothing added (give Markdown, HTML or JSONL paths)")
     app = build_app(settings)
     try:
         report = app.knowledge.add_paths(list(paths), kind=kind, progress=ProgressBar("ingesting"))
@@ -63,7 +76,7 @@ def search(ctx: click.Context, query: str, limit: int, kind: str | None, as_json
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import out
 
-    app = build_app(settings_of(ctx))
+    app = build_app(existing_store(settings_of(ctx)))
     try:
         result = app.knowledge.search(query, limit, kind)
     finally:
@@ -92,7 +105,7 @@ def get(ctx: click.Context, id: str, as_json: bool) -> int:
     from vigil_mcp.cli import out
     from vigil_mcp.server.knowledge import render_item
 
-    app = build_app(settings_of(ctx))
+    app = build_app(existing_store(settings_of(ctx)))
     try:
         item = app.knowledge.get(id)
     finally:
@@ -109,7 +122,7 @@ def stats(ctx: click.Context) -> int:
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import out
 
-    settings = settings_of(ctx)
+    settings = existing_store(settings_of(ctx))
     app = build_app(settings)
     try:
         counts: dict[str, Any] = dict(sorted(app.knowledge.counts().items()))

@@ -65,7 +65,7 @@ def global_options(fn: F) -> F:
 
 
 def tool_selection_options(fn: F) -> F:
-    """--tools-dir, --tools, --exclude-tools, --enable-write-tools, --prometheus-url (serve and `tools`)."""
+    """--tools-dir, --tools, --exclude-tools, --enable-write-tools, --read-only, --prometheus-url."""
     for option in reversed(
         [
             setting_option(
@@ -74,12 +74,15 @@ def tool_selection_options(fn: F) -> F:
             setting_option(
                 "--tools",
                 metavar="NAMES",
-                help='serve only the diagnostic tools matching these patterns ("check_*,lookup_dns")',
+                help='serve only the tools matching these patterns ("search_*,check_*,lookup_dns")',
             ),
             setting_option(
-                "--exclude-tools", metavar="NAMES", help="never serve the diagnostic tools matching these patterns"
+                "--exclude-tools",
+                metavar="NAMES",
+                help='never serve the tools matching these patterns ("resolve_ticket,query_*")',
             ),
             flag_option("--enable-write-tools", help="also serve diagnostic tools that are not read-only"),
+            flag_option("--read-only", help="serve no tool that changes anything (observe, feedback, resolve, add)"),
             setting_option("--prometheus-url", metavar="URL", help="Prometheus base URL for query_prometheus"),
         ]
     ):

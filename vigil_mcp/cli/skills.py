@@ -12,7 +12,7 @@ from vigil_mcp.cli.options import F, global_options, json_option, setting_option
 from vigil_mcp.config import Settings
 
 if TYPE_CHECKING:
-    from vigil_mcp.services.skills import SkillLibrary
+    from vigil_mcp.services.skills import Skill, SkillLibrary
     from vigil_mcp.services.skills.model import Status
 
 DESCRIPTION_COLUMN = 70
@@ -50,10 +50,10 @@ def skills_dir_option(fn: F) -> F:
 
 
 def _library(ctx: click.Context) -> tuple[Settings, SkillLibrary]:
-    from vigil_mcp.services.skills import SkillLibrary
+    from vigil_mcp.app import build_skills
 
     settings = settings_of(ctx)
-    return settings, SkillLibrary(settings.skills_dir)
+    return settings, build_skills(settings)
 
 
 @skills.command("list")
@@ -63,19 +63,27 @@ def _library(ctx: click.Context) -> tuple[Settings, SkillLibrary]:
 @global_options
 @click.pass_context
 def list_command(ctx: click.Context, status: str | None, as_json: bool) -> int:
-    """List skills with version and status."""
+    """List skills with version, status and where each comes from.
+
+    "built-in" skills are the starter skills vigil ships; a folder of the same name in your
+    skills folder replaces one ("yours"). Approving or retiring a built-in skill copies it there first.
+    """
     from vigil_mcp.cli import err, out
     from vigil_mcp.services.skills import summary_of
 
     settings, library = _library(ctx)
     library.load()
     found = library.all() if status is None else library.list(cast("Status", status))
+
+    def origin(skill: Skill) -> str:
+        return "built-in" if library.is_builtin(skill) else "yours"
+
     if as_json:
-        out(json.dumps([summary_of(s).model_dump() for s in found], indent=2))
+        out(json.dumps([{**summary_of(s).model_dump(), "origin": origin(s)} for s in found], indent=2))
     for skill in [] if as_json else found:
         text = " ".join(skill.front_matter.description.split())
         short = text if len(text) <= DESCRIPTION_COLUMN else text[: DESCRIPTION_COLUMN - 1] + "…"
-        out(f"{skill.name:32} v{skill.version:<4} {skill.status:9} {short}")
+        out(f"{skill.name:32} v{skill.version:<4} {skill.status:9} {origin(skill):8}  {short}")
     if not found and not as_json:
         out(f"no skills in {settings.skills_dir}")
     for problem in library.problems():

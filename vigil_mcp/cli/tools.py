@@ -81,6 +81,16 @@ def run(ctx: click.Context, name: str, arguments: tuple[str, ...]) -> int:
     return _run(_quiet_registry(ctx), name, parse_arguments(list(arguments)))
 
 
+def origin_of(settings: Settings, source: Path) -> str:
+    """Where a tool file lives: "built-in", "yours" (the tools folder) or its folder."""
+    folder = source.resolve().parent
+    if settings.builtin_tools_dir is not None and folder == settings.builtin_tools_dir.resolve():
+        return "built-in"
+    if folder == settings.tools_dir.resolve():
+        return "yours"
+    return str(folder)
+
+
 def _list(settings: Settings, *, as_json: bool) -> int:
     from vigil_mcp.app import build_tools
     from vigil_mcp.cli import err, out
@@ -92,10 +102,13 @@ def _list(settings: Settings, *, as_json: bool) -> int:
         rows.append(
             {
                 "name": tool.name,
+                "title": tool.hints.title,
                 "served": hidden is None,
                 "hidden_because": hidden,
                 "summary": tool.summary,
+                "origin": origin_of(settings, tool.source),
                 "source": str(tool.source),
+                "replaces": [str(t.source) for t, _ in registry.shadowed() if t.name == tool.name],
                 "read_only": tool.hints.read_only,
                 "destructive": tool.hints.destructive,
                 "open_world": tool.hints.open_world,
@@ -109,9 +122,11 @@ def _list(settings: Settings, *, as_json: bool) -> int:
         for row in rows:
             state = "served" if row["served"] else "hidden"
             flags = "" if row["read_only"] else " [write]"
-            out(f"{row['name']:<{width}}  {state}  {row['summary']}{flags}")
+            out(f"{row['name']:<{width}}  {state}  {row['origin']:<8}  {row['summary']}{flags}")
+            for replaced in row["replaces"]:
+                out(f"{'':<{width}}                    from {row['source']}, replacing {replaced}")
             if not row["served"]:
-                out(f"{'':<{width}}          not served: {row['hidden_because']}")
+                out(f"{'':<{width}}                    not served: {row['hidden_because']}")
         if not rows:
             out(f"no tools found in {', '.join(map(str, registry.folders))}")
     for problem in registry.problems():
@@ -164,7 +179,7 @@ def _run(settings: Settings, name: str, arguments: dict[str, str]) -> int:
 
     from vigil_mcp.app import build_tools
     from vigil_mcp.cli import err, out
-    from vigil_mcp.renames import current_name
+    from vigil_mcp.names import current_name
     from vigil_mcp.services.tools import fit
 
     registry = build_tools(settings)

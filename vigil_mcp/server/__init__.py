@@ -22,6 +22,7 @@ from vigil_mcp.server.roles import register_roles
 from vigil_mcp.server.schema import tidy_tools
 from vigil_mcp.server.skills import register_skills
 from vigil_mcp.server.tickets import register_tickets
+from vigil_mcp.services.tools import ToolSelection
 
 INSTRUCTIONS = """\
 vigil is an on-call support companion. It serves four areas; pick the one that fits the task.
@@ -56,16 +57,30 @@ was written by vigil from past cases and is not yet reviewed: check it before re
 """
 
 
+READ_ONLY_NOTE = """
+This server runs read-only: tools that change state (observe_message, send_suggestion_feedback,
+resolve_ticket, add_knowledge, write diagnostics) are not served.
+"""
+
+
 def build_server(
-    app: App, token_verifier: TokenVerifier | None = None, auth: AuthSettings | None = None
+    app: App,
+    token_verifier: TokenVerifier | None = None,
+    auth: AuthSettings | None = None,
+    *,
+    local_paths: bool = False,
 ) -> MCPServer[Any]:
-    """The vigil MCP server over the given services; with `auth`, HTTP callers need a token and a role."""
+    """The vigil MCP server over the given services; with `auth`, HTTP callers need a token and a role.
+
+    `local_paths`: the client runs as the server's user on this machine (stdio, the home's socket),
+    so add_knowledge may read local files.
+    """
     background = Background()
     mcp: MCPServer[Any] = MCPServer(
         name="vigil",
         title="vigil: on-call support companion",
         description="Knowledge lookup, diagnostics and proactive answers for live support conversations.",
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS + (READ_ONLY_NOTE if app.settings.read_only else ""),
         version=__version__,
         subscriptions=app.notifier.bus,
         lifespan=background.lifespan,
@@ -77,15 +92,24 @@ def build_server(
     register_metrics(mcp, app)  # before any middleware that may refuse a call, so it counts those too
     advertise_list_changed(mcp)
     register_logging_level(mcp)
-    register_knowledge(mcp, app.knowledge)
+    register_knowledge(mcp, app.knowledge, local_paths=local_paths)
     register_diagnostics(mcp, app, background)
     register_skills(mcp, app, background)
     register_tickets(mcp, app)
+    select_own_tools(mcp, app.tools.selection)
     register_call_rules(mcp, app)  # last: innermost, once every tool and prompt is registered
     if auth is not None:
         register_roles(mcp)  # inside the call rules: unknown names are refused before roles are checked
     tidy_tools(mcp)
     return mcp
+
+
+def select_own_tools(mcp: MCPServer[Any], selection: ToolSelection) -> None:
+    """Drop vigil's own tools that --tools / --exclude-tools / --read-only leave out (diagnostics select themselves)."""
+    for tool in mcp._tool_manager.list_tools():  # pyright: ignore[reportPrivateUsage]
+        read_only = tool.annotations is not None and tool.annotations.read_only_hint is True
+        if selection.why_hidden_name(tool.name, read_only=read_only) is not None:
+            mcp.remove_tool(tool.name)
 
 
 __all__ = ["INSTRUCTIONS", "build_server"]

@@ -1,4 +1,4 @@
-"""Deprecated tool names (vigil_mcp.renames) answered as their new names on tools/call; never listed."""
+"""Deprecated tool names (vigil_mcp.names) answered as their new names on tools/call; never listed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 
-from vigil_mcp.renames import DEPRECATED_TOOL_NAMES, current_name
+from vigil_mcp.names import DEPRECATED_TOOL_NAMES, current_name
 
 
 def register_aliases(mcp: MCPServer[Any]) -> None:

@@ -1,17 +1,55 @@
-"""search_knowledge, get_knowledge and the vigil://knowledge/{id} resource."""
+"""search_knowledge, get_knowledge, add_knowledge and the vigil://knowledge/{id} resource."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from vigil_mcp.models import KnowledgeItem, SearchResult
+from vigil_mcp.errors import InputError
+from vigil_mcp.models import IngestReport, KnowledgeItem, SearchResult
 from vigil_mcp.server.annotations import READ_ONLY
 from vigil_mcp.server.errors import call_service, call_service_in_thread, read_resource
 from vigil_mcp.server.schema import flatten_output_schema
+from vigil_mcp.services.knowledge.chunking import chunk_markdown
+from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.knowledge.service import MAX_LIMIT, KnowledgeService
+from vigil_mcp.services.redact import redact
+
+# Adding the same source again updates it in place: a write, never destructive, idempotent.
+ADDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+MAX_BODY_CHARS = 400_000  # the HTTP body cap is 512 KiB; stdio gets the same limit
+TITLE_CHARS = 300
+PATH_HELP = (
+    "Instead of title and body: a file or folder on the server's machine (Markdown, HTML, OpenAPI, runbook "
+    "JSONL). Only over stdio, where client and server are one user; refused over HTTP."
+)
+
+
+class KnowledgeAdded(IngestReport):
+    """What add_knowledge stored."""
+
+    source: str = Field(description="The source the document is stored under; add again with it to update.")
+    redacted: int = Field(0, description="Credentials and personal data masked before storing.")
+
+
+def _text_document(title: str, body: str, source: str | None) -> tuple[Document, int]:
+    title = " ".join(title.split())
+    if not title or len(title) > TITLE_CHARS:
+        raise InputError(f"title must be 1 to {TITLE_CHARS} characters")
+    if not body.strip():
+        raise InputError("body is empty; give the document's text (Markdown)")
+    if len(body) > MAX_BODY_CHARS:
+        raise InputError(f"body is {len(body):,} characters, over {MAX_BODY_CHARS:,}; split the document")
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:80] or "document"
+    where = (source or "").strip() or f"mcp:{slug}"
+    clean_title, clean_body = redact(title), redact(body)
+    chunks = chunk_markdown(clean_body.text, clean_title.text)
+    return Document(where, clean_title.text, chunks), len(clean_title.findings) + len(clean_body.findings)
 
 
 def render_item(item: KnowledgeItem) -> str:
@@ -25,8 +63,12 @@ def render_item(item: KnowledgeItem) -> str:
     )
 
 
-def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService) -> None:
-    """search_knowledge, get_knowledge and the vigil://knowledge/{id} resource."""
+def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService, *, local_paths: bool = False) -> None:
+    """search_knowledge, get_knowledge, add_knowledge and the vigil://knowledge/{id} resource.
+
+    With `local_paths` (stdio and the home's socket, where client and server are one user),
+    add_knowledge also reads a file or folder on this machine; over HTTP it takes text only.
+    """
 
     @mcp.tool(name="search_knowledge", title="Search knowledge", annotations=READ_ONLY)
     async def search_knowledge(
@@ -53,7 +95,33 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService) -> None
         """Return one knowledge item in full: title, section, body, kind, source, tags and timestamps."""
         return call_service(lambda: knowledge.get(id))
 
-    for name in ("search_knowledge", "get_knowledge"):
+    @mcp.tool(name="add_knowledge", title="Add knowledge", annotations=ADDS)
+    async def add_knowledge(
+        title: Annotated[str | None, Field(description="The document's title.")] = None,
+        body: Annotated[
+            str | None, Field(description="The document's text, Markdown; long ones are split by heading.")
+        ] = None,
+        source: Annotated[
+            str | None,
+            Field(description="Where it comes from (a URL or name); adding the same source again updates it."),
+        ] = None,
+        kind: Annotated[str, Field(description="Kind of item: runbook, qa, doc, ...")] = "runbook",
+        path: Annotated[str | None, Field(description=PATH_HELP)] = None,
+    ) -> KnowledgeAdded:
+        """Add a document to vigil's knowledge (runbook, product doc, Q&A) so search_knowledge finds it at once.
+
+        Give title and body (and a source to update it later). Credentials and personal data in the
+        text are masked before storing.
+        """
+        if path is not None:
+            target = call_service(lambda: _local_target(path, local_paths, title is not None or body is not None))
+            report = await call_service_in_thread(lambda: knowledge.add_paths([target], kind=kind))
+            return KnowledgeAdded(**report.model_dump(), source=str(target.resolve()))
+        document, masked = call_service(lambda: _text_document(title or "", body or "", source))
+        report = await call_service_in_thread(lambda: knowledge.add_documents([document], kind=kind))
+        return KnowledgeAdded(**report.model_dump(), source=document.source, redacted=masked)
+
+    for name in ("search_knowledge", "get_knowledge", "add_knowledge"):
         flatten_output_schema(mcp, name)
 
     @mcp.resource(
@@ -66,3 +134,15 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService) -> None
     def knowledge_resource(id: str) -> str:
         """A knowledge item as Markdown."""
         return read_resource(lambda: render_item(knowledge.get(id)))
+
+
+def _local_target(path: str, allowed: bool, with_text: bool) -> Path:
+    """The file or folder add_knowledge may read, or InputError saying why not."""
+    if not allowed:
+        raise InputError("path is only read over stdio (where client and server are one user); send title and body")
+    if with_text:
+        raise InputError("give either path, or title and body, not both")
+    target = Path(path).expanduser()
+    if not target.exists():
+        raise InputError(f"{target}: no such file or folder on the server's machine")
+    return target

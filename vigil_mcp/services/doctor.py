@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import httpx
@@ -65,12 +66,23 @@ def check_config(settings: Settings) -> list[Check]:
     ]
     home = settings.home
     if not home.exists():
-        checks.append(Check("home", "warn", f"{home} does not exist yet", "`vigil knowledge add PATH` creates it"))
+        checks.append(
+            Check("home", "FAIL", f"{home} does not exist", f"check VIGIL_HOME / --home, or create it: mkdir -p {home}")
+        )
     elif not home.is_dir():
         checks.append(Check("home", "FAIL", f"{home} is not a folder", "point VIGIL_HOME or --home at a folder"))
     elif not os.access(home, os.W_OK | os.X_OK):
         checks.append(
             Check("home", "FAIL", f"{home} is not writable", "vigil writes its store and skills there: fix permissions")
+        )
+    elif not any(p.exists() for p in (settings.store, config, settings.tools_dir, settings.skills_dir)):
+        checks.append(
+            Check(
+                "home",
+                "warn",
+                f"{home} looks new: no store, no {CONFIG_FILE}, no tools/ or skills/ of your own",
+                "if VIGIL_HOME / --home is right, add knowledge with `vigil knowledge add PATH`",
+            )
         )
     else:
         checks.append(Check("home", "ok", f"{home} is a writable folder"))
@@ -79,7 +91,12 @@ def check_config(settings: Settings) -> list[Check]:
 
 def check_broken_config(error: Exception) -> Check:
     """The verdict when the settings could not be resolved at all."""
-    return Check("config", "FAIL", str(error), "fix the file or the VIGIL_* variable it names, then run doctor again")
+    return Check(
+        "config",
+        "FAIL",
+        str(error),
+        "fix what it names (vigil.toml, a VIGIL_* variable or a flag), then run doctor again",
+    )
 
 
 # ---- store -----------------------------------------------------------------------------------
@@ -125,15 +142,14 @@ def check_store(info: StoreInfo) -> Check:
 
 # ---- skills and tools ------------------------------------------------------------------------
 def check_skills(library: SkillLibrary) -> Check:
-    """Every skill folder loads, and how many skills there are."""
-    if not library.root.is_dir():
-        return Check("skills", "warn", f"no skills folder at {library.root}", "add skill folders there (optional)")
+    """Every skill folder loads, and how many skills there are (none is a warning)."""
     library.load()
     problems = library.problems()
     errors = [p for p in problems if p.severity == "error"]
     statuses = Counter(skill.status for skill in library.all())
     shown = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
-    counts = f"{_plural(sum(statuses.values()), 'skill')} ({shown})" if statuses else "no skills"
+    builtin = sum(1 for skill in library.all() if library.is_builtin(skill))
+    counts = f"{_plural(sum(statuses.values()), 'skill')} ({shown}; {builtin} built-in)" if statuses else "no skills"
     if errors:
         return Check(
             "skills",
@@ -141,11 +157,19 @@ def check_skills(library: SkillLibrary) -> Check:
             f"{counts}; {_plural(len(errors), 'problem')} in skill files, first: {errors[0]}",
             "run `vigil skills check` for every problem",
         )
+    if not statuses:
+        return Check(
+            "skills",
+            "warn",
+            f"no skills in {library.root} and no built-in ones",
+            "reinstall mcp-server-vigil (it ships starter skills), or add skill folders there",
+        )
     if problems:
         return Check(
             "skills", "warn", f"{counts}; {_plural(len(problems), 'warning')}", "run `vigil skills check` to see them"
         )
-    return Check("skills", "ok", f"{counts} loaded from {library.root}")
+    where = f"{library.root}" + (f" and {library.base}" if library.base else "")
+    return Check("skills", "ok", f"{counts} loaded from {where}")
 
 
 def check_tools(registry: ToolRegistry) -> Check:
@@ -159,7 +183,46 @@ def check_tools(registry: ToolRegistry) -> Check:
             f"{counts}; {_plural(len(problems), 'problem')} in tool files, first: {problems[0]}",
             "run `vigil tools check` for every problem",
         )
+    if not registry.served():
+        why = "no tool files found" if not registry.list() else "the --tools / --exclude-tools selection hides them all"
+        return Check(
+            "tools",
+            "warn",
+            f"{counts}: {why} in {', '.join(str(f) for f in registry.folders)}",
+            "reinstall mcp-server-vigil (it ships the built-in diagnostics), or check tools_dir and --tools",
+        )
     return Check("tools", "ok", f"{counts} from {', '.join(str(f) for f in registry.folders)}")
+
+
+# ---- semantic retrieval ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class EmbeddingModel:
+    """The embedding model semantic retrieval loads, and where this installation should have it."""
+
+    name: str
+    path: Path
+
+
+def expected_embedding_model() -> EmbeddingModel | None:
+    """The embedding model this version uses, or None while retrieval is keyword (BM25) only.
+
+    Issue 11 adds the model under vigil_mcp/services/knowledge/; it makes this return it.
+    """
+    return None
+
+
+def check_embedding_model(model: EmbeddingModel | None) -> Check:
+    """The embedding model is installed (a warning if not: search then falls back to keywords)."""
+    if model is None:
+        return Check("embeddings", "ok", "keyword (BM25) retrieval: no embedding model to load")
+    if not model.path.exists():
+        return Check(
+            "embeddings",
+            "warn",
+            f"embedding model {model.name} is missing at {model.path}; search falls back to keywords only",
+            "reinstall mcp-server-vigil: the wheel carries the model (nothing is downloaded at run time)",
+        )
+    return Check("embeddings", "ok", f"embedding model {model.name} at {model.path}")
 
 
 # ---- endpoints -------------------------------------------------------------------------------

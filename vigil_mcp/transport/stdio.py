@@ -130,7 +130,7 @@ def serve_stdio(settings: Settings) -> None:
     app = build_app(settings)
     app.knowledge.start_loading()
     try:
-        mcp = build_server(app)
+        mcp = build_server(app, local_paths=True)  # the client started this process: same user, same machine
         log.info("vigil serving on stdio (store %s)", settings.store)
         with _claim_stdio() as (source, sink):
             anyio.run(run_stdio, mcp, source, sink)

@@ -73,15 +73,30 @@ def test_tools_load_from_every_folder_and_list_by_name(write_tool: WriteTool, tm
     assert registry.problems() == []
 
 
-def test_a_duplicate_name_is_refused_and_the_first_folder_wins(write_tool: WriteTool, tmp_path: Path) -> None:
-    first = tmp_path / "builtin"
-    first.mkdir()
-    (first / "http.py").write_text(tool_source("check_http", "return 'builtin'"), encoding="utf-8")
+def test_a_higher_layer_replaces_a_lower_one_and_the_lower_one_comes_back(
+    write_tool: WriteTool, tmp_path: Path
+) -> None:
+    builtin = tmp_path / "builtin"
+    builtin.mkdir()
+    (builtin / "http.py").write_text(tool_source("check_http", "return 'builtin'"), encoding="utf-8")
     mine = write_tool("mine.py", tool_source("check_http", "return 'mine'"))
-    registry = make_registry([first, tmp_path / "tools"])
-    assert registry.get("check_http").source == first / "http.py"
+    registry = make_registry([tmp_path / "tools", builtin])
+    assert registry.get("check_http").source == mine and registry.problems() == []
+    assert [(tool.source, served) for tool, served in registry.shadowed()] == [(builtin / "http.py", mine)]
+    mine.unlink()
+    report = registry.reload([mine])
+    assert report.replaced == ("check_http",) and registry.get("check_http").source == builtin / "http.py"
+    mine.write_text(tool_source("check_http", "return 'mine again'"), encoding="utf-8")
+    assert registry.reload([mine]).replaced == ("check_http",) and registry.get("check_http").source == mine
+
+
+def test_a_duplicate_name_within_one_folder_is_refused(write_tool: WriteTool, tmp_path: Path) -> None:
+    first = write_tool("a.py", tool_source("check_http", "return 'a'"))
+    second = write_tool("b.py", tool_source("check_http", "return 'b'"))
+    registry = make_registry([tmp_path / "tools"])
+    assert registry.get("check_http").source == first
     [problem] = registry.problems()
-    assert (problem.file, problem.function) == (mine, "check_http")
+    assert (problem.file, problem.function) == (second, "check_http")
     assert "already taken by" in problem.problem and "rename the function" in problem.fix
 
 

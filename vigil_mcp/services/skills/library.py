@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -62,10 +63,16 @@ atomic_write = atomic_write_text  # skill files are written like every other fil
 
 
 class SkillLibrary:
-    """Skills under `root` (one folder each), loaded strictly; safe to read from any thread."""
+    """Skills under `root` (one folder each), loaded strictly; safe to read from any thread.
 
-    def __init__(self, root: Path, clock: Clock | None = None) -> None:
+    `base` is a read-only lower layer (the starter skills vigil ships): a skill folder in `root`
+    replaces the base skill of the same name. Changing a base skill (approve, retire, a learned
+    version) first copies its folder into `root`, so package data is never written.
+    """
+
+    def __init__(self, root: Path, clock: Clock | None = None, *, base: Path | None = None) -> None:
         self.root = root
+        self.base = base if base is not None and base.resolve() != root.resolve() else None
         self._clock = clock or (lambda: datetime.now(UTC))
         self._skills: dict[str, Skill] = {}
         self._problems: dict[str, list[SkillProblem]] = {}  # folder name -> problems (warnings too)
@@ -76,12 +83,32 @@ class SkillLibrary:
 
     # ---- loading -------------------------------------------------------------------------
     def folders(self) -> list[str]:
-        """Names of the folders under root that are not hidden or temporary."""
-        try:
-            entries = list(os.scandir(self.root))
-        except FileNotFoundError:
-            return []
-        return sorted(e.name for e in entries if e.is_dir(follow_symlinks=False) and not is_temporary(e.name))
+        """Names of the skill folders under root and base that are not hidden or temporary."""
+        names: set[str] = set()
+        for layer in (self.root, self.base):
+            try:
+                entries = list(os.scandir(layer)) if layer is not None else []
+            except FileNotFoundError:
+                continue
+            names.update(e.name for e in entries if e.is_dir(follow_symlinks=False) and not is_temporary(e.name))
+        return sorted(names)
+
+    def folder_of(self, name: str) -> Path:
+        """Where skill folder `name` is read from: root, unless only the base layer has it."""
+        mine = self.root / name
+        if self.base is not None and not mine.exists() and (self.base / name).is_dir():
+            return self.base / name
+        return mine
+
+    def is_builtin(self, skill: Skill) -> bool:
+        """Whether `skill` is served from the base layer (not overridden in root)."""
+        return self.base is not None and skill.folder.resolve().parent == self.base.resolve()
+
+    def _own(self, name: str) -> None:
+        """Copy a base-only skill folder into root before it is changed."""
+        source = self.folder_of(name)
+        if source != self.root / name:
+            shutil.copytree(source, self.root / name)
 
     def load(self) -> RefreshReport:
         """(Re)load every skill folder; skills whose folder vanished are dropped."""
@@ -113,7 +140,7 @@ class SkillLibrary:
         skills: dict[str, Skill],
         problems: dict[str, list[SkillProblem]],
     ) -> None:
-        folder = self.root / folder_name
+        folder = self.folder_of(folder_name)
         bad_name = name_problem(folder_name)
         if bad_name is not None and folder_name not in skills:
             if (folder / SKILL_FILE).exists():
@@ -156,7 +183,7 @@ class SkillLibrary:
             report.changed.append(folder_name)
 
     def _display(self, folder_name: str) -> str:
-        path = self.root / folder_name / SKILL_FILE
+        path = self.folder_of(folder_name) / SKILL_FILE
         try:
             return str(path.relative_to(Path.cwd()))
         except ValueError:
@@ -205,7 +232,7 @@ class SkillLibrary:
                 f"skill {name!r} has no file {path!r}; its files: {', '.join(f.path for f in skill.files)}"
             )
         try:
-            return read_regular_file(self.root, f"{name}/{path}")[0]
+            return read_regular_file(skill.folder.parent, f"{name}/{path}")[0]  # root, or base for a built-in
         except UnsafeFileError as exc:
             raise NotFoundError(f"skill {name!r}: {path} is not served ({exc})") from None
         except OSError as exc:
@@ -225,6 +252,7 @@ class SkillLibrary:
     ) -> Skill:
         """Create or update a skill; the version goes up by one on every write. Returns the written skill."""
         check_name(name)
+        self._own(name)
         current = self._disk_version(name)
         metadata: dict[str, str] = dict(current[1]) if current else {}
         metadata.update(extra or {})
@@ -247,6 +275,9 @@ class SkillLibrary:
     def set_status(self, name: str, status: Status) -> tuple[Skill, Skill | None]:
         """Change metadata.status (and bump the version); returns (new, old) or (same, None) if unchanged."""
         check_name(name)
+        if self._skills.get(name) is not None and self._skills[name].status == status:
+            return self.get(name), None
+        self._own(name)
         current = self._disk_version(name)
         if current is None:
             self.get(name)  # the precise NotFoundError

@@ -15,13 +15,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from vigil_mcp.builtin import builtin_dir
 from vigil_mcp.services.tools.build import HINTS_VARIABLE, build_tool
 from vigil_mcp.services.tools.model import DiagnosticTool, FileLoad, ToolProblem
 from vigil_mcp.services.tools.spec import load_spec_file
 from vigil_mcp.storage.files import UnsafeFileError, is_symlink, read_regular_file
 
-# The diagnostics shipped with vigil: `tools/` beside the vigil_mcp package in a checkout.
-BUILTIN_TOOLS_DIR = Path(__file__).resolve().parents[3] / "tools"
+# The diagnostics shipped with vigil (package data in a wheel, `tools/` in a checkout).
+BUILTIN_TOOLS_DIR = builtin_dir("tools")
 SUFFIXES = (".py", ".toml")
 
 _counter = itertools.count(1)

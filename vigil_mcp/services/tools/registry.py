@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class _FileState:
-    tools: tuple[str, ...] = ()
+    tools: dict[str, DiagnosticTool] = field(default_factory=dict[str, DiagnosticTool])  # its last good version
     module: str | None = None
     problems: tuple[ToolProblem, ...] = ()
 
@@ -49,26 +49,22 @@ class ReloadReport:
         return bool(self.added or self.removed or self.replaced)
 
 
-@dataclass(slots=True)
-class _Changes:
-    added: list[str] = field(default_factory=list[str])
-    removed: list[str] = field(default_factory=list[str])
-    replaced: list[str] = field(default_factory=list[str])
-    problems: list[ToolProblem] = field(default_factory=list[ToolProblem])
-
-    def report(self) -> ReloadReport:
-        gone = [n for n in self.removed if n not in self.added]
-        back = [n for n in self.added if n in self.removed]
-        return ReloadReport(
-            added=tuple(sorted(set(self.added) - set(back))),
-            removed=tuple(sorted(set(gone))),
-            replaced=tuple(sorted(set(self.replaced) | set(back))),
-            problems=tuple(self.problems),
-        )
+def _difference(
+    before: Mapping[str, DiagnosticTool], after: Mapping[str, DiagnosticTool]
+) -> tuple[tuple[str, ...], ...]:
+    added = tuple(sorted(set(after) - set(before)))
+    removed = tuple(sorted(set(before) - set(after)))
+    replaced = tuple(sorted(n for n in set(before) & set(after) if before[n] is not after[n]))
+    return added, removed, replaced
 
 
 class ToolRegistry:
-    """Diagnostic tools from tool folders (earlier folders win name clashes), and how to call them."""
+    """Diagnostic tools from layered tool folders, and how to call them.
+
+    `folders` are layers, highest first (the user's folder, then the built-in one): when two folders
+    define the same tool name, the earlier folder's tool is served and the other is shadowed (see
+    `shadowed()`). Two files of one folder with the same tool name are a problem in the later file.
+    """
 
     def __init__(
         self,
@@ -93,8 +89,10 @@ class ToolRegistry:
         self.timeout = timeout
         self.output_chars = output_chars
         self._environ: Mapping[str, str] = environ or {}
-        self._tools: dict[str, DiagnosticTool] = {}
+        self._tools: dict[str, DiagnosticTool] = {}  # what is served: the highest layer's tool per name
         self._files: dict[Path, _FileState] = {}
+        self._code: dict[str, DiagnosticTool] = {}  # added in code
+        self._hidden: set[str] = set()  # removed in code until their file reloads
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -105,39 +103,51 @@ class ToolRegistry:
 
     def reload(self, paths: Iterable[Path]) -> ReloadReport:
         """Bring the given files up to date: load new or changed ones, drop deleted ones; ignore non-tool paths."""
-        changes = _Changes()
+        before = dict(self._tools)
+        problems: list[ToolProblem] = []
         # The folder is resolved, the file name is not: a link in a tools folder is loaded (and refused) as itself.
         for path in dict.fromkeys(Path(p).parent.resolve() / Path(p).name for p in paths):
             if path.parent not in self.folders or not is_tool_file(path):
                 continue
             if path.is_file() or is_symlink(path):
-                self._apply(load_file(path, self._environ), changes)
+                problems.extend(self._apply(load_file(path, self._environ)))
             else:
-                self._forget(path, changes)
-        report = changes.report()
+                self._forget(path)
+        self._tools = self._resolve()
+        added, removed, replaced = _difference(before, self._tools)
+        report = ReloadReport(added, removed, replaced, tuple(problems))
         for problem in report.problems:
             log.warning("tool file skipped: %s", problem)
         if report.changed:
-            log.info(
-                "tools: added %s, removed %s, replaced %s",
-                list(report.added),
-                list(report.removed),
-                list(report.replaced),
-            )
+            log.info("tools: added %s, removed %s, replaced %s", list(added), list(removed), list(replaced))
         return report
 
-    def _apply(self, loaded: FileLoad, changes: _Changes) -> None:
+    def _rank(self, path: Path) -> tuple[int, str]:
+        return self.folders.index(path.parent), path.name
+
+    def _resolve(self) -> dict[str, DiagnosticTool]:
+        chosen = dict(self._code)
+        for path in sorted(self._files, key=self._rank):
+            for name, tool in self._files[path].tools.items():
+                if name not in self._hidden:
+                    chosen.setdefault(name, tool)
+        return dict(sorted(chosen.items()))
+
+    def _apply(self, loaded: FileLoad) -> list[ToolProblem]:
         path = loaded.path
         state = self._files.setdefault(path, _FileState())
         problems = list(loaded.problems)
         for tool in loaded.tools:
-            owner = self.owner(tool.name)
-            if owner is not None and owner != path:
+            twin = next(
+                (p for p, s in self._files.items() if p != path and p.parent == path.parent and tool.name in s.tools),
+                None,
+            )
+            if twin is not None:
                 problems.append(
                     ToolProblem(
                         path,
                         tool.name,
-                        f"the tool name {tool.name!r} is already taken by {owner}.",
+                        f"the tool name {tool.name!r} is already taken by {twin}.",
                         "rename the function (or the spec's name), or remove the other one.",
                     )
                 )
@@ -145,33 +155,20 @@ class ToolRegistry:
             if loaded.module is not None:
                 sys.modules.pop(loaded.module, None)
             state.problems = tuple(problems)
-            changes.problems.extend(problems)
             if state.tools:
                 log.warning("%s keeps serving its last good version: %s", path.name, ", ".join(state.tools))
-            return
-        old = set(state.tools)
-        for name in old:
-            del self._tools[name]
-        for tool in loaded.tools:
-            self._tools[tool.name] = tool
-        new = {tool.name for tool in loaded.tools}
-        changes.added.extend(new - old)
-        changes.removed.extend(old - new)
-        changes.replaced.extend(old & new)
+            return problems
         if state.module is not None:
             sys.modules.pop(state.module, None)
-        state.tools = tuple(sorted(new))
+        state.tools = {tool.name: tool for tool in loaded.tools}
         state.module = loaded.module
         state.problems = ()
+        self._hidden -= set(state.tools)
+        return []
 
-    def _forget(self, path: Path, changes: _Changes) -> None:
+    def _forget(self, path: Path) -> None:
         state = self._files.pop(path, None)
-        if state is None:
-            return
-        for name in state.tools:
-            self._tools.pop(name, None)
-        changes.removed.extend(state.tools)
-        if state.module is not None:
+        if state is not None and state.module is not None:
             sys.modules.pop(state.module, None)
 
     def problems(self) -> list[ToolProblem]:
@@ -179,8 +176,19 @@ class ToolRegistry:
         return [p for state in self._files.values() for p in state.problems]
 
     def owner(self, name: str) -> Path | None:
-        """The file that defines tool `name`, if any."""
-        return next((path for path, state in self._files.items() if name in state.tools), None)
+        """The file whose tool `name` is served, if any."""
+        tool = self._tools.get(name)
+        return tool.source if tool is not None and name not in self._code else None
+
+    def shadowed(self) -> list[tuple[DiagnosticTool, Path]]:
+        """Tools of lower layers that a higher layer's tool of the same name replaces: (tool, the served file)."""
+        out: list[tuple[DiagnosticTool, Path]] = []
+        for path in sorted(self._files, key=self._rank):
+            for name, tool in sorted(self._files[path].tools.items()):
+                served = self._tools.get(name)
+                if served is not None and served is not tool and name not in self._code:
+                    out.append((tool, served.source))
+        return out
 
     # -- the registry --------------------------------------------------------------------------
 
@@ -188,7 +196,8 @@ class ToolRegistry:
         """Register a tool built in code (not from a file); its name must be free."""
         if tool.name in self._tools:
             raise InputError(f"a tool named {tool.name!r} already exists ({self._tools[tool.name].source})")
-        self._tools[tool.name] = tool
+        self._code[tool.name] = tool
+        self._tools = self._resolve()
 
     def get(self, name: str) -> DiagnosticTool:
         """The loaded tool called `name` (served or not)."""
@@ -200,14 +209,14 @@ class ToolRegistry:
 
     def list(self) -> list[DiagnosticTool]:
         """Every loaded tool, by name."""
-        return [self._tools[name] for name in sorted(self._tools)]
+        return list(self._tools.values())
 
     def remove(self, name: str) -> None:
-        """Forget one tool (its file stays on disk; a later reload brings it back)."""
+        """Forget one tool (its file stays on disk; a later reload of that file brings it back)."""
         self.get(name)
-        del self._tools[name]
-        for state in self._files.values():
-            state.tools = tuple(n for n in state.tools if n != name)
+        if self._code.pop(name, None) is None:
+            self._hidden.add(name)
+        self._tools = self._resolve()
 
     def served(self) -> list[DiagnosticTool]:
         """The tools the selection lets through, by name."""

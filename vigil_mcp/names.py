@@ -1,4 +1,7 @@
-"""Tool names that changed in 0.2 (to verb_noun), accepted as deprecated aliases until 0.3.
+"""Tool names: vigil's own tools, and the names that changed in 0.2 (to verb_noun).
+
+OWN_TOOLS are the tools vigil itself registers (the diagnostics come from tool files on top);
+`--tools` / `--exclude-tools` select among both, so a pattern is checked against both.
 
 An old name still works where a name is given by hand: a `tools/call`, `--tools` and
 `--exclude-tools` patterns (and their vigil.toml / VIGIL_* forms), `vigil tools run`. It is never
@@ -10,6 +13,22 @@ from __future__ import annotations
 import logging
 
 REMOVED_IN = "0.3"
+
+OWN_TOOLS: tuple[str, ...] = (
+    "search_knowledge",
+    "get_knowledge",
+    "add_knowledge",
+    "observe_message",
+    "list_tickets",
+    "get_ticket",
+    "list_pending_suggestions",
+    "send_suggestion_feedback",
+    "summarize_ticket",
+    "list_stale_tickets",
+    "resolve_ticket",
+    "list_skills",
+    "get_skill",
+)
 
 DEPRECATED_TOOL_NAMES: dict[str, str] = {
     "pending_suggestions": "list_pending_suggestions",
