@@ -36,7 +36,28 @@ async def main(bin_dir: Path) -> int:
             print(f"  {'ok  ' if ok else 'FAIL'} {mode}: {what}")
             if not ok:
                 failures.append(f"{mode}: {what}")
+    failures += await shared_home(params, bin_dir)
     return 1 if failures else 0
+
+
+async def shared_home(params: StdioServerParameters, bin_dir: Path) -> list[str]:
+    """Two stdio clients and `vigil knowledge add` on one home at once (the second ones go through the first)."""
+    doc = Path.cwd() / "shared-home-doc.md"
+    doc.write_text("# Zookeeper session expired\n\nRaise the session timeout.\n", encoding="utf-8")
+    async with Client(params) as first, Client(params) as second:
+        added = await second.call_tool("add_knowledge", {"title": "Quota exceeded", "body": "Raise the quota."})
+        cli = await anyio.run_process([str(bin_dir / "vigil"), "knowledge", "add", str(doc)], check=False)
+        found = await first.call_tool("search_knowledge", {"query": "zookeeper session expired quota", "limit": 5})
+    titles = {h["title"] for h in (found.structured_content or {}).get("hits", [])}
+    checks = {
+        "the second stdio client adds knowledge": not added.is_error,
+        "vigil knowledge add goes through the running server": cli.returncode == 0
+        and b"through the running vigil serve" in cli.stdout,
+        "the first client finds both": {"Quota exceeded", "Zookeeper session expired"} <= titles,
+    }
+    for what, ok in checks.items():
+        print(f"  {'ok  ' if ok else 'FAIL'} shared home: {what}")
+    return [what for what, ok in checks.items() if not ok]
 
 
 if __name__ == "__main__":

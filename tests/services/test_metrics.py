@@ -4,7 +4,7 @@ import threading
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from vigil_mcp.services.metrics import MAX_TOOL_LABELS, OTHER_TOOL, Family, Histogram, Metrics, Readings, Sample, render
+from vigil_mcp.services.metrics import MAX_TOOL_LABELS, OTHER_TOOL, Metrics, Readings
 
 # One sample line of the text format: name, optional {labels}, value (no timestamps from us).
 SAMPLE_LINE = re.compile(
@@ -78,12 +78,18 @@ def test_search_latency_histogram_has_cumulative_buckets_ending_in_inf_with_sum_
 
 
 def test_label_values_are_escaped_so_the_page_still_parses() -> None:
-    text = render([Family("x_total", "counter", 'a "help"\nline', [Sample("", (("tool", 'we"ird\\na\nme'),), 3)])])
+    metrics = Metrics()
+    metrics.tool_call('we"ird\\na\nme', "ok")
 
-    family = next(iter(text_string_to_metric_families(text)))
+    family = parsed(metrics.exposition(Readings()))["vigil_tool_calls"]
 
-    assert family.samples[0].labels == {"tool": 'we"ird\\na\nme'}
-    assert family.documentation == 'a "help"\nline'
+    assert [dict(labels)["tool"] for _, labels in family] == ['we"ird\\na\nme']
+
+
+def test_two_metrics_objects_count_apart() -> None:
+    first, second = Metrics(), Metrics()
+    first.tool_call("get_ticket", "ok")
+    assert first.tool_calls() == {("get_ticket", "ok"): 1} and second.tool_calls() == {}
 
 
 def test_tool_call_counts_survive_concurrent_increments_from_threads() -> None:
@@ -101,7 +107,8 @@ def test_tool_call_counts_survive_concurrent_increments_from_threads() -> None:
         thread.join()
 
     assert metrics.tool_calls() == {("check_http", "ok"): 16_000}
-    assert metrics.search_seconds.samples()[-1].value == 16_000
+    histogram = parsed(metrics.exposition(Readings()))["vigil_search_duration_seconds"]
+    assert histogram[("vigil_search_duration_seconds_count", ())] == 16_000
 
 
 def test_tool_names_beyond_the_label_budget_are_counted_as_other() -> None:
@@ -113,8 +120,3 @@ def test_tool_names_beyond_the_label_budget_are_counted_as_other() -> None:
 
     assert len({name for name, _ in calls}) == MAX_TOOL_LABELS + 1
     assert calls[(OTHER_TOOL, "invalid")] == 10
-
-
-def test_a_histogram_refuses_buckets_out_of_order() -> None:
-    with pytest.raises(ValueError, match="increasing"):
-        Histogram([0.1, 0.01])

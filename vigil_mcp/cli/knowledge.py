@@ -1,4 +1,4 @@
-"""`vigil knowledge add|search|get|stats`."""
+"""`vigil knowledge add|search|get|stats`: on the store, or through the `vigil serve` that owns it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,50 @@ import click
 from vigil_mcp.cli.options import global_options, json_option, settings_of
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import NotFoundError
+from vigil_mcp.models import IngestReport
+
+
+def running_owner(settings: Settings) -> Path | None:
+    """The socket of the `vigil serve` that owns this home, when one is running (then the CLI asks it)."""
+    from vigil_mcp.transport.shared import owner_answers, socket_path
+
+    path = socket_path(settings.home)
+    return path if owner_answers(path) else None
+
+
+def ask_owner(path: Path, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Call one tool of the running server over the home's socket; its errors become VigilErrors."""
+    import anyio
+    from mcp import Client
+    from mcp.shared.exceptions import MCPError
+
+    from vigil_mcp.errors import InputError, VigilError
+    from vigil_mcp.transport.shared import socket_client
+
+    async def call() -> dict[str, Any]:
+        async with Client(socket_client(path)) as client:
+            if tool.startswith("vigil://"):
+                contents = (await client.read_resource(tool)).contents
+                return json.loads(getattr(contents[0], "text", "{}"))
+            result = await client.call_tool(tool, arguments)
+        if result.is_error:
+            text = " ".join(getattr(c, "text", "") for c in result.content)
+            raise (NotFoundError if "no knowledge item" in text else VigilError)(text)
+        return dict(result.structured_content or {})
+
+    try:
+        return anyio.run(call)
+    except MCPError as exc:
+        raise InputError(exc.error.message) from None
+
+
+def combined(first: IngestReport, second: IngestReport) -> IngestReport:
+    """Two ingest reports added up (counts summed, lists joined)."""
+    values: dict[str, Any] = {}
+    for name in IngestReport.model_fields:
+        a, b = getattr(first, name), getattr(second, name)
+        values[name] = a + b
+    return IngestReport.model_validate(values)
 
 
 def existing_store(settings: Settings) -> Settings:
@@ -44,24 +88,37 @@ def add(ctx: click.Context, paths: tuple[Path, ...], kind: str | None) -> int:
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import err, out
     from vigil_mcp.errors import InputError
+    from vigil_mcp.models import SkippedInput
     from vigil_mcp.progress import ProgressBar
 
     settings = settings_of(ctx)
     if not any(path.exists() for path in paths):  # nothing to add: never create an empty store for it
         shown = ", ".join(str(p) for p in paths)
         raise InputError(f"{shown}: no such file or folder; nothing added (give Markdown, HTML or JSONL paths)")
-    app = build_app(settings)
-    try:
-        report = app.knowledge.add_paths(list(paths), kind=kind, progress=ProgressBar("ingesting"))
-        for skipped in report.skipped:
-            where = f"{skipped.path}:{skipped.line}" if skipped.line else skipped.path
-            err(f"skipped {where}: {skipped.reason}")
-        for note in report.notes:
-            err(f"note {note.path}: {note.reason}")
-        out(report.summary() + f" -> {settings.store}")
-        return 0 if report.documents or report.unchanged_files or not report.skipped else 1
-    finally:
-        app.close()
+    owner = running_owner(settings)
+    if owner is not None:  # a running vigil serve holds the store: it ingests, and its clients see it at once
+        report = IngestReport()
+        for path in paths:
+            if not path.exists():
+                report.skipped.append(SkippedInput(path=str(path), reason="no such file or folder"))
+                continue
+            part = ask_owner(owner, "add_knowledge", {"path": str(path.resolve()), "kind": kind})
+            report = combined(report, IngestReport.model_validate(part))
+        where = f"{settings.store} (through the running vigil serve)"
+    else:
+        app = build_app(settings)
+        try:
+            report = app.knowledge.add_paths(list(paths), kind=kind, progress=ProgressBar("ingesting"))
+        finally:
+            app.close()
+        where = str(settings.store)
+    for skipped in report.skipped:
+        shown = f"{skipped.path}:{skipped.line}" if skipped.line else skipped.path
+        err(f"skipped {shown}: {skipped.reason}")
+    for note in report.notes:
+        err(f"note {note.path}: {note.reason}")
+    out(report.summary() + f" -> {where}")
+    return 0 if report.documents or report.unchanged_files or not report.skipped else 1
 
 
 @knowledge.command()
@@ -75,12 +132,19 @@ def search(ctx: click.Context, query: str, limit: int, kind: str | None, as_json
     """BM25 search, best hits first."""
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import out
+    from vigil_mcp.models import SearchResult
 
-    app = build_app(existing_store(settings_of(ctx)))
-    try:
-        result = app.knowledge.search(query, limit, kind)
-    finally:
-        app.close()
+    settings = settings_of(ctx)
+    owner = running_owner(settings)
+    if owner is not None:
+        arguments: dict[str, Any] = {"query": query, "limit": limit, "kind": kind}
+        result = SearchResult.model_validate(ask_owner(owner, "search_knowledge", arguments))
+    else:
+        app = build_app(existing_store(settings))
+        try:
+            result = app.knowledge.search(query, limit, kind)
+        finally:
+            app.close()
     if as_json:
         out(result.model_dump_json(indent=2))
         return 0
@@ -103,13 +167,19 @@ def get(ctx: click.Context, id: str, as_json: bool) -> int:
     """Print one item by id, as Markdown with its provenance."""
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import out
+    from vigil_mcp.models import KnowledgeItem
     from vigil_mcp.server.knowledge import render_item
 
-    app = build_app(existing_store(settings_of(ctx)))
-    try:
-        item = app.knowledge.get(id)
-    finally:
-        app.close()
+    settings = settings_of(ctx)
+    owner = running_owner(settings)
+    if owner is not None:
+        item = KnowledgeItem.model_validate(ask_owner(owner, "get_knowledge", {"id": id}))
+    else:
+        app = build_app(existing_store(settings))
+        try:
+            item = app.knowledge.get(id)
+        finally:
+            app.close()
     out(item.model_dump_json(indent=2) if as_json else render_item(item))
     return 0
 
@@ -122,11 +192,15 @@ def stats(ctx: click.Context) -> int:
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import out
 
-    settings = existing_store(settings_of(ctx))
-    app = build_app(settings)
-    try:
-        counts: dict[str, Any] = dict(sorted(app.knowledge.counts().items()))
-    finally:
-        app.close()
+    settings = settings_of(ctx)
+    owner = running_owner(settings)
+    if owner is not None:
+        counts: dict[str, Any] = ask_owner(owner, "vigil://stats", {})["items"]
+    else:
+        app = build_app(existing_store(settings))
+        try:
+            counts = dict(sorted(app.knowledge.counts().items()))
+        finally:
+            app.close()
     out(json.dumps({"store": str(settings.store), "items": counts, "total": sum(counts.values())}))
     return 0

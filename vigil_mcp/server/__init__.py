@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mcp.server.auth.provider import TokenVerifier
@@ -12,7 +13,7 @@ from vigil_mcp import __version__
 from vigil_mcp.app import App
 from vigil_mcp.notify import advertise_list_changed
 from vigil_mcp.server.aliases import register_aliases
-from vigil_mcp.server.background import Background
+from vigil_mcp.server.background import Background, Job
 from vigil_mcp.server.calls import register_call_rules
 from vigil_mcp.server.diagnostics import register_diagnostics
 from vigil_mcp.server.knowledge import register_knowledge
@@ -69,13 +70,16 @@ def build_server(
     auth: AuthSettings | None = None,
     *,
     local_paths: bool = False,
+    jobs: Sequence[Job] = (),
 ) -> MCPServer[Any]:
     """The vigil MCP server over the given services; with `auth`, HTTP callers need a token and a role.
 
     `local_paths`: the client runs as the server's user on this machine (stdio, the home's socket),
-    so add_knowledge may read local files.
+    so add_knowledge may read local files. `jobs` run for as long as the server does (its lifespan).
     """
     background = Background()
+    for job in jobs:
+        background.add(job)
     mcp: MCPServer[Any] = MCPServer(
         name="vigil",
         title="vigil: on-call support companion",

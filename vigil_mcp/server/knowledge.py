@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ from pydantic import Field
 from vigil_mcp.errors import InputError
 from vigil_mcp.models import IngestReport, KnowledgeItem, SearchResult
 from vigil_mcp.server.annotations import READ_ONLY
+from vigil_mcp.server.connection import local_client
 from vigil_mcp.server.errors import call_service, call_service_in_thread, read_resource
 from vigil_mcp.server.schema import flatten_output_schema
 from vigil_mcp.services.knowledge.chunking import chunk_markdown
@@ -114,7 +116,8 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService, *, loca
         text are masked before storing.
         """
         if path is not None:
-            target = call_service(lambda: _local_target(path, local_paths, title is not None or body is not None))
+            local = local_paths or local_client.get()
+            target = call_service(lambda: _local_target(path, local, title is not None or body is not None))
             report = await call_service_in_thread(lambda: knowledge.add_paths([target], kind=kind))
             return KnowledgeAdded(**report.model_dump(), source=str(target.resolve()))
         document, masked = call_service(lambda: _text_document(title or "", body or "", source))
@@ -123,6 +126,18 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService, *, loca
 
     for name in ("search_knowledge", "get_knowledge", "add_knowledge"):
         flatten_output_schema(mcp, name)
+
+    @mcp.resource(
+        "vigil://stats",
+        name="knowledge-stats",
+        title="Knowledge statistics",
+        description="How many knowledge items vigil holds, by kind, as JSON.",
+        mime_type="application/json",
+    )
+    def stats_resource() -> str:
+        """Knowledge counts by kind."""
+        counts = dict(sorted(knowledge.counts().items()))
+        return json.dumps({"items": counts, "total": sum(counts.values())})
 
     @mcp.resource(
         "vigil://knowledge/{id}",

@@ -1,20 +1,25 @@
-"""Operational metrics, counted in memory and written in the Prometheus text exposition format (0.0.4).
+"""Operational metrics, counted while vigil runs and written by prometheus_client in the text exposition format.
 
-Hand-written rather than `prometheus_client`: vigil needs three counters and one histogram, and
-the rest are numbers read from the store and registries when a scraper asks. A library registry
-would be process-global (two servers in one test process would share it) and would need custom
-collectors for everything read at scrape time, so it would be more code, not less.
+Each Metrics has a registry of its own (two servers in one process do not share counts): tool
+calls and search latency are counted as they happen; numbers read from the store and registries
+(`Readings`) are collected when a scraper asks.
 """
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+prometheus_client.disable_created_metrics()  # no *_created series: scrapers here never used them
+
+CONTENT_TYPE = prometheus_client.CONTENT_TYPE_PLAIN_0_0_4  # what generate_latest writes
 # Searches answer from memory in about a millisecond; the top buckets catch a cold or busy index.
 SEARCH_BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 # Tool names come from registered tools, but a client can call any name: bound the label set.
@@ -23,27 +28,6 @@ OTHER_TOOL = "_other"
 UNKNOWN_TOOL = "_unknown"
 
 Outcome = Literal["ok", "error", "invalid", "failed"]
-Kind = Literal["counter", "gauge", "histogram"]
-Labels = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One line of a family: the metric name's suffix (`_bucket`, `_sum`...), its labels and value."""
-
-    suffix: str
-    labels: Labels
-    value: float
-
-
-@dataclass(frozen=True, slots=True)
-class Family:
-    """A metric family: name, type, help text and samples."""
-
-    name: str
-    kind: Kind
-    help: str
-    samples: Sequence[Sample]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,80 +45,97 @@ class Readings:
     tool_file_problems: int = 0
 
 
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def _by(family: GaugeMetricFamily | CounterMetricFamily, values: Mapping[str, int]) -> Metric:
+    for key, n in sorted(values.items()):
+        family.add_metric([key], n)
+    return family
 
 
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
+def _gauge(name: str, text: str, value: float) -> Metric:
+    return GaugeMetricFamily(name, text, value=value)
 
 
-def _number(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if float(value).is_integer() and abs(value) < 2**53:
-        return str(int(value))
-    return repr(float(value))
+class _ReadingsCollector(Collector):
+    """The families read at scrape time."""
+
+    def __init__(self, readings: Readings) -> None:
+        self._r = readings
+
+    def collect(self) -> Iterator[Metric]:
+        r = self._r
+        yield _by(
+            CounterMetricFamily(
+                "vigil_messages_observed",
+                "Dialogue messages stored, by role (customer, analyst, bot).",
+                labels=["role"],
+            ),
+            r.messages_by_role,
+        )
+        yield CounterMetricFamily(
+            "vigil_suggestions_made", "Draft answers vigil has made.", value=sum(r.suggestions_by_status.values())
+        )
+        yield _by(
+            GaugeMetricFamily(
+                "vigil_suggestions",
+                "Draft answers by current status: pending, adopted, edited, rejected, expired.",
+                labels=["status"],
+            ),
+            r.suggestions_by_status,
+        )
+        yield _by(
+            GaugeMetricFamily("vigil_knowledge_items", "Knowledge items in the store, by kind.", labels=["kind"]),
+            r.knowledge_by_kind,
+        )
+        yield _gauge(
+            "vigil_knowledge_index_ready", "1 once the search index is loaded, 0 while it loads.", r.index_ready
+        )
+        yield _by(
+            GaugeMetricFamily(
+                "vigil_skills_loaded", "Skills being served, by status (draft, approved, retired).", labels=["status"]
+            ),
+            r.skills_by_status,
+        )
+        yield _gauge(
+            "vigil_skill_problems",
+            "Errors in skill files now on disk (the last good version keeps serving); see `vigil skills check`.",
+            r.skill_problems,
+        )
+        yield _gauge("vigil_tools_loaded", "Diagnostic tools loaded from the tool folders.", r.tools_loaded)
+        yield _gauge("vigil_tools_served", "Diagnostic tools the selection serves.", r.tools_served)
+        yield _gauge(
+            "vigil_tool_file_problems",
+            "Problems in tool files now on disk (such files are skipped); see `vigil tools check`.",
+            r.tool_file_problems,
+        )
 
 
-def render(families: Iterable[Family]) -> str:
-    """The families as Prometheus text: HELP and TYPE lines, then one line per sample."""
-    lines: list[str] = []
-    for family in families:
-        lines.append(f"# HELP {family.name} {_escape_help(family.help)}")
-        lines.append(f"# TYPE {family.name} {family.kind}")
-        for sample in family.samples:
-            labels = ",".join(f'{k}="{_escape_label(v)}"' for k, v in sample.labels)
-            braces = f"{{{labels}}}" if labels else ""
-            lines.append(f"{family.name}{sample.suffix}{braces} {_number(sample.value)}")
-    return "\n".join(lines) + "\n"
+class _Both(Collector):
+    def __init__(self, *parts: CollectorRegistry | Collector) -> None:
+        self._parts = parts
 
-
-class Histogram:
-    """Cumulative buckets, sum and count of observed values (seconds); safe from any thread."""
-
-    def __init__(self, buckets: Sequence[float]) -> None:
-        if list(buckets) != sorted(set(buckets)) or not buckets:
-            raise ValueError("histogram buckets must be distinct and increasing")
-        self.buckets = tuple(buckets)
-        self._counts = [0] * len(self.buckets)
-        self._sum = 0.0
-        self._count = 0
-        self._lock = threading.Lock()
-
-    def observe(self, value: float) -> None:
-        """Count one observation."""
-        with self._lock:
-            self._sum += value
-            self._count += 1
-            for i, bound in enumerate(self.buckets):
-                if value <= bound:
-                    self._counts[i] += 1
-                    break
-
-    def samples(self) -> list[Sample]:
-        """The `_bucket` lines (cumulative, ending with +Inf), then `_sum` and `_count`."""
-        with self._lock:
-            counts, total, count = list(self._counts), self._sum, self._count
-        out: list[Sample] = []
-        running = 0
-        for bound, n in zip(self.buckets, counts, strict=True):
-            running += n
-            out.append(Sample("_bucket", (("le", _number(bound)),), running))
-        out.append(Sample("_bucket", (("le", "+Inf"),), count))
-        out.append(Sample("_sum", (), total))
-        out.append(Sample("_count", (), count))
-        return out
+    def collect(self) -> Iterator[Metric]:
+        for part in self._parts:
+            yield from part.collect()
 
 
 class Metrics:
     """What vigil counts while it runs: tool calls by name and outcome, search latency."""
 
     def __init__(self, search_buckets: Sequence[float] = SEARCH_BUCKETS) -> None:
-        self.search_seconds = Histogram(search_buckets)
-        self._tool_calls: dict[tuple[str, str], int] = {}
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.search_seconds = Histogram(
+            "vigil_search_duration_seconds",
+            "Time to answer one knowledge search.",
+            buckets=search_buckets,
+            registry=self.registry,
+        )
+        self._calls = Counter(
+            "vigil_tool_calls",
+            "MCP tools/call requests by tool and outcome (ok, error, invalid, failed).",
+            ["tool", "outcome"],
+            registry=self.registry,
+        )
+        self._names: set[str] = set()
         self._lock = threading.Lock()
 
     def observe_search(self, seconds: float) -> None:
@@ -144,99 +145,23 @@ class Metrics:
     def tool_call(self, name: str, outcome: Outcome) -> None:
         """Count one tools/call: ok, error (an is_error result), invalid (a protocol error), failed (a crash)."""
         with self._lock:
-            names = {n for n, _ in self._tool_calls}
-            if name not in names and len(names) >= MAX_TOOL_LABELS:
-                name = OTHER_TOOL
-            key = (name, outcome)
-            self._tool_calls[key] = self._tool_calls.get(key, 0) + 1
+            if name not in self._names:
+                if len(self._names) >= MAX_TOOL_LABELS:
+                    name = OTHER_TOOL
+                self._names.add(name)
+        self._calls.labels(tool=name, outcome=outcome).inc()
 
     def tool_calls(self) -> dict[tuple[str, str], int]:
-        """A copy of the tool call counts, by (name, outcome)."""
-        with self._lock:
-            return dict(self._tool_calls)
-
-    def families(self, readings: Readings) -> list[Family]:
-        """Every family, the counted ones and those read at scrape time."""
-        calls = sorted(self.tool_calls().items())
-
-        def by(label: str, values: Mapping[str, int]) -> list[Sample]:
-            return [Sample("", ((label, key),), n) for key, n in sorted(values.items())]
-
-        return [
-            Family(
-                "vigil_messages_observed_total",
-                "counter",
-                "Dialogue messages stored, by role (customer, analyst, bot).",
-                by("role", readings.messages_by_role),
-            ),
-            Family(
-                "vigil_suggestions_made_total",
-                "counter",
-                "Draft answers vigil has made.",
-                [Sample("", (), sum(readings.suggestions_by_status.values()))],
-            ),
-            Family(
-                "vigil_suggestions",
-                "gauge",
-                "Draft answers by current status: pending, adopted, edited, rejected, expired.",
-                by("status", readings.suggestions_by_status),
-            ),
-            Family(
-                "vigil_search_duration_seconds",
-                "histogram",
-                "Time to answer one knowledge search.",
-                self.search_seconds.samples(),
-            ),
-            Family(
-                "vigil_tool_calls_total",
-                "counter",
-                "MCP tools/call requests by tool and outcome (ok, error, invalid, failed).",
-                [Sample("", (("tool", name), ("outcome", outcome)), n) for (name, outcome), n in calls],
-            ),
-            Family(
-                "vigil_knowledge_items",
-                "gauge",
-                "Knowledge items in the store, by kind.",
-                by("kind", readings.knowledge_by_kind),
-            ),
-            Family(
-                "vigil_knowledge_index_ready",
-                "gauge",
-                "1 once the search index is loaded, 0 while it loads.",
-                [Sample("", (), 1 if readings.index_ready else 0)],
-            ),
-            Family(
-                "vigil_skills_loaded",
-                "gauge",
-                "Skills being served, by status (draft, approved, retired).",
-                by("status", readings.skills_by_status),
-            ),
-            Family(
-                "vigil_skill_problems",
-                "gauge",
-                "Errors in skill files now on disk (the last good version keeps serving); see `vigil skills check`.",
-                [Sample("", (), readings.skill_problems)],
-            ),
-            Family(
-                "vigil_tools_loaded",
-                "gauge",
-                "Diagnostic tools loaded from the tool folders.",
-                [Sample("", (), readings.tools_loaded)],
-            ),
-            Family(
-                "vigil_tools_served",
-                "gauge",
-                "Diagnostic tools the selection serves.",
-                [Sample("", (), readings.tools_served)],
-            ),
-            Family(
-                "vigil_tool_file_problems",
-                "gauge",
-                "Problems in tool files now on disk (such files are skipped); see `vigil tools check`.",
-                [Sample("", (), readings.tool_file_problems)],
-            ),
-        ]
+        """The tool call counts so far, by (name, outcome)."""
+        return {
+            (s.labels["tool"], s.labels["outcome"]): int(s.value)
+            for family in self._calls.collect()
+            for s in family.samples
+            if s.name.endswith("_total")
+        }
 
     def exposition(self, readings: Readings) -> str:
-        """The whole /metrics page."""
-        return render(self.families(readings))
+        """The whole /metrics page: the counted families and those read now."""
+        page = CollectorRegistry(auto_describe=False)
+        page.register(_Both(self.registry, _ReadingsCollector(readings)))
+        return generate_latest(page).decode("utf-8")

@@ -7,7 +7,9 @@ access log, which would write query strings.
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -22,6 +24,7 @@ from vigil_mcp.transport.hosts import base_url, is_loopback, transport_security
 from vigil_mcp.transport.jsonrpc import message_error
 from vigil_mcp.transport.limits import timed_h11
 from vigil_mcp.transport.routes import register_routes
+from vigil_mcp.transport.shared import HomeSocket, socket_path
 from vigil_mcp.transport.webhook import WEBHOOK_MAX_BYTES, WEBHOOK_PATH
 
 # One JSON-RPC request: a message is at most 64 K characters (up to 4 bytes each in UTF-8) plus its envelope.
@@ -66,12 +69,18 @@ def reword_mcp_error(body: bytes) -> bytes | None:
     return answer.encode() if answer is not None else None
 
 
-def http_app(app: App, settings: Settings) -> ASGIApp:
-    """The ASGI app: the guard, then MCP at /mcp (bearer tokens when configured), /healthz, /metrics, the webhook."""
+def http_app(app: App, settings: Settings, share: HomeSocket | None = None) -> ASGIApp:
+    """The ASGI app: the guard, then MCP at /mcp (bearer tokens when configured), /healthz, /metrics, the webhook.
+
+    With `share`, the same MCP server also serves the home's socket (other stdio clients, the CLI).
+    """
+    jobs = [share.serve] if share is not None else []
     if settings.tokens:
-        mcp = build_server(app, StaticTokenVerifier(settings.tokens), auth_settings(base_url(settings)))
+        mcp = build_server(app, StaticTokenVerifier(settings.tokens), auth_settings(base_url(settings)), jobs=jobs)
     else:
-        mcp = build_server(app)
+        mcp = build_server(app, jobs=jobs)
+    if share is not None:
+        share.attach(mcp)
     register_routes(mcp, app)
     starlette = mcp.streamable_http_app(
         streamable_http_path="/mcp",
@@ -103,15 +112,31 @@ def _startup_lines(settings: Settings) -> None:
         )
 
 
+def bind(settings: Settings) -> socket.socket:
+    """The listening socket for settings.host:port; a port in use is an InputError, before anything is served."""
+    host = settings.host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, settings.port), family=family, backlog=2048)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise InputError(
+                f"port {settings.port} on {settings.host} is already in use (another vigil serve?); "
+                "stop that process or pick another port with --port or VIGIL_PORT"
+            ) from None
+        raise InputError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+
+
 def serve_http(settings: Settings) -> None:
     """Serve Streamable HTTP on settings.host:settings.port until interrupted."""
     check_http_security(settings)
+    listening = bind(settings)  # before the store opens and before any "serving" line
     app = build_app(settings)
     app.knowledge.start_loading()
     try:
         _startup_lines(settings)
         config = uvicorn.Config(
-            http_app(app, settings),
+            http_app(app, settings, HomeSocket(socket_path(settings.home))),
             host=settings.host,
             port=settings.port,
             http=timed_h11(settings.header_timeout),
@@ -122,6 +147,7 @@ def serve_http(settings: Settings) -> None:
             lifespan="on",
         )
         log.info("vigil serving Streamable HTTP on http://%s:%d/mcp", settings.host, settings.port)
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listening])
     finally:
+        listening.close()
         app.close()

@@ -1,4 +1,7 @@
-"""Serve MCP on stdin/stdout, answering every line, even one no JSON-RPC parser can read.
+"""Serve MCP on stdin/stdout, answering every line; as the owner of the home, or relayed to the one that owns it.
+
+If another `vigil serve` owns the home (it holds the store), this one relays its stdin/stdout to
+that server's socket (transport/shared.py) instead of failing on the locked store.
 
 The SDK's stdio transport frames and parses the messages; this module feeds it and adds what a
 client needs when a line is bad. The SDK alone answers nothing to a line it cannot parse (not
@@ -18,24 +21,31 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Generator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
+from mcp.server.runner import serve_dual_era_loop
 from mcp.server.stdio import stdio_server
 from mcp_types import INVALID_REQUEST
 
 from vigil_mcp.app import build_app
 from vigil_mcp.config import Settings
+from vigil_mcp.errors import StoreError
 from vigil_mcp.server import build_server
+from vigil_mcp.server.connection import local_client
 from vigil_mcp.transport.jsonrpc import error_message, message_error
+from vigil_mcp.transport.shared import HomeSocket, owner_answers, relay_stdio, socket_path
 
 log = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 512 * 1024  # as an MCP request body over HTTP
+OWNER_START_SECONDS = 15.0  # how long a second server waits for the first one's socket while it starts
 
 
 class _Wire:
@@ -116,23 +126,60 @@ def _claim_stdio() -> Generator[tuple[BinaryIO, BinaryIO]]:
         os.dup2(wire_out, 1)
 
 
-async def run_stdio(mcp: MCPServer[Any], source: BinaryIO, sink: BinaryIO) -> None:
-    """Serve `mcp` on a pair of binary streams until the input ends."""
+async def run_stdio(mcp: MCPServer[Any], source: BinaryIO, sink: BinaryIO, home: HomeSocket | None = None) -> None:
+    """Serve `mcp` on a pair of binary streams until the input ends (then until `home`'s relayed clients leave).
+
+    One lifespan for stdio and the home's socket, as MCPServer's own run does for stdio alone.
+    """
     wire = _Wire(sink)
     lines = _CheckedLines(source, wire)
     low: Any = mcp._lowlevel_server  # pyright: ignore[reportPrivateUsage]  # as MCPServer.run_stdio_async does
-    async with stdio_server(stdin=cast(Any, lines), stdout=cast(Any, wire)) as (read_stream, write_stream):
-        await low.run(read_stream, write_stream, low.create_initialization_options())
+    local_client.set(True)  # the client started this process: same user, same machine
+    async with low.lifespan(low) as state:
+        async with stdio_server(stdin=cast(Any, lines), stdout=cast(Any, wire)) as (read_stream, write_stream):
+            options = low.create_initialization_options()
+            await serve_dual_era_loop(low, read_stream, write_stream, lifespan_state=state, init_options=options)
+        if home is not None and home.connections:
+            log.info("stdio client gone; serving %d relayed client(s) until they leave", home.connections)
+        if home is not None:
+            await home.idle()
 
 
 def serve_stdio(settings: Settings) -> None:
-    """Serve MCP on stdin/stdout until the client closes the stream."""
-    app = build_app(settings)
+    """Serve MCP on stdin/stdout until the client closes the stream, or relay to the home's owner."""
+    path = socket_path(settings.home)
+    if owner_answers(path):
+        return _relay(settings, path)
+    try:
+        app = build_app(settings)
+    except StoreError:
+        if not _owner_starting(path):
+            raise
+        return _relay(settings, path)
     app.knowledge.start_loading()
     try:
-        mcp = build_server(app, local_paths=True)  # the client started this process: same user, same machine
+        home = HomeSocket(path)
+        mcp = build_server(app, local_paths=True, jobs=[home.serve])
+        home.attach(mcp)
         log.info("vigil serving on stdio (store %s)", settings.store)
         with _claim_stdio() as (source, sink):
-            anyio.run(run_stdio, mcp, source, sink)
+            anyio.run(run_stdio, mcp, source, sink, home)
     finally:
         app.close()
+
+
+def _owner_starting(path: Path) -> bool:
+    """Whether another process holds the store and its socket appears within OWNER_START_SECONDS."""
+    deadline = time.monotonic() + OWNER_START_SECONDS
+    while time.monotonic() < deadline:
+        if owner_answers(path):
+            return True
+        time.sleep(0.1)  # the owner opens its socket right after its store; a short wait, bounded
+    return False
+
+
+def _relay(settings: Settings, path: Path) -> None:
+    if settings.tools or settings.exclude_tools or settings.enable_write_tools:
+        log.warning("this home is served by another vigil serve: its tool selection applies, not this one's")
+    log.info("another vigil serve owns %s; relaying this client to it over %s", settings.home, path)
+    relay_stdio(path, read_only=settings.read_only)
