@@ -57,6 +57,8 @@ async def shared_home(params: StdioServerParameters, bin_dir: Path) -> list[str]
     }
     for what, ok in checks.items():
         print(f"  {'ok  ' if ok else 'FAIL'} shared home: {what}")
+    if not all(checks.values()):
+        print(f"  vigil knowledge add said: {cli.stdout.decode()} {cli.stderr.decode()[-800:]}; found {sorted(titles)}")
     return [what for what, ok in checks.items() if not ok]
 
 

@@ -102,7 +102,8 @@ def add(ctx: click.Context, paths: tuple[Path, ...], kind: str | None) -> int:
             if not path.exists():
                 report.skipped.append(SkippedInput(path=str(path), reason="no such file or folder"))
                 continue
-            part = ask_owner(owner, "add_knowledge", {"path": str(path.resolve()), "kind": kind})
+            arguments = {"path": str(path.resolve())} | ({"kind": kind} if kind else {})
+            part = ask_owner(owner, "add_knowledge", arguments)
             report = combined(report, IngestReport.model_validate(part))
         where = f"{settings.store} (through the running vigil serve)"
     else:

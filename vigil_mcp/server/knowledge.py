@@ -107,7 +107,12 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService, *, loca
             str | None,
             Field(description="Where it comes from (a URL or name); adding the same source again updates it."),
         ] = None,
-        kind: Annotated[str, Field(description="Kind of item: runbook, qa, doc, ...")] = "runbook",
+        kind: Annotated[
+            str | None,
+            Field(
+                description="Kind of item: runbook, qa, doc, ...; omit for runbook (text) or each file format's own."
+            ),
+        ] = None,
         path: Annotated[str | None, Field(description=PATH_HELP)] = None,
     ) -> KnowledgeAdded:
         """Add a document to vigil's knowledge (runbook, product doc, Q&A) so search_knowledge finds it at once.
@@ -121,7 +126,7 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService, *, loca
             report = await call_service_in_thread(lambda: knowledge.add_paths([target], kind=kind))
             return KnowledgeAdded(**report.model_dump(), source=str(target.resolve()))
         document, masked = call_service(lambda: _text_document(title or "", body or "", source))
-        report = await call_service_in_thread(lambda: knowledge.add_documents([document], kind=kind))
+        report = await call_service_in_thread(lambda: knowledge.add_documents([document], kind=kind or "runbook"))
         return KnowledgeAdded(**report.model_dump(), source=document.source, redacted=masked)
 
     for name in ("search_knowledge", "get_knowledge", "add_knowledge"):

@@ -20,11 +20,13 @@ DOCS = [
     "---\nname: a\ndescription: d\nmetadata:\n    note: |\n      block inside\n      metadata\n"
     "    status: draft\n---\nb\n",
     "---\nname: a\ndescription: café → naïve, 100% sure\nallowed-tools: Bash(git:*) Read\n---\nb\n",
+    "---\nname: a\ndescription: a plain value\n  continued on a second line\n---\nbody\n",
+    "---\nname: a\ndescription: >\n  folded\n    more indented\n  back\n---\nbody\n",
 ]
 
 
 @pytest.mark.parametrize("doc", DOCS)
-def test_reads_the_subset_exactly_as_strictyaml_does(doc: str) -> None:
+def test_reads_the_front_matter_exactly_as_strictyaml_does(doc: str) -> None:
     ours = parse(doc).fields
     theirs = strictyaml.load(doc.split("---\n")[1]).data  # pyright: ignore[reportUnknownMemberType]
     assert ours == theirs
@@ -48,7 +50,7 @@ def test_windows_line_endings_and_a_byte_order_mark_are_accepted() -> None:
     [
         ("name: a\n", 1, "does not start with YAML front matter"),
         ("---\nname: a\ndescription: d\n", 4, "never closed"),
-        ("---\nname: a\ndescription: Use when: it breaks\n---\n", 3, "may not contain ': '"),
+        ("---\nname: a\ndescription: Use when: it breaks\n---\n", 3, 'may not contain ": " unquoted'),
         ("---\nname: a\nmetadata:\n  version: 3\n---\n", 4, 'quote it: version: "3"'),
         ("---\nname: a\nmetadata:\n  updated: 2025-01-02\n---\n", 4, "read as a date"),
         ("---\nname: yes\n---\n", 2, "read as a boolean"),
@@ -56,22 +58,14 @@ def test_windows_line_endings_and_a_byte_order_mark_are_accepted() -> None:
         ("---\nname: a\nmetadata: {version: '1'}\n---\n", 3, "flow style"),
         ("---\nname: a\nallowed-tools:\n  - Read\n---\n", 4, "lists are not allowed"),
         ("---\nname: a\nmetadata:\n  a:\n    b: c\n---\n", 4, "nested maps are not allowed"),
-        ('---\nname: a\ndescription: "open\n  more"\n---\n', 3, "not closed on its line"),
         ("---\nname: a\nname: b\n---\n", 3, "appears twice (first on line 2)"),
-        ("---\nname: a\ndescription: first\n  second\n---\n", 4, "cannot continue on a second line"),
-        ("---\nname: a\ndescription: >2\n  x\n---\n", 3, "block header"),
         ("---\nname: a\ndescription:\n---\n", 3, "has no value"),
         ("---\nname: a\n\tdescription: d\n---\n", 3, "a tab starts this line"),
-        ("---\nname: a\ndescription: a\tb\n---\n", 3, "holds a tab"),
-        ("---\nname: a\ndescription: >\n  a\n    b\n---\n", 5, "indented more than the others"),
-        ("---\nname: a\ndescription: |\n  a\n   \n  b\n---\n", 5, "only spaces or tabs"),
-        ("---\nname: a\ndescription: |\n\n  a\n---\n", 4, "starts with an empty line"),
-        ("---\nname: a\ndescription: 'x'# no space\n---\n", 3, "after the closing quote"),
-        ("---\nname: a\ndescription: ?\n---\n", 3, "not allowed here"),
+        ("---\nname: a\ndescription: ?\n---\n", 3, "not allowed"),
         ("---\nname: a\ndescription: =\n---\n", 3, "value or merge marker"),
         ("---\nname: a\ndescription: a\x7fb\n---\n", 3, "control character U+007F"),
         ("---\nname: &anchor a\n---\n", 2, "not allowed here"),
-        ('---\nname: "a" trailing\n---\n', 2, "after the closing quote"),
+        ('---\nname: "a" trailing\n---\n', 2, "expected key"),
     ],
 )
 def test_refuses_what_yaml_parsers_would_read_differently_with_line_and_fix(doc: str, line: int, words: str) -> None:

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -191,32 +197,18 @@ def make_ca(
 
 # ----------------------------------------------------------------------------------------- DNS
 
-TYPE = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "MX": 15, "TXT": 16, "AAAA": 28, "SRV": 33, "CAA": 257}
 
-
-def encode_name(name: str) -> bytes:
-    out = b""
-    for label in name.rstrip(".").split("."):
-        out += bytes([len(label)]) + label.encode()
-    return out + b"\x00"
-
-
-def rdata(kind: str, value: Any) -> bytes:
-    """Wire form of one record value: A '1.2.3.4', MX (10, 'mx.example.'), TXT ['part', ...], CNAME 'x.'."""
-    if kind == "A":
-        return socket.inet_pton(socket.AF_INET, value)
-    if kind == "AAAA":
-        return socket.inet_pton(socket.AF_INET6, value)
-    if kind in ("CNAME", "NS"):
-        return encode_name(value)
+def _text(kind: str, value: Any) -> str:
+    """Presentation form of a value: A '1.2.3.4', MX (10, 'mx'), TXT ['part', ...], CAA (0, 'issue', 'ca')."""
     if kind == "MX":
-        return struct.pack("!H", value[0]) + encode_name(value[1])
+        return f"{value[0]} {value[1]}."
     if kind == "TXT":
-        return b"".join(bytes([len(p)]) + p.encode() for p in value)
+        return " ".join(f'"{part}"' for part in value)
     if kind == "CAA":
-        flags, tag, text = value
-        return bytes([flags, len(tag)]) + tag.encode() + text.encode()
-    raise ValueError(kind)
+        return f'{value[0]} {value[1]} "{value[2]}"'
+    if kind in ("CNAME", "NS"):
+        return f"{value}."
+    return str(value)
 
 
 class DnsResponder:
@@ -240,29 +232,27 @@ class DnsResponder:
         self._stop = threading.Event()
 
     def answer(self, query: bytes, transport: str) -> bytes:
-        ident, _flags = struct.unpack("!HH", query[:4])
-        offset, labels = 12, []
-        while query[offset]:
-            labels.append(query[offset + 1 : offset + 1 + query[offset]].decode())
-            offset += 1 + query[offset]
-        qtype = struct.unpack("!H", query[offset + 1 : offset + 3])[0]
-        question = query[12 : offset + 5]
-        name = ".".join(labels).lower()
-        kind = next(k for k, v in TYPE.items() if v == qtype)
+        """The wire answer to one query, encoded by dnspython (not by the code under test)."""
+        question = dns.message.from_wire(query)
+        asked = question.question[0]
+        name = asked.name.to_text(omit_final_dot=True).lower()
+        kind = dns.rdatatype.to_text(asked.rdtype)
         self.questions.append((name, kind, transport))
-        known = any(n == name for n, _ in self.records)
+        response = dns.message.make_response(question)
+        response.flags |= dns.flags.AA | dns.flags.RA
         answers = self.records.get((name, kind), [])
-        body = b""
-        for value, ttl in answers:
-            data = rdata(kind, value)
-            body += b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, ttl, len(data)) + data
-        rcode = 0 if known else 3
-        flags = 0x8400 | 0x0080 | rcode  # response, authoritative, recursion available
-        message = struct.pack("!HHHHHH", ident, flags, 1, len(answers), 0, 0) + question + body
-        if transport == "udp" and len(message) > self.udp_limit:
-            flags |= 0x0200
-            message = struct.pack("!HHHHHH", ident, flags, 1, 0, 0, 0) + question
-        return message
+        if answers:
+            rrset = response.find_rrset(response.answer, asked.name, dns.rdataclass.IN, asked.rdtype, create=True)
+            for value, ttl in answers:
+                rrset.add(dns.rdata.from_text(dns.rdataclass.IN, asked.rdtype, _text(kind, value)), ttl)
+        if not any(n == name for n, _ in self.records):
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        wire = response.to_wire(max_size=65535)  # truncation for UDP is decided below, against udp_limit
+        if transport == "udp" and len(wire) > self.udp_limit:
+            truncated = dns.message.make_response(question)
+            truncated.flags |= dns.flags.TC
+            wire = truncated.to_wire()
+        return wire
 
     def _serve_udp(self) -> None:
         self.udp.settimeout(0.1)

@@ -12,7 +12,7 @@ RECORDS = {
     ("example.test", "A"): [("192.0.2.10", 30)],
     ("www.example.test", "CNAME"): [("example.test", 120)],
     ("example.test", "CAA"): [((0, "issue", "letsencrypt.org"), 3600)],
-    ("big.example.test", "TXT"): [(["x" * 200], 60) for _ in range(6)],
+    ("big.example.test", "TXT"): [([f"{i}" + "x" * 200], 60) for i in range(6)],
 }
 
 
@@ -31,7 +31,10 @@ async def test_dns_lookup_reads_mx_txt_cname_and_caa_records_from_a_dns_server(b
         )
         caa = await builtins.call("lookup_dns", {"name": "example.test", "record_type": "CAA", "server": dns.server})
         a = await builtins.call("lookup_dns", {"name": "example.test", "server": dns.server})
-    assert [(r.value, r.ttl) for r in mx.answers] == [("10 mx1.example.test.", 300), ("20 mx2.example.test.", 300)]
+    assert sorted((r.value, r.ttl) for r in mx.answers) == [
+        ("10 mx1.example.test.", 300),
+        ("20 mx2.example.test.", 300),
+    ]
     assert mx.status == "NOERROR" and mx.authoritative is True
     assert txt.answers[0].value == "v=spf1 include:_spf.example.test -all"
     assert cname.answers[0].value == "example.test."
@@ -67,7 +70,7 @@ async def test_dns_lookup_against_a_silent_server_times_out_with_advice(builtins
 async def test_dns_lookup_refuses_a_metadata_server_and_bad_names(builtins: ToolRegistry) -> None:
     with pytest.raises(DiagnosticFailed, match="cloud metadata"):
         await builtins.call("lookup_dns", {"name": "example.test", "record_type": "TXT", "server": "169.254.169.254"})
-    with pytest.raises(InputError, match="empty label"):
+    with pytest.raises(InputError, match=r"not a valid DNS name \(A DNS label is empty"):
         await builtins.call("lookup_dns", {"name": "a..b", "record_type": "MX", "server": "127.0.0.1"})
     with pytest.raises(InputError, match="record_type"):
         await builtins.call("lookup_dns", {"name": "example.test", "record_type": "ANY"})
