@@ -181,17 +181,28 @@ def app(make_app: Callable[[], App]) -> Iterator[App]:
     application.close()
 
 
+FULL_RUNBOOKS = SHARED_DATA / "runbooks.jsonl"
+# Committed (and shipped) real runbooks: the tests that need runbooks run on these without ../shared.
+SAMPLE_RUNBOOKS = REPO / "vigil_mcp" / "data" / "runbooks-sample.jsonl"
+
+
 @pytest.fixture(scope="session")
 def runbooks_path() -> Path:
-    path = SHARED_DATA / "runbooks.jsonl"
-    if not path.exists():
-        pytest.skip("../shared/data/runbooks.jsonl is not beside this checkout")
-    return path
+    """Real runbooks: the 605 of ../shared/data when it is beside the checkout, else the 27 bundled ones."""
+    return FULL_RUNBOOKS if FULL_RUNBOOKS.exists() else SAMPLE_RUNBOOKS
+
+
+@pytest.fixture(scope="session")
+def full_runbooks_path() -> Path:
+    """The 605 shared runbooks, for the few tests whose figures are about that whole set."""
+    if not FULL_RUNBOOKS.exists():
+        pytest.skip("needs the full data set: ../shared/data/runbooks.jsonl (605 runbooks) is not beside this checkout")
+    return FULL_RUNBOOKS
 
 
 @pytest.fixture(scope="session")
 def runbooks_store(tmp_path_factory: pytest.TempPathFactory, runbooks_path: Path) -> Path:
-    """A store holding the 605 real runbooks, built once per test session (copy it before writing)."""
+    """A store holding the real runbooks of runbooks_path, built once per session (copy it before writing)."""
     home = tmp_path_factory.mktemp("runbooks-home")
     application = build_app(load_settings({"home": str(home)}, environ={}))
     try:

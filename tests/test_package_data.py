@@ -1,7 +1,6 @@
-"""What the wheel ships: every bundled data file is covered by pyproject's package-data globs."""
+"""What the wheel ships: the whole vigil_mcp package with its data, and the built-in tools and skills."""
 
 import tomllib
-from fnmatch import fnmatch
 from pathlib import Path
 
 from vigil_mcp.services.knowledge.ingest import walk_paths
@@ -10,12 +9,14 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "vigil_mcp" / "data"
 
 
-def test_every_bundled_data_file_is_listed_as_package_data() -> None:
+def test_the_wheel_takes_the_whole_package_and_the_built_in_tools_and_skills() -> None:
+    """hatchling ships every file under vigil_mcp/ (data/ too) unless excluded; .ci/wheel.sh checks a real wheel."""
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    globs = config["tool"]["setuptools"]["package-data"]["vigil_mcp"]
-    files = [p.relative_to(REPO / "vigil_mcp").as_posix() for p in DATA.rglob("*") if p.is_file()]
-    assert files
-    assert [f for f in files if not any(fnmatch(f, g) for g in globs)] == []
+    wheel = config["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert wheel["packages"] == ["vigil_mcp"] and "exclude" not in wheel and "only-include" not in wheel
+    assert wheel["force-include"] == {"tools": "vigil_mcp/data/tools", "skills": "vigil_mcp/data/skills"}
+    files = [p for p in DATA.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if p.name.endswith((".pyc", ".duckdb"))]
 
 
 def test_the_bundled_docs_excerpt_reads_cleanly_and_carries_its_licences() -> None:

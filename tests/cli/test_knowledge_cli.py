@@ -7,8 +7,9 @@ from vigil_mcp.cli import main
 
 
 def test_add_then_search_get_and_stats_through_the_cli(
-    runbooks_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
+    full_runbooks_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    runbooks_path = full_runbooks_path
     assert main(["knowledge", "add", str(runbooks_path)]) == 0
     out, err = capsys.readouterr()
     assert "604 documents: 3035 chunks added" in out

@@ -100,7 +100,7 @@ def test_healthz_reports_the_index_over_http(http_server: str) -> None:
     body = httpx.get(f"{http_server}/healthz").json()
     assert body["status"] == "ok"
     assert body["index_ready"] is True
-    assert body["knowledge_items"] > 3000
+    assert body["knowledge_items"] >= 100
 
 
 def test_a_foreign_host_header_is_refused_by_dns_rebinding_protection(http_server: str) -> None:

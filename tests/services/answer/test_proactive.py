@@ -14,7 +14,7 @@ T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def app(runbooks_app: App) -> App:
-    """Realistic knowledge: the 605 real runbooks, plus what each test has vigil learn."""
+    """Realistic knowledge: real runbooks (runbooks_path), plus what each test has vigil learn."""
     return runbooks_app
 
 
