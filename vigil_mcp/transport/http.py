@@ -112,12 +112,15 @@ def _startup_lines(settings: Settings) -> None:
         )
 
 
-def bind(settings: Settings) -> socket.socket:
-    """The listening socket for settings.host:port; a port in use is an InputError, before anything is served."""
+def check_port(settings: Settings) -> None:
+    """Bind settings.host:port once and let it go: a port in use is an InputError before anything is served.
+
+    uvicorn then binds it itself, as it always does (the window between the two is microseconds).
+    """
     host = settings.host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, settings.port), family=family, backlog=2048)
+        socket.create_server((host, settings.port), family=family).close()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise InputError(
@@ -130,7 +133,7 @@ def bind(settings: Settings) -> socket.socket:
 def serve_http(settings: Settings) -> None:
     """Serve Streamable HTTP on settings.host:settings.port until interrupted."""
     check_http_security(settings)
-    listening = bind(settings)  # before the store opens and before any "serving" line
+    check_port(settings)  # before the store opens and before any "serving" line
     app = build_app(settings)
     app.knowledge.start_loading()
     try:
@@ -147,7 +150,6 @@ def serve_http(settings: Settings) -> None:
             lifespan="on",
         )
         log.info("vigil serving Streamable HTTP on http://%s:%d/mcp", settings.host, settings.port)
-        uvicorn.Server(config).run(sockets=[listening])
+        uvicorn.Server(config).run()
     finally:
-        listening.close()
         app.close()

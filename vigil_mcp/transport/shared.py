@@ -53,7 +53,7 @@ HEADER_KEY = "vigil_connect"
 def socket_path(home: Path) -> Path:
     """Where the owner of `home` listens: HOME/vigil.sock, or a private temp folder when that path is too long."""
     path = home / SOCKET_NAME
-    if len(os.fsencode(path)) <= _SUN_PATH_BYTES:
+    if not SUPPORTED or len(os.fsencode(path)) <= _SUN_PATH_BYTES:
         return path
     digest = hashlib.sha256(os.fsencode(home.resolve())).hexdigest()[:20]
     return Path(tempfile.gettempdir()) / f"vigil-{os.getuid()}" / f"{digest}.sock"
