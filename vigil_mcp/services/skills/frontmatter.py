@@ -154,7 +154,8 @@ def parse(text: str) -> ParsedFile:
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     front, body, body_line = _split(text)
     try:
-        _refuse_extras(front)
+        if any(mark in front for mark in "&*!{["):  # only then can there be anchors, aliases, tags or flow style
+            _refuse_extras(front)
         root = yaml.compose(front, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
