@@ -5,7 +5,7 @@
 
 Only `eval/labels/identify/fit.jsonl` is read. The model sees the turns the rules of identify.py
 leave to it (not the thanks, greetings and follow-ups they recognise): an L2-regularised logistic
-regression over `identify.request_features`. The regularisation strength and the threshold are
+regression over `identify_cues.request_features`. The regularisation strength and the threshold are
 chosen by 5-fold cross-validation over dialogues inside the fit part: the strength with the
 lowest out-of-fold log-loss, the threshold with the best out-of-fold F0.5 of `request` (precision
 weighs twice recall: speaking on a non-request is worse than missing one).
@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 from identify_labels import load
 
-from vigil_mcp.services.answer import identify
-from vigil_mcp.services.text import without_urls
+from vigil_mcp.services.answer import identify, identify_cues
 
 MODEL = Path(identify.__file__).with_name("identify_model.py")
 FOLDS = 5
@@ -70,12 +69,12 @@ def reply_to(row: dict[str, Any]) -> str | None:
 
 
 def features_of(row: dict[str, Any], addressed: bool, body: str) -> tuple[float, ...]:
-    """The model's cues for a labelled row, computed as identify() computes them."""
-    previous = reply_to(row)
-    return identify.request_features(
+    """The model's cues for a labelled row, computed as identify_turn() computes them."""
+    return identify_cues.request_features(
         body,
         addressed=addressed,
-        after_question=previous is not None and "?" in without_urls(previous),
+        reply_to=reply_to(row),
+        position=identify.position_of(row["participants"], row["speaker"]),
     )
 
 
@@ -121,10 +120,11 @@ def fit() -> tuple[str, dict[str, float]]:
             best = (score, threshold, tp, fp, fn)
     score, threshold, tp, fp, fn = best
     w = _fit(x, y, strength)
-    weights = "\n".join(f"    {v:.4f},  # {name}" for name, v in zip(identify.FEATURES, w[1:], strict=True))
+    weights = "\n".join(f"    {v:.4f},  # {name}" for name, v in zip(identify_cues.FEATURES, w[1:], strict=True))
     text = f'''"""Weights of the request model in identify.py. Written by eval/fit_identify.py; do not edit by hand.
 
-Fitted on eval/labels/identify/fit.jsonl ({len(y)} turns the rules leave to the model, of {len(rows)}):
+The cues are identify_cues.FEATURES. Fitted on eval/labels/identify/fit.jsonl ({len(y)} turns the rules leave
+to the model, of {len(rows)}):
 L2 strength {strength} and threshold chosen by {FOLDS}-fold cross-validation over dialogues
 (threshold: best out-of-fold F{BETA} of `request`). Rerun the script after changing the features.
 """

@@ -17,15 +17,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# Two draws: the first (seed 11) of 130 + 300 turns, then a second (seed 12) of 60 + 90 more turns,
-# not already drawn, to tighten the held-back figures.
-DRAWS = ((11, {"stripe": 130, "ubuntu": 300}), (12, {"stripe": 60, "ubuntu": 90}))
+# Two draws at random: the first (seed 11) of 130 + 300 turns, then a second (seed 12) of 60 + 90 more
+# turns, not already drawn, to tighten the held-back figures. A third (seed 13) oversamples the turns
+# without "?" where the first two were thin, by position in the ticket: the ticket's first turn, a
+# turn of the opening (nobody but the customer has written yet), or a later turn.
+DRAWS: tuple[tuple[int, dict[str, int]], ...] = (
+    (11, {"stripe": 130, "ubuntu": 300}),
+    (12, {"stripe": 60, "ubuntu": 90}),
+)
+STRATIFIED: tuple[int, dict[str, dict[str, int]]] = (
+    13,
+    {"stripe": {"first": 35, "opening": 30, "later": 35}, "ubuntu": {"first": 55, "opening": 45, "later": 60}},
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dialogues", type=Path)
-    parser.add_argument("--draw", type=int, choices=range(len(DRAWS)), default=None, help="only this draw (0, 1)")
+    parser.add_argument(
+        "--draw", type=int, choices=range(len(DRAWS) + 1), default=None, help="only this draw (0, 1, 2)"
+    )
     args = parser.parse_args()
     pools: dict[str, list[tuple[dict[str, Any], int]]] = {"stripe": [], "ubuntu": []}
     with args.dialogues.open(encoding="utf-8") as fh:
@@ -43,6 +54,27 @@ def main() -> None:
                 drawn.add((dialogue["id"], i))
                 if args.draw in (None, number):
                     _emit(dialogue, i, source)
+    seed, strata = STRATIFIED
+    rng = random.Random(seed)
+    for source, per_position in strata.items():
+        for position, n in per_position.items():
+            pool = [
+                (d, i)
+                for d, i in pools[source]
+                if (d["id"], i) not in drawn and "?" not in d["turns"][i]["text"] and position_of(d, i) == position
+            ]
+            for dialogue, i in rng.sample(pool, n):
+                drawn.add((dialogue["id"], i))
+                if args.draw in (None, len(DRAWS)):
+                    _emit(dialogue, i, source)
+
+
+def position_of(dialogue: dict[str, Any], i: int) -> str:
+    """Where turn i stands: the ticket's first turn, in its opening (only its author wrote before), or later."""
+    speakers = {t["speaker"] for t in dialogue["turns"][:i]}
+    if not speakers:
+        return "first"
+    return "opening" if speakers == {dialogue["turns"][i]["speaker"]} else "later"
 
 
 def _emit(dialogue: dict[str, Any], i: int, source: str) -> None:

@@ -10,12 +10,15 @@ Three steps, read top to bottom:
 2. precise rules recognise thanks (gratitude or a confirmation that it worked), greetings and
    follow-ups, which carry no request of their own;
 3. a logistic model over a few readable cues decides whether the rest is a request: a question
-   mark, a question word at the start of a clause, words of asking, wanting, failure, alerts and
-   error output, words of answering and of feedback on a fix, and whether the turn follows someone
-   else's question (then it is likely an answer).
-   Its weights and threshold are fitted on labelled real turns by `eval/fit_identify.py`
-   (`identify_model.py`). What is not a request is chatter when it is an ack, a joke, a typo fix
-   or a farewell, otherwise a statement.
+   mark, a question word at the start of a clause, words of asking, of needing or trying ("I need
+   to", "trying to"), of asking for a change ("please drain it"), of not being able to ("can't",
+   "no idea how"), of failure and symptoms ("doesn't work", "won't boot", "stopped working"),
+   alerts and error output, words of answering and of feedback on a fix, and where the turn stands
+   in the ticket: a problem, a need or an inability in the ticket's opening (before anyone else
+   wrote) is what the customer came for, while a turn that follows someone else's question is
+   likely an answer. Its weights and threshold are fitted on labelled real turns by
+   `eval/fit_identify.py` (`identify_model.py`). What is not a request is chatter when it is an
+   ack, a joke, a typo fix or a farewell, otherwise a statement.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from typing import Literal
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer import identify_model
-from vigil_mcp.services.text import content_words, without_urls
+from vigil_mcp.services.answer.identify_cues import Position, reports_failure, request_features
+from vigil_mcp.services.text import content_words
 
 Kind = Literal["question", "followup", "thanks", "greeting", "chatter", "statement"]
 KINDS: tuple[Kind, ...] = ("question", "statement", "thanks", "greeting", "followup", "chatter")
@@ -107,12 +111,18 @@ def split_address(text: str, participants: Iterable[str] = ()) -> tuple[str | No
 
 # ---- 2. rules: thanks, greetings, follow-ups -----------------------------------------------------
 
-_THANKS = re.compile(
-    r"\b(thanks?|thank\s*(you|u|ya)|thankyou|thx|thnx|thanx|tnx|ty|tyvm|tk|tks|cheers|appreciated?|much obliged|"
-    r"(that|it|this)\s+(worked|works|did it|did the trick|fixed it|helped)"
+_GRATITUDE = re.compile(
+    r"\b(thanks?|thank\s*(you|u|ya)|thankyou|thx|thnx|thanx|tnx|ty|tyvm|tk|tks|cheers|appreciated?|much obliged)\b",
+    re.IGNORECASE,
+)
+# A confirmation that the problem is gone: "that worked", "fixed now", "pods stable now", "alert cleared".
+_CONFIRMED = re.compile(
+    r"\b((that|it|this)\s+(worked|works|did it|did the trick|fixed it|helped)"
     r"(?=\W*$|\W*[,.!;:]|\s+(now|perfectly|great|fine|again|thanks?)\b)|"
     r"works now|working now|fixed\s+(it|now)|solved|resolved(?!\s+to\b)|got it working|all good now|"
-    r"(fine|good|stable|healthy|working|back up)\s+(now|again))\b",
+    r"(fine|good|stable|healthy|working|back up)\s+(now|again)|(works?|working)\s+again|back\s+to\s+normal|"
+    r"(errors?|alerts?|warnings?|drops|timeouts|crashes|restarts|[45]\d\ds)\s+(is\s+|are\s+|has\s+|have\s+)?"
+    r"(gone|stopped|cleared|resolved))\b",
     re.IGNORECASE,
 )
 _TA = re.compile(r"^\W*(\w+\W+)?ta\W*$", re.IGNORECASE)  # "kk, ta"
@@ -127,7 +137,7 @@ _NOT_BEFORE = re.compile(r"(\bnot|\bnever|n't|\bhope|\bif|\bwhether|\buntil|\bun
 # Thanks that asks for more is a request: "any other thoughts on this appreciated".
 _MORE = re.compile(
     r"\bany\s+(other|more|further)?\s*(thoughts|ideas|suggestions|advice|tips|pointers|help)\b|"
-    r"\b(can|could|would)\s+(you|someone|anyone|somebody)\b",
+    r"\b(can|could|would)\s+(you|someone|anyone|somebody)\b|\bif\s+(you|someone|anyone|somebody)\s+(can|could|would)\b",
     re.IGNORECASE,
 )
 _GREETING_WORDS = frozenset(
@@ -144,11 +154,15 @@ _FOLLOWUP = re.compile(
 
 
 def _is_thanks(body: str) -> bool:
-    match = _THANKS.search(body)
-    if match is None:
+    gratitude, confirmed = _GRATITUDE.search(body), _CONFIRMED.search(body)
+    if gratitude is None and confirmed is None:
         return bool(_TA.match(body))
     if "?" in body or _MORE.search(body):
         return False
+    # "nothing happens ... in a terminal it works" reports a failure: no confirmation.
+    if gratitude is None and confirmed is not None and reports_failure(body[: confirmed.start()]):
+        return False
+    match = min((m for m in (gratitude, confirmed) if m is not None), key=lambda m: m.start())
     return not _NOT_AFTER.search(body[match.end() :]) and not _NOT_BEFORE.search(body[: match.start()])
 
 
@@ -170,89 +184,7 @@ def rule_kind(body: str) -> Kind | None:
     return None
 
 
-# ---- 3. the request model -------------------------------------------------------------------------
-
-_WH = r"(how|what|whats|what's|wat|why|where|when|which|who|whom|whose)"
-_AUX = (
-    r"(is|are|am|was|were|can|could|does|do|did|should|shall|would|will|has|have|had|may|might|must|"
-    r"isn'?t|aren'?t|doesn'?t|don'?t|can'?t|won'?t|shouldn'?t|wouldn'?t|couldn'?t|didn'?t)"
-)
-# A clause starts at the beginning, after a sentence mark, or after a filler ("ok thanks! Do you ...").
-_FILLER = r"\b(?:so|but|and|ok|okay|also|then|thanks|hmm|well|now|btw|or|maybe)\b[\s,]+"
-_WH_CLAUSE = re.compile(r"(?:^\W*|[.!?;:]\s+|" + _FILLER + r")" + _WH + r"\b", re.IGNORECASE)
-_AUX_START = re.compile(r"^\W*" + _AUX + r"\s+\w", re.IGNORECASE)
-_ASKING = re.compile(
-    r"\b(any\s*(one|body)\s+(know|knows|familiar|have|has|use|used|tried|here|able|can|could|help)|"
-    r"some\s*(one|body)\s+(know|help|tell|point|explain|recommend|look|from)|is\s+there\s+(a|any|an)\b|"
-    r"how\s+(do|can|to|would|should|does)|i\s+was\s+wondering|wondering\s+(if|whether|how)|"
-    r"not\s+sure\s+(how|why|what|whether|where)|(don'?t|dont|do\s+not)\s+(know|understand|get)\s+(how|why|what|where|whether)|"
-    r"(can|could|would|will)\s+(you|someone|anyone|somebody|u)\b|help|any\s+(suggestions?|ideas?|thoughts|advice|tips|pointers|clues?)|"
-    r"what\s+now|what\s+should|recommend|suggest|advi[cs]e|please|pls|plz|need\s+(some\s+)?(help|support|assistance)|"
-    r"question|right\s*\?|correct\s*\?|possible)\b",
-    re.IGNORECASE,
-)
-_WANT = re.compile(
-    r"\b(i|we)\s*('d|would|want|wanna|need|needs|'m\s+trying|am\s+trying|'re\s+trying|are\s+trying|try\s+to)\b",
-    re.IGNORECASE,
-)
-_FAILURE = re.compile(
-    r"\b(errors?|fail(s|ed|ing|ure|ures)?|broken|broke|breaks|crash(es|ed|ing)?|crashloop\w*|bug|"
-    r"(ca|wo)n'?t|cannot|can\s*not|unable|could\s*n'?o?t|"
-    r"(does|do|did|is|was|would)\s*n'?o?t\s+(work|start|boot|load|run|show|find|see|connect|respond|open|mount|"
-    r"install|play|detect|recogni[sz]e|let|take|even)\w*|not\s+(working|loading|starting|booting|responding|ready|running|"
-    r"found|detected|recogni[sz]ed|showing)|nothing\s+(works|happens|shows)|"
-    r"stuck|denied|refused|time[sd]?\s*out|timing\s+out|hangs?|hung|freez(e|es|ing)|froze|panic\w*|"
-    r"exception|traceback|segfault|declined|rejected|invalid|missing|corrupt\w*|"
-    r"keeps?\s+\w+ing|no\s+such|unexpected|slow(er)?|incomplete|troubles?|problems?|issues?)\b",
-    re.IGNORECASE,
-)
-# A "?" that ends a clause (not one inside a query string or code).
-_ASKS = re.compile(r"\?+(\s|$|[)\"'.!:;,])")
-_NEGATION = re.compile(r"\b(not|no|never|nothing)\b|n't\b", re.IGNORECASE)
-_ALERT = re.compile(
-    # Alerting words, a percentage, and the state of a service: down, unavailable, full, 503s ...
-    r"(?i:\b(firing|fired|alerts?|alerting|paged|severity|critical)\b|\[firing|\b\d{1,3}(\.\d+)?\s?%|"
-    r"\b(down|outage|unavailable|unreachable|notready|not\s+ready|degraded|sealed|oom\w*|flapping|full|saturated|"
-    r"lagging|spiking|climbing|rising|growing|backing\s+up|dropping|[45]\d\ds?)\b)|"
-    # An alert's name: a CamelCase word that names a failure (KubePodCrashLooping, etcdMembersDown).
-    r"\b(?=\w*[a-z][A-Z])\w*(Down|Fail|Error|High|Low|Full|FillingUp|NotReady|Degraded|Slow|Missing|Crash|Stuck|"
-    r"Stale|Lost|Unhealthy|Unavailable|Dropping|Exceed|Exhaust|Burn|Mismatch|Absent|Flapping|Halted|Rejected|"
-    r"Backlog|TooLong|Critical|Warning|Expir|Outdated|Pressure|Saturat|Quota|Budget|Restart|Evict|Throttl|"
-    r"Unschedulable|BackOff|Backoff|Killed|Latency|Panic|Timeout)\w*\b"
-)
-_ERROR_LINE = re.compile(
-    r"^\W*([EW]:|(error|fatal|panic|kernel\s+pani\w*|exception|traceback|warning)\s*[:\-!])|"
-    r"\b\w+(?-i:Error|Exception)\b|\brpc\s+error\b|\bstatus\s+code\b|\bexit\s+(status|code)\b|"
-    r"\b(failed|unable|could\s*n'?o?t|cannot)\s+to?\s*\w+|\bno\s+such\b|\bnot\s+found\b|\bcommand\s+not\b|"
-    # Telling of one: "i got this error", "it throws an exception", "gives me a warning".
-    r"\b(get|gets|got|getting|receive|received|see|seeing|throws?|throwing|gives?|giving|returns?|returning|shows?|"
-    r"showing|says?|spits?)\b[^.?!]{0,30}\b(errors?|exceptions?|warnings?)\b",
-    re.IGNORECASE,
-)
-_SINCE = re.compile(
-    r"\b(since|after|again|started|suddenly|anymore|any\s+more|every\s+time|whenever|each\s+time|"
-    r"keeps?|always)\b",
-    re.IGNORECASE,
-)
-_ANSWER = re.compile(
-    r"^\W*(yes|yeah|yea|yep|yup|no|nope|nah|correct|right|exactly|sure|i\s+did|i\s+have|i'?m\s+using|i\s+am\s+using|"
-    r"i\s+use|it\s+is|it'?s|its|that'?s|this\s+is|here\s+is|here'?s|here\s+you\s+go|i\s+think|i\s+guess|i\s+suppose|"
-    r"probably|maybe|because|cause|since|not\s+yet|just|only|like|well)\b",
-    re.IGNORECASE,
-)
-_FEEDBACK = re.compile(
-    r"\b(didn'?t|did\s+not|doesn'?t|does\s+not|not)\s+(help|work|change|fix|matter)\w*|"
-    r"\bsame\s+(thing|problem|issue|error|result|situation|message|here)|\bstill\s+(the\s+)?same|no\s+luck|"
-    r"(to\s+)?no\s+(avail|prevail)|no\s+difference|not\s+working\s+for\s+me|i\s+(tried|did)\s+(that|it|this)|"
-    r"i'?ve\s+tried|i\s+have\s+tried|already\s+tried|didn'?t\s+move",
-    re.IGNORECASE,
-)
-# A report about a system rather than a person ("etcd: members down", "pool saturated again").
-_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|i'll|me|my|we|we're|our|us|you|your|u)\b", re.IGNORECASE)
-_CONTINUATION = re.compile(
-    r"^[\s(]*(and|but|or|because|cause|since|like|for|with|when|if|then|which|as|to|of|in|on)\b|^[\s(]*[a-z]+\)|^\s*\*"
-)
-_CODE = re.compile(r"[{}();=<>\[\]|$#`\\]")
+# ---- 3. the request model (its cues: identify_cues.py) -------------------------------------------
 
 # What is not a request and only acknowledges, jokes, apologises or leaves is chatter.
 _CHATTER = re.compile(
@@ -270,58 +202,16 @@ _CHATTER = re.compile(
 )
 _TYPO_FIX = re.compile(r"^\s*(\*\s*\S+(\s+\S+)?|\S+(\s+\S+)?\s*\*)\s*$")
 
-FEATURES: tuple[str, ...] = (
-    "question_mark",
-    "question_word",
-    "auxiliary_start",
-    "asking",
-    "wanting",
-    "failure",
-    "negation",
-    "alert",
-    "error_line",
-    "since",
-    "answer_start",
-    "feedback",
-    "system_report",
-    "continuation",
-    "code",
-    "log_line",
-    "one_or_two_words",
-    "terms",
-    "addressed",
-    "after_question",
-)
 
-
-def request_features(body: str, *, addressed: bool, after_question: bool) -> tuple[float, ...]:
-    """The model's cues for a turn's body, in the order of FEATURES (0/1 but `code` and `terms`)."""
-    plain = without_urls(body)
-    n = len(content_words(plain))
-    error_line = bool(_ERROR_LINE.search(plain))
-    failure, alert = bool(_FAILURE.search(plain)), bool(_ALERT.search(plain))
-    # Code and pasted output: the share of code characters, and a line that starts like a log or a prompt.
-    code = 10.0 * len(_CODE.findall(plain)) / max(len(plain.strip()), 1)
-    log_line = not error_line and body.startswith(("  ", "\t", "<", "$", "{", "[", "#", ">"))
-    cues = (
-        bool(_ASKS.search(plain)),
-        bool(_WH_CLAUSE.search(plain)),
-        bool(_AUX_START.match(plain)),
-        bool(_ASKING.search(plain)),
-        bool(_WANT.search(plain)),
-        failure,
-        bool(_NEGATION.search(plain)),
-        alert,
-        error_line,
-        bool(_SINCE.search(plain)),
-        bool(_ANSWER.match(plain)),
-        bool(_FEEDBACK.search(plain)),
-        (failure or alert) and not _PERSON.search(plain),
-        bool(_CONTINUATION.match(body)),
-    )
-    context = (addressed, after_question)
-    size = (float(n <= 2), math.log1p(n) / 3.0)
-    return (*(float(c) for c in cues), code, float(log_line), *size, *(float(c) for c in context))
+def position_of(participants: Sequence[str], author: str | None) -> Position:
+    """Where a turn stands in its ticket: the `first` turn, in the `opening` (only its author wrote
+    before, as when a customer spreads the problem over several lines), or `later` (someone else
+    wrote before: the turn may answer them). Without the author, a turn after others is `later`."""
+    if not participants:
+        return "first"
+    if author is not None and all(_nick_key(p) == _nick_key(author) for p in participants):
+        return "opening"
+    return "later"
 
 
 def request_probability(features: Sequence[float]) -> float:
@@ -330,11 +220,15 @@ def request_probability(features: Sequence[float]) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def identify(text: str, participants: Sequence[str] = (), reply_to: str | None = None) -> Identified:
+def identify(
+    text: str, participants: Sequence[str] = (), reply_to: str | None = None, *, author: str | None = None
+) -> Identified:
     """Identify one customer turn.
 
-    `participants`: the names of whoever wrote in the ticket before (only they can be addressed);
-    `reply_to`: the ticket's previous message when someone else than this turn's author wrote it.
+    `participants`: the names of whoever wrote in the ticket before (only they can be addressed;
+    none means this is the ticket's first turn); `reply_to`: the ticket's previous message when
+    someone else than this turn's author wrote it; `author`: this turn's author, so that a turn
+    in the ticket's opening (nobody else wrote yet) is known as one.
     """
     addressed, body = split_address(text, participants)
     n = len(content_words(body))
@@ -344,7 +238,8 @@ def identify(text: str, participants: Sequence[str] = (), reply_to: str | None =
         cues = request_features(
             body,
             addressed=addressed is not None,
-            after_question=reply_to is not None and "?" in without_urls(reply_to),
+            reply_to=reply_to,
+            position=position_of(participants, author),
         )
         score = request_probability(cues)
         if score >= identify_model.THRESHOLD:
@@ -357,7 +252,8 @@ def identify(text: str, participants: Sequence[str] = (), reply_to: str | None =
 
 
 def identify_turn(earlier: Sequence[Message], author: str, text: str) -> Identified:
-    """identify() with the participants and the message replied to read from the ticket's earlier messages."""
+    """identify() with the participants, the replied-to message and the author read from the earlier messages."""
     participants = list(dict.fromkeys(m.author for m in earlier))
     last = earlier[-1] if earlier else None
-    return identify(text, participants, last.text if last is not None and last.author != author else None)
+    replied = last.text if last is not None and last.author != author else None
+    return identify(text, participants, replied, author=author)
