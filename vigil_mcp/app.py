@@ -13,10 +13,14 @@ from vigil_mcp.notify import Notifier
 from vigil_mcp.services.answer.engine.base import Engine
 from vigil_mcp.services.answer.engine.offline import OfflineEngine
 from vigil_mcp.services.answer.proactive import ProactiveService
+from vigil_mcp.services.gitcmd import skills_repository
 from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.services.learn.learner import Learner, build_learner
+from vigil_mcp.services.learn.lessons import LessonBook
+from vigil_mcp.services.learn.worker import LearningWorker
 from vigil_mcp.services.metrics import Metrics
 from vigil_mcp.services.skills import SkillLibrary
+from vigil_mcp.services.skills.review import Review, author_email
 from vigil_mcp.services.tickets import TicketService
 from vigil_mcp.services.tools import EgressPolicy, ToolRegistry, ToolSelection
 from vigil_mcp.storage import open_store
@@ -33,7 +37,15 @@ class App:
     skills: SkillLibrary
     tickets: TicketService
     learner: Learner
+    worker: LearningWorker
+    review: Review
     metrics: Metrics = field(default_factory=Metrics)
+    sweep_seconds: float = 30.0  # how often the server looks for confirmations that waited out the quiet period
+
+    @property
+    def lessons(self) -> LessonBook:
+        """The lessons and their lifecycle (retire, restore, revise)."""
+        return self.learner.lessons
 
     def close(self) -> None:
         """Release the store."""
@@ -95,14 +107,26 @@ def build_app(settings: Settings) -> App:
     engine = build_engine(settings)
     tools = build_tools(settings)  # a bad --tools name stops here, before any store is opened
     skills = build_skills(settings)
+    review = Review(
+        skills_repository(settings.skills_dir, settings.home, settings.skills_repo),
+        settings.skills_dir,
+        vigil_email=author_email(settings.skills_git_author),
+        serve_drafts=settings.serve_draft_skills,
+    )
+    skills.review = review.served
     skills.load()
     store = open_store(settings.store)
     knowledge = KnowledgeService(store)
     metrics = Metrics()
     knowledge.on_search = metrics.observe_search
-    tickets = TicketService(store, ProactiveService(knowledge, engine))
-    learner = build_learner(settings, knowledge, skills, lambda: [tool.name for tool in tools.served()])
-    tickets.on_resolved.append(learner.learn)
+    tickets = TicketService(store, ProactiveService(knowledge, engine), quiet_minutes=settings.resolution_quiet_minutes)
+    learner = build_learner(
+        settings, knowledge, skills, store, lambda: [tool.name for tool in tools.served()], flag=tickets.flag
+    )
+    worker = LearningWorker(store, store, learner)
+    worker.read = tickets.get  # stored tickets, from the ticket service's cache when it has them
+    tickets.diagnostics = store.record_diagnostic
+    tickets.on_queued.append(lambda _job: worker.wake.set())
     return App(
         settings=settings,
         knowledge=knowledge,
@@ -111,5 +135,7 @@ def build_app(settings: Settings) -> App:
         skills=skills,
         tickets=tickets,
         learner=learner,
+        worker=worker,
+        review=review,
         metrics=metrics,
     )

@@ -53,6 +53,10 @@ class Settings:
     skills_branch: str | None = None  # commit learned skills here (a review branch); None: the current branch
     skills_git_author: str = "vigil <vigil@localhost>"
     skills_commit: bool | None = None  # commit each skill write; None: when skills_dir is inside a git repository
+    skills_repo: Path | None = None  # the git repository learned skills are committed to (it must hold skills_dir)
+    serve_draft_skills: bool = False  # serve unreviewed drafts as prompts, skills/list entries and resources
+    resolution_quiet_minutes: float = 30.0  # a confirmation with no new problem for this long resolves the ticket
+    transcript_retention_days: int = 90  # raw customer text of resolved tickets is redacted in place after this
     # HTTP security: bearer tokens (role, token) and the webhook secret come from the environment or a
     # tokens file, never from vigil.toml values.
     tokens: tuple[tuple[str, str], ...] = field(default=(), repr=False)
@@ -99,12 +103,26 @@ _KEYS: dict[str, str] = {
     "skills_branch": "skills_branch",
     "skills_git_author": "skills_git_author",
     "skills_commit": "skills_commit",
+    "skills_repo": "skills_repo",
+    "serve_draft_skills": "serve_draft_skills",
+    "resolution_quiet_minutes": "resolution_quiet_minutes",
+    "transcript_retention_days": "transcript_retention_days",
 }
-_PATH_FIELDS = frozenset({"store", "tools_dir", "skills_dir", "tokens_file"})
+_PATH_FIELDS = frozenset({"store", "tools_dir", "skills_dir", "tokens_file", "skills_repo"})
 _LIST_FIELDS = frozenset({"tools", "exclude_tools", "egress_allow", "egress_deny", "allowed_hosts", "allowed_origins"})
 _TOOL_FIELDS = _LIST_FIELDS | {"enable_write_tools", "read_only", "prometheus_url", "tool_timeout", "tool_output_chars"}
 _ENGINE_FIELDS = frozenset({"engine", "anthropic_model", "llm_timeout", "suggest_threshold"})
-_LEARN_FIELDS = frozenset({"skill_min_cases", "skills_branch", "skills_git_author", "skills_commit"})
+_LEARN_FIELDS = frozenset(
+    {
+        "skill_min_cases",
+        "skills_branch",
+        "skills_git_author",
+        "skills_commit",
+        "serve_draft_skills",
+        "resolution_quiet_minutes",
+        "transcript_retention_days",
+    }
+)
 _MAX_MIN_CASES = 1000
 _TIMEOUT_FIELDS = frozenset({"header_timeout", "body_timeout"})
 _MAX_HTTP_TIMEOUT = 300.0
@@ -222,6 +240,24 @@ def _coerce_learn_setting(name: str, value: Any, origin: str) -> Any:
         if not branch or _BAD_BRANCH.search(branch):
             raise InputError(f"{origin}: skills_branch must be a git branch name such as vigil/learned, got {value!r}")
         return branch
+    if name == "resolution_quiet_minutes":
+        try:
+            minutes = float(value)
+        except (TypeError, ValueError):
+            minutes = -1.0
+        if isinstance(value, bool) or not 0 <= minutes <= 7 * 24 * 60:
+            raise InputError(f"{origin}: resolution_quiet_minutes must be minutes from 0 to 10080, got {value!r}")
+        return minutes
+    if name == "transcript_retention_days":
+        try:
+            days = int(value)
+        except (TypeError, ValueError):
+            days = -1
+        if isinstance(value, bool) or not 0 <= days <= 36_500:
+            raise InputError(
+                f"{origin}: transcript_retention_days must be whole days from 0 (keep raw text) to 36500, got {value!r}"
+            )
+        return days
     if name == "skills_git_author":
         author = str(value).strip()
         if not _AUTHOR.match(author):
@@ -230,7 +266,7 @@ def _coerce_learn_setting(name: str, value: Any, origin: str) -> Any:
     text = str(value).lower()
     if isinstance(value, bool) or text in _TRUE | _FALSE:
         return value if isinstance(value, bool) else text in _TRUE
-    raise InputError(f"{origin}: skills_commit must be true or false, got {value!r}")
+    raise InputError(f"{origin}: {name} must be true or false, got {value!r}")
 
 
 def _coerce(name: str, value: Any, base: Path, origin: str) -> Any:

@@ -115,14 +115,17 @@ def replay_sample(app: App, say: Say) -> DemoReport:
         if dialogue.resolved:
             before = len(app.learner.history)
             try:
-                ids = [dialogue.resolution_message_id] if dialogue.resolution_message_id else None
-                app.tickets.resolve(dialogue.id, ids)
+                app.tickets.resolve(dialogue.id, None, trigger="replay")
             except VigilError:
                 continue
+            app.worker.drain()
             for learned in app.learner.history[before:]:
-                if learned.lesson is not None and learned.changed:
+                lesson = learned.lesson
+                if lesson is not None and learned.result.learned and lesson.change == "learned":
                     report.learned += 1
-                    say(f"  learned from {dialogue.id}: {_short(learned.lesson.title, 100)} [{learned.knowledge_id}]")
+                    say(f"  learned from {dialogue.id}: {_short(lesson.problem, 100)} [{lesson.knowledge_id}]")
+                elif lesson is None:
+                    say(f"  {_short(learned.result.reason, 150)}")
                 for path in _skill_paths(learned):
                     report.skill_files.append(path)
                     say(f"  wrote skill file {path}")

@@ -112,6 +112,15 @@ class Ticket(BaseModel):
     waiting_since: datetime | None = Field(default=None, description="When the customer started waiting.")
     message_count: int = 0
     summary: str | None = None
+    resolved_by: str | None = Field(default=None, description="analyst, webhook, signal or replay.")
+    resolution_seq: int | None = Field(
+        default=None, description="With signal: the customer's confirmation that resolved it (its seq)."
+    )
+    confirmed_seq: int | None = Field(
+        default=None, description="A customer confirmation waiting out the quiet period before it resolves the ticket."
+    )
+    confirmed_at: datetime | None = None
+    flags: list[str] = Field(default_factory=list[str], description="Why vigil would not learn from it.")
 
 
 class Suggestion(BaseModel):
@@ -187,3 +196,86 @@ class SuggestionList(BaseModel):
 
     suggestions: list[Suggestion]
     next_cursor: str | None = Field(default=None, description="Pass as cursor for the next page; null at the end.")
+
+
+# ---- learning -----------------------------------------------------------------------------------
+
+LessonStatus = Literal["active", "retired"]
+LessonChange = Literal["learned", "relearned", "retired", "restored", "revised"]
+JobStatus = Literal["queued", "running", "done", "failed"]
+ResolvedBy = Literal["analyst", "webhook", "signal", "replay"]
+
+
+class Lesson(BaseModel):
+    """What one resolved case taught: a row of the `lessons` table (one row per version)."""
+
+    id: str = Field(description="Stable lesson id (ls-...); the same ticket always has the same lesson id.")
+    version: int = Field(description="1 when learned; each relearning, retirement, restoration or revision adds one.")
+    ticket_id: str = Field(description="The resolved ticket it was learned from.")
+    status: LessonStatus = Field(description="active: its Q&A is searchable; retired: left out until restored.")
+    problem: str = Field(description="The problem, normalised: redacted, without greetings, names or addressing.")
+    symptoms: list[str] = Field(description="How the customer described it, redacted: data, never instructions.")
+    environment: list[str] = Field(description="Versions and platforms the customer named, from redacted text.")
+    tried: list[str] = Field(description="What the analysts checked or asked for before the fix, redacted.")
+    fix: str = Field(description="The analyst turn(s) the customer's confirmation follows, redacted.")
+    fix_seqs: list[int] = Field(description="seq of the messages the fix is taken from.")
+    confirmation_seq: int | None = Field(description="seq of the customer's confirmation, if there was one.")
+    confirmed_by: str = Field(description="Who confirmed it worked: customer, or the analyst or webhook that resolved.")
+    evidence: list[str] = Field(description="The messages the lesson rests on: their message ids, or #seq.")
+    diagnostics: list[str] = Field(default_factory=list[str], description="vigil diagnostic tools called for it.")
+    confidence: float = Field(description="How sure vigil is that the fix solved the problem, 0-1.")
+    generated_by: str = Field(description="vigil-offline or vigil-anthropic.")
+    knowledge_id: str | None = Field(default=None, description="The Q&A knowledge item rendered from it.")
+    skill: str | None = Field(default=None, description="The skill it went into, if any.")
+    skill_version: int | None = None
+    change: LessonChange = Field(description="What made this version.")
+    changed_by: str = Field(description="vigil, or the analyst who retired, restored or revised it.")
+    note: str | None = Field(default=None, description="Why (a retirement reason, a revision note).")
+    suggestion_id: str | None = Field(default=None, description="The suggestion a revision came from, if any.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class LessonList(BaseModel):
+    """A page of lessons."""
+
+    lessons: list[Lesson]
+    next_cursor: str | None = Field(default=None, description="Pass as cursor for the next page; null at the end.")
+
+
+class LearnResult(BaseModel):
+    """What learning from one resolved ticket did, or why it learned nothing."""
+
+    learned: bool = Field(description="True when a lesson is (still) active for the ticket.")
+    reason: str = Field(description="What happened, or why nothing was learned, in one sentence.")
+    lesson_id: str | None = None
+    lesson_version: int | None = None
+    knowledge_id: str | None = Field(default=None, description="The Q&A item, readable as vigil://knowledge/{id}.")
+    skill: str | None = None
+    skill_version: int | None = None
+    skill_change: str = Field(default="none", description="new-draft, new-version or none.")
+    skill_reason: str = ""
+    commit: str | None = None
+    flags: list[str] = Field(default_factory=list[str], description="Why the case was flagged (hostile content).")
+
+
+class LearningJob(BaseModel):
+    """One resolution waiting to be, or already, learned from; kept in the store so a crash redoes it."""
+
+    id: str = Field(description="lj-...; readable as vigil://learning/jobs/{id}.")
+    ticket_id: str
+    trigger: ResolvedBy = Field(description="What resolved the ticket: analyst, webhook, signal or replay.")
+    resolution_seqs: list[int] = Field(default_factory=list[int], description="Messages named as the resolution.")
+    status: JobStatus
+    attempts: int = 0
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: LearnResult | None = None
+
+
+class Resolution(BaseModel):
+    """A resolved ticket and the learning job its resolution queued."""
+
+    ticket: Ticket
+    job: LearningJob

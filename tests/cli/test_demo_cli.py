@@ -26,10 +26,10 @@ def test_demo_replays_real_dialogues_learns_and_helps_a_later_customer(
     assert "27 documents: 126 chunks added" in out
     assert "learned from ubuntu/2006-01-02.train-c/1183" in out
     assert "vigil suggests" in out
-    assert "nautilus" in out
+    assert "kasablanca" in out  # the analyst the customer thanked, not the first suggestion in the channel
     assert "52 dialogues" in out
     assert "wrote skill file" in out
-    assert (work / "skills" / "open-gz-gzip-tar" / "SKILL.md").exists()
+    assert (work / "skills" / "open-gz" / "SKILL.md").exists()
     assert "thanks" in out  # what it kept quiet on
     assert "etcdMembersDown > Meaning" in out  # a search over MCP at the end
     assert (work / "knowledge.duckdb").exists()

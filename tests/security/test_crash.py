@@ -1,13 +1,14 @@
 """kill -9 in the middle of a replay with learning, on a real `vigil serve --http` subprocess.
 
 A sender replays dialogues through the webhook: each ticket's customer question and analyst answer,
-then a resolve event (which learns a Q&A item before it is answered). The server is killed with
+then a resolve event (which queues a learning job with the resolution). The server is killed with
 SIGKILL once enough deliveries were acknowledged, with more in flight. After a restart:
 
 - the store opens and the restarted server answers /healthz;
 - every acknowledged message (201, or 200 for a retry) is stored exactly once, in order;
-- every acknowledged resolve left its ticket resolved with its learned Q&A item; a resolve in
-  flight at the kill is either fully done or cleanly absent (no half-written item);
+- every acknowledged resolve left its ticket resolved and its learning job queued: once the queue is
+  worked off, each has its learned Q&A item; a resolve in flight at the kill is either fully done or
+  cleanly absent (no half-written item);
 - every SKILL.md parses;
 - retrying the unacknowledged deliveries completes the replay with nothing stored twice.
 """
@@ -34,7 +35,7 @@ from vigil_mcp.app import build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.errors import NotFoundError
 from vigil_mcp.services.knowledge.service import item_id
-from vigil_mcp.services.learn.learner import qa_source
+from vigil_mcp.services.learn.lessons import qa_source
 from vigil_mcp.services.skills.loader import load_skill
 from vigil_mcp.transport.signature import sign
 
@@ -116,6 +117,8 @@ def test_a_kill_9_mid_replay_loses_no_acknowledged_message_and_tears_no_skill(tm
 
     app = build_app(load_settings({"home": str(home)}, environ={}))
     try:
+        app.knowledge.load()
+        app.worker.drain()  # whatever the restarted server had not learned before it stopped
         acked_messages = [b for b in sender.acked if "message_id" in b]
         acked_resolves = {str(b["ticket_id"]) for b in sender.acked if b.get("event") == "resolve"}
         stored: dict[str, list[str | None]] = {}

@@ -174,7 +174,10 @@ async def _observe_corpus(app: App, run: Run) -> None:
                 "observe_message",
                 {"ticket_id": ticket, "role": "analyst", "author": "sam", "text": answer, "message_id": f"{ticket}-a"},
             )
-            resolved = await client.call_tool("resolve_ticket", {"id": ticket})
+            # The analyst names the answer as the fix: without a confirmation vigil would learn nothing at all.
+            resolved = await client.call_tool(
+                "resolve_ticket", {"id": ticket, "resolution_message_ids": [f"{ticket}-a"]}
+            )
             run.results.extend([answered, resolved])
 
 
@@ -200,6 +203,7 @@ def run(
     with pytest.MonkeyPatch.context() as mp:
         _record(result, mp)
         anyio.run(_observe_corpus, app, result)
+        app.worker.drain()  # whatever the server's background worker had not learned yet
     result.after = _state(app)
     try:
         yield result
@@ -214,9 +218,10 @@ def _texts_written(run: Run) -> Iterator[tuple[str, str]]:
         for suggestion in view.suggestions:
             yield f"suggestion {suggestion.id}", f"{suggestion.text}\n{suggestion.reason}"
     for learned in run.app.learner.history:
-        if learned.knowledge_id:
-            item = run.app.knowledge.get(learned.knowledge_id)
-            yield f"knowledge {learned.knowledge_id}", item.model_dump_json()
+        knowledge_id = learned.result.knowledge_id
+        if knowledge_id:
+            item = run.app.knowledge.get(knowledge_id)
+            yield f"knowledge {knowledge_id}", item.model_dump_json()
     skills_dir = run.app.settings.skills_dir
     if skills_dir.is_dir():
         for path in skills_dir.rglob("*"):
@@ -252,6 +257,8 @@ def test_observing_the_corpus_calls_no_tool_and_touches_no_network(run: Run) -> 
 def test_no_secret_reaches_a_suggestion_a_knowledge_item_or_a_skill(run: Run) -> None:
     written = list(_texts_written(run))
     assert any(where.startswith("knowledge") for where, _ in written), "learning wrote nothing to check"
+    refused = [h for h in run.app.learner.history if h.result.reason.startswith("not learned: instruction-like")]
+    assert len(refused) >= len(INJECTIONS) - 2, "the instruction-like tickets are refused, and flagged"
     for where, text in written:
         assert not contains_secret(text), where
         for secret in SECRETS:

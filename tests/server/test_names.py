@@ -12,14 +12,17 @@ from vigil_mcp.server import INSTRUCTIONS, build_server
 
 pytestmark = pytest.mark.anyio
 MODES = ["auto", "legacy"]
-VERBS = {"add", "check", "get", "list", "lookup", "observe", "query", "resolve", "search", "send", "summarize"}
+VERBS = {
+    "add", "check", "get", "list", "lookup", "observe", "query", "resolve", "restore", "retire", "search", "send",
+    "summarize",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_every_tool_has_a_verb_noun_name_a_title_and_a_clean_description(app: App, mode: Any) -> None:
     async with Client(build_server(app), mode=mode) as client:
         tools = (await client.list_tools()).tools
-    assert len(tools) == 19  # knowledge 3, tickets 8, skills 2, built-in diagnostics 6
+    assert len(tools) == 25  # knowledge 3, tickets 8, learning 6, skills 2, built-in diagnostics 6
     for tool in tools:
         assert re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", tool.name), tool.name
         assert tool.name.split("_")[0] in VERBS, tool.name
@@ -32,7 +35,7 @@ async def test_every_tool_has_a_verb_noun_name_a_title_and_a_clean_description(a
 async def test_the_instructions_introduce_each_area_and_name_only_tools_that_exist(app: App) -> None:
     async with Client(build_server(app)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
-    for area in ("Knowledge:", "Tickets:", "Diagnostics:", "Skills:"):
+    for area in ("Knowledge:", "Tickets:", "Learning:", "Diagnostics:", "Skills:"):
         assert f"\n{area}" in INSTRUCTIONS, area
     mentioned = set(re.findall(r"`([a-z]+_[a-z_]+)`", INSTRUCTIONS))
     assert mentioned - {"triage_ticket"} <= names

@@ -80,7 +80,7 @@ async def test_observe_message_drafts_an_answer_and_get_ticket_shows_it(runbooks
         suggestions_json = (await client.read_resource(f"{uri}/suggestions")).contents[0]
         assert suggestion_id in getattr(suggestions_json, "text", "")
         resolved = await client.call_tool("resolve_ticket", {"id": "stripe/1", "summary": "raw body"})
-        assert (resolved.structured_content or {})["status"] == "resolved"
+        assert (resolved.structured_content or {})["ticket"]["status"] == "resolved"
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -87,9 +87,11 @@ def test_unknown_tickets_and_suggestions_are_not_found(app: App) -> None:
 def test_resolving_twice_is_refused_and_a_customer_message_reopens(app: App) -> None:
     app.tickets.observe(msg("customer", "how do I rotate my api key?", 0, "a"))
     app.tickets.observe(msg("analyst", "Dashboard > Developers > API keys > Roll key", 2, "b"))
-    resolved = app.tickets.resolve("T-1", ["b"], summary="rolled the key")
-    assert resolved.status == "resolved"
+    resolution = app.tickets.resolve("T-1", ["b"], summary="rolled the key")
+    resolved = resolution.ticket
+    assert (resolved.status, resolved.resolved_by) == ("resolved", "analyst")
     assert resolved.summary == "rolled the key"
+    assert (resolution.job.status, resolution.job.resolution_seqs) == ("queued", [2])
     with pytest.raises(InputError, match="already resolved"):
         app.tickets.resolve("T-1")
     reopened = app.tickets.observe(msg("customer", "it came back, why would the key fail again?", 30, "c"))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 
 from vigil_mcp import __version__
-from vigil_mcp.cli import demo, doctor, eval, knowledge, replay, serve, skills, tools
+from vigil_mcp.cli import demo, doctor, eval, knowledge, lessons, replay, serve, skills, tools
 from vigil_mcp.cli.options import global_options
 from vigil_mcp.errors import VigilError
 
@@ -36,6 +36,8 @@ for command in (
     demo.demo,
     tools.tools,
     skills.skills,
+    lessons.lessons,
+    lessons.learned,
     replay.replay,
     doctor.doctor,
     eval.eval_command,

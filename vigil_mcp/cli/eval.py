@@ -79,6 +79,7 @@ def eval_command(ctx: click.Context, file: Path, no_learn: bool, report: Path, w
                     window=window,
                     skills_count=lambda a=app: len(a.skills.list()),
                     on_dialogue=lambda n, b=bar: b(n, len(dialogues)),
+                    learn_now=app.worker.drain,
                 )
             finally:
                 app.close()

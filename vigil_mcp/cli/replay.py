@@ -52,7 +52,7 @@ def replay(ctx: click.Context, file: Path, out_file: Path | None, learn: bool, l
 
         report = replay(
             app.tickets, dialogues, learn=learn, on_suggestion=write,
-            on_dialogue=lambda n: bar(n, len(dialogues)),
+            on_dialogue=lambda n: bar(n, len(dialogues)), learn_now=app.worker.drain,
         )  # fmt: skip
         report.skipped = skipped + report.skipped
         for s in report.skipped:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import anyio.to_thread
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools.base import Tool
@@ -29,12 +30,27 @@ from vigil_mcp.app import App
 from vigil_mcp.errors import InputError, NotFoundError, VigilError
 from vigil_mcp.server.background import Background
 from vigil_mcp.server.schema import flatten_output_schema
+from vigil_mcp.services.redact import redact
 from vigil_mcp.services.tools import DiagnosticTool, ToolRegistry, fit
 from vigil_mcp.services.watch import watch_paths
 
 log = logging.getLogger(__name__)
 
 NOTE_ROOM = 600  # characters kept free for the truncation note (it is about 350)
+
+
+TICKET_META = ("vigil/ticket_id", "ticket_id")  # _meta keys a client names the ticket a diagnostic is for with
+
+
+def ticket_of(meta: Any) -> str | None:
+    """The ticket a tools/call's _meta says the call is for, or None."""
+    if not isinstance(meta, dict):
+        return None
+    for key in TICKET_META:
+        value = cast(dict[str, Any], meta).get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:200]
+    return None
 
 
 def annotations_for(tool: DiagnosticTool) -> ToolAnnotations:
@@ -68,6 +84,8 @@ class DiagnosticTools:
         self._registry = registry
         self._entries: dict[str, _Entry] = {}
         self._synced = False
+        # Told of each diagnostic called for a ticket (the call's _meta names it): learning reads them.
+        self.on_call: Callable[[str, str, dict[str, Any], bool], Awaitable[None]] | None = None
 
     def ensure_synced(self) -> None:
         """Register the diagnostics once, after every other module has registered vigil's own tools."""
@@ -186,6 +204,14 @@ class DiagnosticTools:
                     entry.tool.validate(arguments)  # pyright: ignore[reportUnknownArgumentType]
                 except InputError as exc:
                     raise MCPError(code=INVALID_PARAMS, message=str(exc)) from None
+                ticket = ticket_of(ctx.params.get("_meta"))
+                if ticket is not None and self.on_call is not None:
+                    result = await call_next(ctx)
+                    failed = bool(getattr(result, "is_error", False)) or (
+                        isinstance(result, dict) and bool(result.get("isError"))  # pyright: ignore[reportUnknownMemberType]
+                    )
+                    await self.on_call(ticket, entry.tool.name, arguments, not failed)  # pyright: ignore[reportUnknownArgumentType]
+                    return result
             elif isinstance(name, str) and self._registry.owner(name) is not None and not self._taken(name):
                 try:  # a loaded diagnostic the selection hides: say why instead of "unknown tool"
                     self._registry.served_tool(name)
@@ -204,6 +230,15 @@ def register_diagnostics(mcp: MCPServer[Any], app: App, background: Background) 
     """Serve app.tools on `mcp`, and hot-reload them from their folders while the server runs."""
     registry = app.tools
     served = DiagnosticTools(mcp, registry)
+
+    async def record(ticket: str, tool: str, arguments: dict[str, Any], ok: bool) -> None:
+        shown = redact(json.dumps(arguments, ensure_ascii=False, sort_keys=True)[:400]).text
+        try:
+            await anyio.to_thread.run_sync(lambda: app.tickets.store_diagnostic(ticket, tool, shown, ok))
+        except VigilError:  # an unknown ticket: the diagnostic ran, it is just not remembered
+            log.info("diagnostic %s named ticket %s, which vigil does not know", tool, ticket)
+
+    served.on_call = record
     # Registration waits for the first message (or the server's start), when build_server has
     # registered vigil's own tools: a tool file must never take one of their names first.
     mcp.middleware.append(served.middleware)

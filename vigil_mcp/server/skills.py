@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 EXTENSION_ID = "io.modelcontextprotocol/skills"
 PAGE_SIZE = 200
 TICKET_ARGUMENT = "ticket_id"
+REVIEW_POLL_SECONDS = 10.0
 
 
 # ---- prompts ---------------------------------------------------------------------------------
@@ -64,7 +65,7 @@ class SkillPrompts:
 
     def sync(self) -> None:
         """Add, replace and remove prompts so they match the library."""
-        wanted = {skill.name: skill for skill in self._library.list()}
+        wanted = {skill.name: skill for skill in self._library.served()}
         for name, shown in list(self._registered.items()):
             skill = wanted.get(name)
             if skill is None or shown != _prompt_labels(skill):
@@ -183,7 +184,7 @@ class SkillsExtension(Extension):
         ]
 
     async def _list(self, ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams) -> HandlerResult:
-        skills = self._library.list()
+        skills = self._library.served()
         start = 0
         if params.cursor:
             names = [s.name for s in skills]
@@ -209,7 +210,7 @@ class SkillsExtension(Extension):
             skill = self._library.get(name)
         except VigilError:
             raise unknown from None
-        if skill.status == "retired":
+        if not self._library.is_served(skill):  # retired, or a draft nobody reviewed
             raise unknown
         return GetSkillResult(skill=skill_entry(skill), ttl_ms=0, cache_scope="public")
 
@@ -266,8 +267,23 @@ def register_skills(
         except Exception:  # search still works, without skills
             log.exception("skills are not in knowledge lookup")
 
+    async def follow_reviews() -> None:
+        """A person's commit can make a draft reviewed without touching its file: follow the repository's HEAD."""
+        head = await anyio.to_thread.run_sync(app.review.head)
+        while True:
+            await anyio.sleep(REVIEW_POLL_SECONDS)
+            try:
+                now = await anyio.to_thread.run_sync(app.review.head)
+                if now != head:
+                    head = now
+                    await on_refresh(RefreshReport(changed=[s.name for s in library.list()]))
+            except Exception:  # reviews are picked up at the next reload instead
+                log.exception("following skill reviews in git failed")
+
     background.add(keep_current)
     background.add(index_at_start)
+    if app.review.repo is not None and not app.review.serve_drafts:
+        background.add(follow_reviews)
     return prompts
 
 
@@ -276,17 +292,18 @@ def _register_tools(mcp: MCPServer[Any], library: SkillLibrary) -> None:
     async def list_skills(  # pyright: ignore[reportUnusedFunction]
         status: Annotated[
             Literal["draft", "approved", "retired"] | None,
-            Field(description="Only skills with this status. Omit for every skill in use (drafts and approved)."),
+            Field(description="Only skills with this status (draft: for review). Omit for the skills served."),
         ] = None,
     ) -> SkillList:
         """List vigil's skills: written-down ways to handle a kind of on-call case (symptoms, diagnosis
         steps with the diagnostic tools, the answer to give).
 
-        Each entry has the name, description, version and status; drafts are marked reviewed=false
-        and must be checked before use. Read one in full with get_skill, or its SKILL.md resource.
+        Each entry has the name, description, version and status. Unreviewed drafts are listed only
+        with status=draft, marked reviewed=false, for review. Read one in full with get_skill.
         """
         invalid = [str(p) for p in library.problems() if p.severity == "error"]
-        return SkillList(skills=[summary_of(s) for s in library.list(status)], invalid=invalid)
+        skills = library.served() if status is None else library.list(status)
+        return SkillList(skills=[summary_of(s) for s in skills], invalid=invalid)
 
     @mcp.tool(name="get_skill", title="Get a skill", annotations=READ_ONLY)
     async def get_skill(  # pyright: ignore[reportUnusedFunction]
@@ -312,6 +329,8 @@ def _register_resources(mcp: MCPServer[Any], library: SkillLibrary) -> None:
     async def skill_file(name: str, path: str) -> str | bytes:  # pyright: ignore[reportUnusedFunction]
         """One file of a skill, as served now (SKILL.md is always its last valid version)."""
         try:
+            if not library.is_served(library.get(name)):
+                raise ResourceNotFoundError(f"skill {name!r} is an unreviewed draft; approve it to serve it")
             data = library.read_file(name, path)
         except VigilError as exc:
             raise ResourceNotFoundError(str(exc)) from None
@@ -334,7 +353,7 @@ def _register_resources(mcp: MCPServer[Any], library: SkillLibrary) -> None:
                     mime_type="text/markdown",
                     size=skill.files[0].size,
                 ).model_dump(by_alias=True, mode="json", exclude_none=True)
-                for skill in library.list()
+                for skill in library.served()
             )
         return result
 

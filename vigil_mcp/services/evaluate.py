@@ -16,7 +16,7 @@ from vigil_mcp.errors import VigilError
 from vigil_mcp.models import Message, Suggestion
 from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.knowledge.service import KnowledgeService
-from vigil_mcp.services.learn.learner import qa_source
+from vigil_mcp.services.learn.lessons import qa_source
 from vigil_mcp.services.replay import Dialogue
 from vigil_mcp.services.text import token_f1
 from vigil_mcp.services.tickets import TicketService
@@ -126,6 +126,7 @@ def evaluate(
     window: int = 500,
     skills_count: Callable[[], int] = lambda: 0,
     on_dialogue: Callable[[int], None] | None = None,
+    learn_now: Callable[[], object] = lambda: None,
 ) -> Run:
     """Replay `dialogues` (already in time order) and measure each window."""
     run = Run(learn=learn)
@@ -150,8 +151,9 @@ def evaluate(
                     _count(run, current, dialogue, message, suggestion, dialogue.resolution_text)
             if learn and dialogue.resolved:
                 try:
-                    ids = [dialogue.resolution_message_id] if dialogue.resolution_message_id else None
-                    tickets.resolve(dialogue.id, ids)
+                    tickets.resolve(dialogue.id, None, trigger="replay")  # vigil finds the fix itself
+                    tickets.flush()  # the job is stored with the ticket, then learned before the next dialogue
+                    learn_now()
                 except VigilError:
                     pass
             current.last = n

@@ -140,14 +140,19 @@ def replay(
     on_suggestion: Callable[[ReplayedSuggestion], None] | None = None,
     on_dialogue: Callable[[int], None] | None = None,
     report: ReplayReport | None = None,
+    learn_now: Callable[[], object] = lambda: None,
 ) -> ReplayReport:
-    """Replay dialogues in order; with `learn`, resolve each one the file marks resolved right after it."""
+    """Replay dialogues in order; with `learn`, resolve each one the file marks resolved right after it.
+
+    Each resolution is stored with its dialogue and its learning job before `learn_now` (the worker's
+    drain) learns from it, so a replay learns only from what it has replayed, even if it is killed.
+    """
     import time
 
     report = report or ReplayReport()
     started = time.perf_counter()
     with tickets.batch():
-        _replay(tickets, dialogues, learn, on_suggestion, on_dialogue, report)
+        _replay(tickets, dialogues, learn, on_suggestion, on_dialogue, report, learn_now)
     report.seconds += time.perf_counter() - started
     return report
 
@@ -159,6 +164,7 @@ def _replay(
     on_suggestion: Callable[[ReplayedSuggestion], None] | None,
     on_dialogue: Callable[[int], None] | None,
     report: ReplayReport,
+    learn_now: Callable[[], object],
 ) -> None:
     for n, dialogue in enumerate(dialogues, start=1):
         try:
@@ -178,9 +184,10 @@ def _replay(
                     on_suggestion(ReplayedSuggestion(dialogue.id, message.message_id or str(message.seq), suggestion))
         if learn and dialogue.resolved:
             try:
-                ids = [dialogue.resolution_message_id] if dialogue.resolution_message_id else None
-                tickets.resolve(dialogue.id, ids)
+                tickets.resolve(dialogue.id, None, trigger="replay")
+                tickets.flush()
                 report.resolved += 1
+                learn_now()
             except VigilError as exc:
                 report.skipped.append(SkippedInput(path=dialogue.id, reason=f"not resolved: {exc}"))
         if on_dialogue is not None:

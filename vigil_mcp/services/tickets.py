@@ -25,9 +25,24 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from vigil_mcp.errors import AlreadyResolvedError, InputError, NotFoundError, StoreConflict
-from vigil_mcp.models import Feedback, Message, ObserveResult, Suggestion, Ticket, TicketView, Verdict
+from vigil_mcp.models import (
+    Feedback,
+    LearningJob,
+    Message,
+    ObserveResult,
+    Resolution,
+    ResolvedBy,
+    Suggestion,
+    Ticket,
+    TicketView,
+    Verdict,
+)
 from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.answer.proactive import Decision, ProactiveService
+from vigil_mcp.services.learn.confirm import confirmation
+from vigil_mcp.services.learn.fix import carries_content
+from vigil_mcp.services.learn.jobs import new_job
+from vigil_mcp.services.redact import redact
 from vigil_mcp.storage.base import TicketChange, TicketStore
 
 log = logging.getLogger(__name__)
@@ -65,6 +80,16 @@ class _State:
     suggestions: list[Suggestion]
     by_client_id: dict[str, Message] = field(default_factory=dict[str, Message])
     stored: bool = True  # False until the ticket's first write reaches the store
+    # Kept as messages arrive (not recomputed per turn: a ticket may hold 10,000 messages).
+    handles: set[str] = field(default_factory=set[str])  # analysts' and bots' names, lower case
+    answered: bool = False  # an analyst or bot turn with content has been said
+
+    def note(self, message: Message) -> None:
+        """Update what the resolution signal needs to know after `message` was appended."""
+        if message.role != "customer":
+            self.handles.add(message.author.lower())
+            if not self.answered and carries_content(message.text, message.role):
+                self.answered = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +102,9 @@ class ResolvedCase:
     summary: str | None
 
 
-ResolvedHook = Callable[[ResolvedCase], object]
+JobFactory = Callable[[str, datetime, ResolvedBy, list[int], datetime], LearningJob]
+"""(ticket id, resolved at, trigger, resolution seqs, now) -> the learning job a resolution queues."""
+MAX_FLAGS = 20
 T = TypeVar("T")
 
 
@@ -123,13 +150,23 @@ def suggestion_id(ticket_id: str, seq: int) -> str:
 class TicketService:
     """Intake, the proactive decision, and the analyst's view of tickets."""
 
-    def __init__(self, store: TicketStore, proactive: ProactiveService) -> None:
+    def __init__(
+        self,
+        store: TicketStore,
+        proactive: ProactiveService,
+        new_job: JobFactory | None = None,
+        quiet_minutes: float = 30.0,
+    ) -> None:
         self.store = store
         self.proactive = proactive
-        self.on_resolved: list[ResolvedHook] = []
+        self.new_job = new_job
+        self.quiet_minutes = quiet_minutes
+        self.on_queued: list[Callable[[LearningJob], object]] = []  # told after a job is stored
+        self.diagnostics: Callable[[str, str, str, bool, datetime], None] | None = None  # where diagnostics go
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, _State] = OrderedDict()
         self._buffer: dict[str, TicketChange] | None = None
+        self._pending_jobs: list[LearningJob] = []  # queued in the batch buffer, not stored yet
         self._known: set[str] | None = None  # ids in the store; loaded on first use (not with a shared store)
         self._shared = store.shared
 
@@ -141,13 +178,16 @@ class TicketService:
         suggestions: list[Suggestion],
         expire: bool = False,
         previous: Ticket | None = None,
+        jobs: Sequence[LearningJob] = (),
     ) -> None:
         """Write (or, inside `batch()`, queue) one ticket's change; on failure forget its cached state.
 
         `previous` is the ticket as the change found it (None when the change opened it).
         """
         known = previous if state.stored else None
-        change = TicketChange(state.ticket, not state.stored, list(messages), list(suggestions), expire, known)
+        change = TicketChange(
+            state.ticket, not state.stored, list(messages), list(suggestions), expire, known, list(jobs)
+        )
         if self._buffer is not None:
             queued = self._buffer.get(state.ticket.id)
             if queued is None:
@@ -174,7 +214,17 @@ class TicketService:
         except BaseException:
             for change in changes:
                 self._cache.pop(change.ticket.id, None)
+            self._pending_jobs.clear()
             raise
+        jobs, self._pending_jobs = self._pending_jobs, []
+        for job in jobs:
+            self._queued(job)
+
+    def flush(self) -> None:
+        """Inside `batch()`: store what is queued now (replay does before learning from it)."""
+        with self._lock:
+            if self._buffer is not None:
+                self._flush()
 
     @contextmanager
     def batch(self) -> Generator[None]:
@@ -227,6 +277,8 @@ class TicketService:
             ticket, messages, self.store.suggestions(ticket_id, None, MAX_MESSAGES_PER_TICKET)[::-1],
             {m.message_id: m for m in messages if m.message_id},
         )  # fmt: skip
+        for message in state.messages:
+            state.note(message)
         self._remember(state)
         return state
 
@@ -238,6 +290,7 @@ class TicketService:
         if stored != state.ticket:
             for message in self.store.ticket_messages(stored.id, after_seq=len(state.messages)):
                 state.messages.append(message)
+                state.note(message)
                 if message.message_id:
                     state.by_client_id[message.message_id] = message
             state.ticket = stored
@@ -281,15 +334,13 @@ class TicketService:
         if (not t.title or t.title == "") and msg.role == "customer":
             updates["title"] = msg.text.splitlines()[0][:120]
         if msg.role == "customer":
-            if t.status != "waiting_on_analyst":
-                updates["waiting_since"] = ts
-            updates["status"] = "waiting_on_analyst"
-            updates["resolved_at"] = None
-        elif msg.role == "analyst":
+            updates.update(_customer_turn(state, msg.text, kind, message_seq=len(state.messages) + 1, ts=ts))
+        elif msg.role == "analyst" and t.status != "resolved":
             updates["status"] = "waiting_on_customer"
             updates["waiting_since"] = None
         state.ticket = t.model_copy(update=updates)
         state.messages.append(message)
+        state.note(message)
         if message.message_id:
             state.by_client_id[message.message_id] = message
         return state, message
@@ -444,20 +495,20 @@ class TicketService:
             return updated
 
     def resolve(
-        self, ticket_id: str, resolution_message_ids: Sequence[str] | None = None, summary: str | None = None
-    ) -> Ticket:
-        """Mark a ticket resolved, expire its pending suggestions and hand the case to the learners."""
-        case = self._retrying(ticket_id.strip(), lambda: self._resolve(ticket_id, resolution_message_ids, summary))
-        for hook in self.on_resolved:
-            try:
-                hook(case)
-            except Exception:  # the ticket is resolved either way; a learner's failure is logged
-                log.exception("learning from resolved ticket %s failed", case.ticket.id)
-        return case.ticket
+        self,
+        ticket_id: str,
+        resolution_message_ids: Sequence[str] | None = None,
+        summary: str | None = None,
+        trigger: ResolvedBy = "analyst",
+    ) -> Resolution:
+        """Mark a ticket resolved, expire its pending suggestions and queue the learning job (returned at once)."""
+        return self._retrying(
+            ticket_id.strip(), lambda: self._resolve_named(ticket_id, resolution_message_ids, summary, trigger)
+        )
 
-    def _resolve(
-        self, ticket_id: str, resolution_message_ids: Sequence[str] | None, summary: str | None
-    ) -> ResolvedCase:
+    def _resolve_named(
+        self, ticket_id: str, resolution_message_ids: Sequence[str] | None, summary: str | None, trigger: ResolvedBy
+    ) -> Resolution:
         with self._lock:
             state = self._state(ticket_id.strip())
             if state is None:
@@ -475,17 +526,119 @@ class TicketService:
                 if msg is None:
                     raise InputError(f"resolution message {ref!r} is not in ticket {state.ticket.id}")
                 seqs.append(msg.seq)
-            now = datetime.now(UTC)
-            last = state.messages[-1].ts if state.messages else now
-            resolved_at = max(last, state.ticket.updated_at)
+            return self._resolve(state, seqs, summary, trigger, None)
+
+    def _resolve(
+        self, state: _State, seqs: list[int], summary: str | None, trigger: ResolvedBy, by_seq: int | None
+    ) -> Resolution:
+        now = datetime.now(UTC)
+        last = state.messages[-1].ts if state.messages else now
+        resolved_at = max(last, state.ticket.updated_at)
+        ticket = state.ticket.model_copy(
+            update={"status": "resolved", "resolved_at": resolved_at, "updated_at": resolved_at,
+                    "waiting_since": None, "summary": summary or state.ticket.summary, "resolved_by": trigger,
+                    "resolution_seq": by_seq, "confirmed_seq": None, "confirmed_at": None}
+        )  # fmt: skip
+        job = (self.new_job or new_job)(ticket.id, resolved_at, trigger, seqs, now)
+        previous = state.ticket
+        state.ticket = ticket
+        try:
+            self._commit(state, [], [], expire=True, previous=previous, jobs=[job])
+        except BaseException:
+            state.ticket = previous
+            raise
+        state.suggestions = [
+            s.model_copy(update={"status": "expired", "updated_at": now}) if s.status == "pending" else s
+            for s in state.suggestions
+        ]
+        if self._buffer is None:
+            self._queued(job)
+        else:
+            self._pending_jobs.append(job)
+        return Resolution(ticket=ticket, job=job)
+
+    def _queued(self, job: LearningJob) -> None:
+        for hook in self.on_queued:
+            try:
+                hook(job)
+            except Exception:  # the job is stored; a listener's failure only delays it
+                log.exception("telling a listener about learning job %s failed", job.id)
+
+    def resolve_confirmed(self, now: datetime | None = None, limit: int = 100) -> list[Resolution]:
+        """Resolve by signal each ticket whose customer confirmed a fix and raised nothing new for the quiet period."""
+        now = now or datetime.now(UTC)
+        due = self.store.confirmed_tickets(now - timedelta(minutes=self.quiet_minutes), limit)
+        done: list[Resolution] = []
+        for stored in due:
+            with self._lock:
+                state = self._state(stored.id)
+                if state is None or state.ticket.status == "resolved" or state.ticket.confirmed_seq is None:
+                    continue
+                confirmed_at = state.ticket.confirmed_at
+                if confirmed_at is None or confirmed_at > now - timedelta(minutes=self.quiet_minutes):
+                    continue
+                seq = state.ticket.confirmed_seq
+                done.append(self._resolve(state, [], None, "signal", seq))
+                log.info("ticket %s resolved by the customer's confirmation (message #%d)", stored.id, seq)
+        return done
+
+    def apply_retention(self, days: int, now: datetime | None = None, batch: int = 2000) -> int:
+        """Redact, in place, the raw customer text of tickets resolved more than `days` days ago; how many messages.
+
+        0 days keeps raw text. Redacted messages keep their seq and ids, so lessons' evidence still points at them.
+        """
+        if days <= 0:
+            return 0
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+        done = 0
+        while rows := self.store.messages_to_redact(cutoff, batch):
+            masked = [(ticket, seq, redact(text).text) for ticket, seq, text in rows]
+            self.store.store_redacted(masked)
+            with self._lock:
+                for ticket in {r[0] for r in rows}:
+                    self._cache.pop(ticket, None)
+            done += len(rows)
+        if done:
+            log.info("redacted the raw text of %d messages of tickets resolved before %s", done, cutoff.date())
+        return done
+
+    def store_diagnostic(self, ticket_id: str, tool: str, arguments: str, ok: bool) -> None:
+        """Remember that a diagnostic tool ran for a ticket (its arguments already redacted)."""
+        with self._lock:
+            if self._state(ticket_id) is None:
+                raise NotFoundError(f"no ticket {ticket_id!r}")
+        if self.diagnostics is not None:
+            self.diagnostics(ticket_id, tool, arguments, ok, datetime.now(UTC))
+
+    def flag(self, ticket_id: str, flags: Sequence[str]) -> Ticket:
+        """Record on a ticket why vigil would not learn from it (shown by get_ticket)."""
+        with self._lock:
+            state = self._state(ticket_id)
+            if state is None:
+                raise NotFoundError(f"no ticket {ticket_id!r}")
+            merged = list(dict.fromkeys([*state.ticket.flags, *flags]))[:MAX_FLAGS]
+            if merged == state.ticket.flags:
+                return state.ticket
             before = state.ticket
-            state.ticket = state.ticket.model_copy(
-                update={"status": "resolved", "resolved_at": resolved_at, "updated_at": resolved_at,
-                        "waiting_since": None, "summary": summary or state.ticket.summary}
-            )  # fmt: skip
-            self._commit(state, [], [], expire=True, previous=before)
-            state.suggestions = [
-                s.model_copy(update={"status": "expired", "updated_at": now}) if s.status == "pending" else s
-                for s in state.suggestions
-            ]
-            return ResolvedCase(state.ticket, tuple(state.messages), tuple(seqs), summary)
+            state.ticket = state.ticket.model_copy(update={"flags": merged})
+            self._commit(state, [], [], previous=before)
+            return state.ticket
+
+
+def _customer_turn(state: _State, text: str, kind: str, *, message_seq: int, ts: datetime) -> dict[str, object]:
+    """How a customer turn moves a ticket: a confirmation starts the quiet period, a new problem reopens it."""
+    t = state.ticket
+    if state.answered and confirmation(text, frozenset(state.handles)) is not None:
+        if t.status == "resolved":
+            return {}
+        return {"status": "waiting_on_customer", "waiting_since": None, "confirmed_seq": message_seq,
+                "confirmed_at": ts}  # fmt: skip
+    if t.status == "resolved" and kind not in ("question", "statement"):
+        return {}  # "thanks again!" or "bye" does not reopen a resolved ticket; a new problem does
+    updates: dict[str, object] = {"status": "waiting_on_analyst", "resolved_at": None, "confirmed_seq": None,
+                                  "confirmed_at": None}  # fmt: skip
+    if t.status == "resolved":
+        updates.update({"resolved_by": None, "resolution_seq": None})
+    if t.status != "waiting_on_analyst":
+        updates["waiting_since"] = ts
+    return updates

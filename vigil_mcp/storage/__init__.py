@@ -1,6 +1,13 @@
 """Storage: the narrow interface services use, and its DuckDB implementation."""
 
-from vigil_mcp.storage.base import DocRecord, KnowledgeChange, KnowledgeRow, KnowledgeStore, TicketStore
+from vigil_mcp.storage.base import (
+    DocRecord,
+    KnowledgeChange,
+    KnowledgeRow,
+    KnowledgeStore,
+    LearningStore,
+    TicketStore,
+)
 from vigil_mcp.storage.duckdb_store import DuckDBStore, open_store
 
 __all__ = [
@@ -9,6 +16,7 @@ __all__ = [
     "KnowledgeChange",
     "KnowledgeRow",
     "KnowledgeStore",
+    "LearningStore",
     "TicketStore",
     "open_store",
 ]

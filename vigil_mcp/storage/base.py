@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from vigil_mcp.models import Feedback, KnowledgeItem, Message, Suggestion, Ticket
+from vigil_mcp.models import Feedback, KnowledgeItem, LearningJob, LearnResult, Lesson, Message, Suggestion, Ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +139,7 @@ class TicketChange:
     expire_pending: bool = False  # mark the ticket's pending suggestions expired (on resolution)
     # The ticket as this change found it; a shared store writes only if the stored row still equals it.
     previous: Ticket | None = None
+    jobs: list[LearningJob] = field(default_factory=list[LearningJob])  # learning queued in the same transaction
 
     def merge(self, later: TicketChange) -> None:
         """Fold a later change of the same ticket into this one (its `previous` stays the first one's)."""
@@ -146,6 +147,7 @@ class TicketChange:
         self.messages.extend(later.messages)
         self.suggestions.extend(later.suggestions)
         self.expire_pending = self.expire_pending or later.expire_pending
+        self.jobs.extend(later.jobs)
 
 
 class TicketStore(Protocol):
@@ -200,6 +202,74 @@ class TicketStore(Protocol):
         """Tickets whose customer has been waiting since before `waiting_before`, longest first."""
         ...
 
+    def confirmed_tickets(self, confirmed_before: datetime, limit: int) -> list[Ticket]:
+        """Open tickets whose customer confirmed a fix before `confirmed_before`, oldest confirmation first."""
+        ...
+
+    def messages_to_redact(self, resolved_before: datetime, limit: int) -> list[tuple[str, int, str]]:
+        """(ticket, seq, text) of raw messages of tickets resolved before `resolved_before`."""
+        ...
+
+    def store_redacted(self, rows: Sequence[tuple[str, int, str]]) -> None:
+        """Replace messages' text with its redacted form, marking them redacted."""
+        ...
+
     def activity_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Messages by role and suggestions by status, counted in the store (for /metrics)."""
+        ...
+
+
+class LearningStore(Protocol):
+    """Lessons (one row per version), the learning job queue and the diagnostic calls made for tickets."""
+
+    def put_lesson(self, lesson: Lesson) -> None:
+        """Store a new version of a lesson."""
+        ...
+
+    def link_lesson(self, lesson_id: str, version: int, skill: str | None, skill_version: int | None) -> None:
+        """Record (in place) the skill a lesson version went into."""
+        ...
+
+    def lesson(self, lesson_id: str, version: int | None = None) -> Lesson | None:
+        """A lesson's newest version, or the version asked for."""
+        ...
+
+    def lesson_versions(self, lesson_id: str) -> list[Lesson]:
+        """Every version of a lesson, oldest first."""
+        ...
+
+    def lessons(self, status: str | None, ticket_id: str | None, limit: int, offset: int = 0) -> list[Lesson]:
+        """Newest versions of lessons, most recently changed first."""
+        ...
+
+    def lessons_by_ticket(self, ticket_ids: Sequence[str]) -> dict[str, Lesson]:
+        """The newest version of the lesson of each of these tickets that has one."""
+        ...
+
+    def claim_jobs(self, now: datetime, limit: int = 1) -> list[LearningJob]:
+        """Mark the oldest queued jobs running (one more attempt each) and return them, oldest first."""
+        ...
+
+    def finish_job(self, job_id: str, status: str, result: LearnResult, now: datetime) -> None:
+        """Record a job's outcome."""
+        ...
+
+    def requeue_running(self) -> int:
+        """Put jobs a dead process left running back in the queue; how many."""
+        ...
+
+    def job(self, job_id: str) -> LearningJob | None:
+        """One job."""
+        ...
+
+    def jobs(self, ticket_id: str | None, status: str | None, limit: int, offset: int = 0) -> list[LearningJob]:
+        """Jobs, newest first."""
+        ...
+
+    def record_diagnostic(self, ticket_id: str, tool: str, arguments: str, ok: bool, at: datetime) -> None:
+        """Remember that a diagnostic tool was called for a ticket (arguments already redacted)."""
+        ...
+
+    def diagnostics_of(self, ticket_id: str) -> list[tuple[str, str, bool]]:
+        """(tool, arguments, ok) of the diagnostic calls made for a ticket, in order."""
         ...

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from vigil_mcp.storage.duckdb_knowledge import KnowledgeTables
+from vigil_mcp.storage.duckdb_learning import LearningTables
 from vigil_mcp.storage.duckdb_tickets import TicketTables
 
 
-class DuckDBStore(KnowledgeTables, TicketTables):
-    """The DuckDB implementation of `KnowledgeStore` and `TicketStore`."""
+class DuckDBStore(KnowledgeTables, TicketTables, LearningTables):
+    """The DuckDB implementation of `KnowledgeStore`, `TicketStore` and `LearningStore`."""
 
 
 def open_store(path: Path | str) -> DuckDBStore:

@@ -9,8 +9,12 @@ from typing import Any
 from vigil_mcp.models import Feedback, Message, Suggestion, Ticket
 from vigil_mcp.storage.base import TicketChange
 from vigil_mcp.storage.duckdb_base import DuckDBConnection
+from vigil_mcp.storage.duckdb_learning import insert_jobs
 
-_TICKET_COLS = "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary"
+_TICKET_COLS = (
+    "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary, "
+    "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags"
+)
 _MESSAGE_COLS = "ticket_id, seq, role, author, text, ts, message_id, kind"
 _TICKET_FIELDS = [c.strip() for c in _TICKET_COLS.split(",")]
 _MESSAGE_FIELDS = [c.strip() for c in _MESSAGE_COLS.split(",")]
@@ -25,7 +29,8 @@ _SUGGESTION_FIELDS = [c.strip() for c in _SUGGESTION_COLS.split(",")]
 def _ticket(r: tuple[Any, ...]) -> Ticket:
     return Ticket(
         id=r[0], title=r[1], customer=r[2], status=r[3], opened_at=r[4], updated_at=r[5], resolved_at=r[6],
-        waiting_since=r[7], message_count=r[8], summary=r[9],
+        waiting_since=r[7], message_count=r[8], summary=r[9], resolved_by=r[10], resolution_seq=r[11],
+        confirmed_seq=r[12], confirmed_at=r[13], flags=list(r[14] or []),
     )  # fmt: skip
 
 
@@ -90,21 +95,24 @@ class TicketTables(DuckDBConnection):
                 con.execute(
                     f"INSERT INTO tickets ({_TICKET_COLS}) SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
                     "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[]), "
-                    "unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[])",
+                    "unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMPTZ[]), "
+                    "unnest(?::VARCHAR[][])",
                     [[getattr(t, col) for t in new] for col in _TICKET_FIELDS],
                 )
             for t in updated:
                 con.execute(
                     "UPDATE tickets SET title = ?, customer = ?, status = ?, updated_at = ?, resolved_at = ?, "
-                    "waiting_since = ?, message_count = ?, summary = ? WHERE id = ?",
+                    "waiting_since = ?, message_count = ?, summary = ?, resolved_by = ?, resolution_seq = ?, "
+                    "confirmed_seq = ?, confirmed_at = ?, flags = ? WHERE id = ?",
                     [t.title, t.customer, t.status, t.updated_at, t.resolved_at, t.waiting_since, t.message_count,
-                     t.summary, t.id],
+                     t.summary, t.resolved_by, t.resolution_seq, t.confirmed_seq, t.confirmed_at, t.flags, t.id],
                 )  # fmt: skip
             if messages:
                 con.execute(
                     "INSERT INTO messages SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]), "
                     "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMPTZ[]), unnest(?::VARCHAR[]), "
-                    "unnest(?::VARCHAR[]), ?::TIMESTAMPTZ",
+                    "unnest(?::VARCHAR[]), ?::TIMESTAMPTZ, false",
                     [*([getattr(m, col) for m in messages] for col in _MESSAGE_FIELDS), received],
                 )
             if suggestions:
@@ -115,6 +123,9 @@ class TicketTables(DuckDBConnection):
                     "unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[])",
                     [[getattr(s, col) for s in suggestions] for col in _SUGGESTION_FIELDS],
                 )
+            jobs = [j for c in changes for j in c.jobs]
+            if jobs:
+                insert_jobs(con, jobs)
             expire = [c.ticket for c in changes if c.expire_pending]
             for t in expire:
                 con.execute(
@@ -163,6 +174,35 @@ class TicketTables(DuckDBConnection):
             f"SELECT {_TICKET_COLS} FROM tickets WHERE status = 'waiting_on_analyst' AND waiting_since < ? "
             "ORDER BY waiting_since, id LIMIT ? OFFSET ?",
             [waiting_before, limit, offset],
+        )
+        return [_ticket(r) for r in rows]
+
+    def messages_to_redact(self, resolved_before: datetime, limit: int) -> list[tuple[str, int, str]]:
+        """(ticket, seq, text) of raw messages of tickets resolved before `resolved_before`."""
+        rows = self._query(
+            "SELECT m.ticket_id, m.seq, m.text FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+            "WHERE t.status = 'resolved' AND t.resolved_at < ? AND NOT coalesce(m.redacted, false) "
+            "ORDER BY m.ticket_id, m.seq LIMIT ?",
+            [resolved_before, limit],
+        )
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    def store_redacted(self, rows: Sequence[tuple[str, int, str]]) -> None:
+        """Replace messages' text with its redacted form, marking them redacted."""
+        if not rows:
+            return
+        with self._write() as con:
+            con.executemany(
+                "UPDATE messages SET text = ?, redacted = true WHERE ticket_id = ? AND seq = ?",
+                [[text, ticket, seq] for ticket, seq, text in rows],
+            )
+
+    def confirmed_tickets(self, confirmed_before: datetime, limit: int) -> list[Ticket]:
+        """Open tickets whose customer confirmed a fix before `confirmed_before`, oldest confirmation first."""
+        rows = self._query(
+            f"SELECT {_TICKET_COLS} FROM tickets WHERE status <> 'resolved' AND confirmed_seq IS NOT NULL "
+            "AND confirmed_at <= ? ORDER BY confirmed_at, id LIMIT ?",
+            [confirmed_before, limit],
         )
         return [_ticket(r) for r in rows]
 

@@ -115,6 +115,65 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        4,
+        "lessons, learning jobs, resolution by signal, ticket flags, diagnostic calls, transcript retention",
+        """
+        ALTER TABLE tickets ADD COLUMN resolved_by VARCHAR;
+        ALTER TABLE tickets ADD COLUMN resolution_seq INTEGER;
+        ALTER TABLE tickets ADD COLUMN confirmed_seq INTEGER;
+        ALTER TABLE tickets ADD COLUMN confirmed_at TIMESTAMPTZ;
+        ALTER TABLE tickets ADD COLUMN flags VARCHAR[] DEFAULT [];
+        ALTER TABLE messages ADD COLUMN redacted BOOLEAN DEFAULT false;
+        CREATE TABLE lessons (
+            id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            ticket_id VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            problem VARCHAR NOT NULL,
+            symptoms VARCHAR[] NOT NULL,
+            environment VARCHAR[] NOT NULL,
+            tried VARCHAR[] NOT NULL,
+            fix VARCHAR NOT NULL,
+            fix_seqs INTEGER[] NOT NULL,
+            confirmation_seq INTEGER,
+            confirmed_by VARCHAR NOT NULL,
+            evidence VARCHAR[] NOT NULL,
+            diagnostics VARCHAR[] NOT NULL,
+            confidence DOUBLE NOT NULL,
+            generated_by VARCHAR NOT NULL,
+            knowledge_id VARCHAR,
+            skill VARCHAR,
+            skill_version INTEGER,
+            change VARCHAR NOT NULL,
+            changed_by VARCHAR NOT NULL,
+            note VARCHAR,
+            suggestion_id VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (id, version)
+        );
+        CREATE TABLE learning_jobs (
+            id VARCHAR PRIMARY KEY,
+            ticket_id VARCHAR NOT NULL,
+            trigger VARCHAR NOT NULL,
+            resolution_seqs INTEGER[] NOT NULL,
+            status VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            started_at TIMESTAMPTZ,
+            finished_at TIMESTAMPTZ,
+            result VARCHAR
+        );
+        CREATE TABLE diagnostic_calls (
+            ticket_id VARCHAR NOT NULL,
+            tool VARCHAR NOT NULL,
+            arguments VARCHAR NOT NULL,
+            ok BOOLEAN NOT NULL,
+            called_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -98,16 +98,17 @@ def parse_webhook(body: bytes) -> tuple[str, dict[str, Any]]:
 async def _deliver(app: App, event: str, fields: dict[str, Any]) -> Response:
     if event == "resolve":
         try:
-            ticket = await anyio.to_thread.run_sync(
+            resolution = await anyio.to_thread.run_sync(
                 lambda: app.tickets.resolve(
-                    fields["ticket_id"], fields.get("resolution_message_ids"), fields.get("summary")
+                    fields["ticket_id"], fields.get("resolution_message_ids"), fields.get("summary"), "webhook"
                 )
             )
         except AlreadyResolvedError:  # a retried delivery: the ticket is as the first one left it
             view = await anyio.to_thread.run_sync(lambda: app.tickets.get(fields["ticket_id"]))
             return JSONResponse({"ticket": view.ticket.model_dump(mode="json"), "duplicate": True})
-        await announce(app, ticket.id, True)
-        return JSONResponse({"ticket": ticket.model_dump(mode="json"), "duplicate": False})
+        await announce(app, resolution.ticket.id, True)
+        body = resolution.model_dump(mode="json")
+        return JSONResponse({**body, "duplicate": False})
     incoming = Incoming(
         fields["ticket_id"],
         fields["role"],

@@ -92,6 +92,7 @@ def resolve_case(
     app.tickets.observe(Incoming(ticket_id, "analyst", "bob", answer))
     app.tickets.observe(Incoming(ticket_id, "customer", "ann", "thanks, that worked!"))
     app.tickets.resolve(ticket_id)
+    app.worker.drain()
     return app.learner.history[-1]
 
 

@@ -59,20 +59,22 @@ def test_two_similar_resolved_cases_make_one_draft_skill_with_both_tickets(setti
         served = app.skills.get(change.name)
         assert served.status == "draft"
         hits = app.knowledge.search("No signatures found matching the expected signature", kind="skill").hits
-        assert [h.source for h in hits][:1] == [f"skill://{change.name}/SKILL.md"]
+        assert hits == [], "an unreviewed draft is not knowledge yet"
     assert [p.parent.name for p in skills.glob("*/SKILL.md")] == [change.name]
     meta = served.front_matter.metadata
     assert (meta["generated-by"], meta["source-tickets"]) == ("vigil-offline", "stripe/2, stripe/1")
     body = served.body
-    for question, answer in WEBHOOK[:2]:
-        assert f"- {question}" in body.split("## Symptoms")[1].split("## Diagnosis")[0]
-        assert f"- {answer}" in body.split("## Answer")[1]
+    symptoms = body.split("## Symptoms")[1].split("## Diagnosis")[0]
+    assert "their words, quoted as data" in symptoms and "```text" in symptoms
+    for n, (question, answer) in enumerate(WEBHOOK[:2], start=1):
+        assert f"[stripe/{n}] {question}" in symptoms
+        assert f"- {answer} (ticket `stripe/{n}`)" in body.split("## Fix")[1]
     assert "- Resolved ticket `stripe/1`" in body and "- Resolved ticket `stripe/2`" in body
     assert [h.strip() for h in body.splitlines() if h.startswith("## ")] == [
         "## When it applies",
         "## Symptoms",
         "## Diagnosis",
-        "## Answer",
+        "## Fix",
         "## References",
     ]
     assert validate(skills / change.name) == []
@@ -94,19 +96,19 @@ def test_a_third_similar_case_commits_a_new_version_with_the_configured_author_a
         third = app.learner.history[-1].skill
     assert third.kind == "new-version" and third.name == draft.name
     assert (draft.version, third.version) == (1, 2)
-    assert third.changes == ("symptom variant", "answer variant", "source ticket stripe/3")
+    assert third.changes == ("symptom variant", "fix variant", "source ticket stripe/3")
     path = f"skills/{third.name}/SKILL.md"
     commits = _commits(repo, path)
     assert [c[0] for c in commits] == [third.commit, draft.commit]
     _, author, subject, body = commits[0]
     assert author == "Vigil Bot <vigil-bot@example.com>"
     assert subject == f"skills: {third.name} v2 from ticket stripe/3"
-    assert "Changes: symptom variant, answer variant, source ticket stripe/3." in body
+    assert "Changes: symptom variant, fix variant, source ticket stripe/3." in body
     assert "Tickets: stripe/3" in body
     text = (repo / path).read_text(encoding="utf-8")
     assert git(repo, "show", f"HEAD:{path}") == text
     assert 'version: "2"' in text and "source-tickets: stripe/2, stripe/1, stripe/3" in text
-    assert WEBHOOK[2][0] in text
+    assert WEBHOOK[2][0][1:] in text  # the problem, normalised (capitalised)
     # The maintainer's staged file is still staged, and nothing else is pending.
     assert git(repo, "status", "--porcelain") == "A  notes.md\n"
 
@@ -132,7 +134,7 @@ def test_learning_the_same_resolved_case_twice_changes_nothing(settings: Setting
         again = [learn_again(app, ticket) for ticket in ("stripe/2", "stripe/1", "ubuntu/1")]
         after = (skill_text(repo / "skills", name), git(repo, "rev-parse", "HEAD"), app.knowledge.counts())
     assert after == before
-    assert [(a.changed, a.reason, a.skill.kind) for a in again] == [(False, "already learned", "none")] * 3
+    assert [(a.result.reason.split(":")[0], a.skill.kind) for a in again] == [("already learned", "none")] * 3
     assert [a.skill.reason for a in again[:2]] == [f"ticket stripe/{n} is already in skill {name}" for n in (2, 1)]
     assert again[2].skill.reason.startswith("pending: 1 of 2")
 
@@ -167,7 +169,7 @@ def test_a_committed_edit_by_a_person_after_vigils_write_is_kept_and_the_case_go
         resolve_case(app, "stripe/1", *WEBHOOK[0])
         name = resolve_case(app, "stripe/2", *WEBHOOK[1]).skill.name
         assert name is not None
-        edited = skill_text(skills, name).replace("## Answer\n", "## Answer\nFirst, rotate the signing secret.\n")
+        edited = skill_text(skills, name).replace("## Fix\n", "## Fix\nFirst, rotate the signing secret.\n")
         (skills / name / "SKILL.md").write_text(edited, encoding="utf-8")
         git(repo, "commit", "-qam", "sharpen the answer")
         app.skills.refresh([name])
@@ -244,7 +246,8 @@ def test_a_case_like_a_persons_skill_is_folded_into_it_keeping_their_author_and_
     assert (meta["status"], meta["generated-by"], meta["source-tickets"]) == ("approved", "human", "stripe/1")
     body = skill.body
     assert body.split("## Answer\n")[1].split("\n\n")[0] == "Verify the raw body with the endpoint's whsec_ secret."
-    assert f"## Symptoms\n- {WEBHOOK[0][0]}" in body
+    symptoms = body.split("## Symptoms\n")[1].split("## Diagnosis")[0]
+    assert "their words, quoted as data" in symptoms and f"[stripe/1] {WEBHOOK[0][0]}" in symptoms
     for line in original.split("---\n", 2)[2].splitlines():
         assert line in body.splitlines()  # every line the person wrote is still there
     assert validate(skills / "webhook-signature") == []
@@ -296,7 +299,7 @@ def test_a_pasted_private_key_and_live_key_reach_neither_the_skill_nor_knowledge
                     clarifications=[f"this is the key the endpoint uses:\n{pem}"],
                 )
             )
-        bodies = [app.knowledge.get(item.knowledge_id or "").body for item in learned]
+        bodies = [app.knowledge.get(item.result.knowledge_id or "").body for item in learned]
     name = learned[1].skill.name
     assert name is not None
     stored = [skill_text(repo / "skills", name), *bodies, git(repo, "log", "-p", "--all")]

@@ -25,14 +25,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer.engine.prompts import new_nonce
 from vigil_mcp.services.learn.extract import (
-    MAX_ANSWER_CHARS,
-    MAX_QUESTION_CHARS,
-    MAX_STEPS,
+    MAX_FIX_CHARS,
+    MAX_PROBLEM_CHARS,
+    MAX_TRIED,
+    Extraction,
     Extractor,
-    Lesson,
+    NoLesson,
     extract,
     scrub,
 )
+from vigil_mcp.services.learn.fix import find_confirmation
 from vigil_mcp.services.learn.skill_text import clean_name, one_line
 from vigil_mcp.services.text import GENERIC_TERMS, content_terms
 
@@ -176,14 +178,13 @@ class AnthropicExtractor:
             api_key=api_key, http_client=http_client, timeout=timeout, max_retries=_MAX_RETRIES
         )
 
-    def __call__(
-        self, ticket_id: str, messages: Sequence[Message], resolution_seqs: Sequence[int] = ()
-    ) -> Lesson | None:
+    def __call__(self, messages: Sequence[Message], resolution_seqs: Sequence[int] = ()) -> Extraction | NoLesson:
         """The lesson of a resolved dialogue, from Claude, or from the fallback when that fails."""
         customers = [m for m in messages if m.role == "customer"]
         analysts = [m for m in messages if m.role in ("analyst", "bot")]
         if not customers or not analysts:
-            return None  # nothing to learn, and no reason to pay for a call
+            return NoLesson("no customer turn or no analyst turn")  # no reason to pay for a call
+        ticket_id = messages[0].ticket_id
         try:
             return self._extract(ticket_id, messages, resolution_seqs)
         except _Refused as exc:
@@ -201,7 +202,9 @@ class AnthropicExtractor:
             why = f"unexpected {type(exc).__name__}"
         return self._fall_back(ticket_id, messages, resolution_seqs, why)
 
-    def _extract(self, ticket_id: str, messages: Sequence[Message], resolution_seqs: Sequence[int]) -> Lesson | None:
+    def _extract(
+        self, ticket_id: str, messages: Sequence[Message], resolution_seqs: Sequence[int]
+    ) -> Extraction | NoLesson:
         names = sorted({m.author for m in messages})
         shown = list(messages[-MAX_TURNS:])
         turns = [f"[{m.seq}] {m.role}: {_clip(scrub(m.text, names), MAX_TURN_CHARS)}" for m in shown]
@@ -222,16 +225,16 @@ class AnthropicExtractor:
         submission = _submission(message)
         if not submission.learnable:
             log.info("ticket %s: the model found nothing to learn", ticket_id)
-            return None
-        return _lesson(ticket_id, messages, resolution_seqs, submission, names)
+            return NoLesson("the model found no analyst turn that solved the problem")
+        return _lesson(messages, resolution_seqs, submission, names)
 
     def _fall_back(
         self, ticket_id: str, messages: Sequence[Message], resolution_seqs: Sequence[int], why: str
-    ) -> Lesson | None:
+    ) -> Extraction | NoLesson:
         log.warning("anthropic extractor, ticket %s: %s; using the offline extractor", ticket_id, why)
         if self.fallback is None:
-            return None
-        return self.fallback(ticket_id, messages, resolution_seqs)
+            return NoLesson(f"the Anthropic extractor failed ({why}) and no fallback is configured")
+        return self.fallback(messages, resolution_seqs)
 
 
 def _submission(message: ApiMessage) -> _Submission:
@@ -255,14 +258,13 @@ def _submission(message: ApiMessage) -> _Submission:
 
 
 def _lesson(
-    ticket_id: str,
     messages: Sequence[Message],
     resolution_seqs: Sequence[int],
     submission: _Submission,
     names: Sequence[str],
-) -> Lesson:
-    problem = _clip(scrub(submission.problem, names), MAX_QUESTION_CHARS)
-    answer = _clip(scrub(submission.resolution, names), MAX_ANSWER_CHARS)
+) -> Extraction:
+    problem = _clip(scrub(submission.problem, names), MAX_PROBLEM_CHARS)
+    answer = _clip(scrub(submission.resolution, names), MAX_FIX_CHARS)
     if len(problem) < 10 or len(answer) < 15:
         raise _Refused("the lesson has no problem or no resolution")
     customer_words = " ".join(m.text for m in messages if m.role == "customer")
@@ -276,13 +278,17 @@ def _lesson(
     env = [_clip(scrub(fact, names), MAX_FACT_CHARS) for fact in submission.environment]
     steps = [_clip(scrub(step, names), MAX_STEP_CHARS) for step in submission.steps]
     description = one_line(scrub(submission.skill_description, names), MAX_DESCRIPTION_CHARS).replace("<", "")
-    return Lesson(
-        ticket_id=ticket_id,
-        question=problem,
-        answer=answer,
+    confirmed = find_confirmation(messages)
+    return Extraction(
+        problem=problem,
+        symptoms=(problem,),
         environment=tuple(dict.fromkeys(e for e in env if e))[:MAX_ENVIRONMENT],
-        steps=tuple(dict.fromkeys(s for s in steps if s))[:MAX_STEPS],
-        resolution_seqs=chosen,
+        tried=tuple(dict.fromkeys(s for s in steps if s))[:MAX_TRIED],
+        fix=answer,
+        fix_seqs=chosen,
+        confirmation_seq=confirmed[0].seq if confirmed else None,
+        confirmed_by="customer" if confirmed else "analyst",
+        confidence=0.8 if confirmed else 0.6,
         generated_by="vigil-anthropic",
         skill_name=clean_name(submission.skill_name) if submission.skill_name else None,
         skill_description=description.replace(">", "") or None,

@@ -1,9 +1,10 @@
-"""Offline extraction: what a resolved dialogue teaches, as a generalized Q&A.
+"""Offline extraction: what a resolved dialogue teaches, or why it teaches nothing.
 
-Deterministic rules over the dialogue: the customer's problem (first question plus
-clarifications), the analyst turns that resolved it (named, or inferred from the customer's
-"thanks, that worked"), environment facts and the diagnostic steps tried. Everything is
-redacted and stripped of nicknames before it leaves this module.
+Deterministic rules over the dialogue: the problem (the customer's first specific question, normalised),
+its symptoms (the customer's words, redacted), the fix (`fix.find_fix`: the content-carrying analyst
+turns the customer's confirmation follows, or the turns an analyst named), what analysts checked
+before it, and the environment the customer named. Everything is redacted and stripped of names and
+invisible characters before it leaves this module.
 """
 
 from __future__ import annotations
@@ -14,15 +15,25 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vigil_mcp.models import Message
-from vigil_mcp.services.answer.identify import identify
-from vigil_mcp.services.redact import redact
+from vigil_mcp.services.learn.fix import Found, body_of, find_confirmation, find_fix, is_diagnostic, named_fix
+from vigil_mcp.services.redact import redact, strip_invisible
 from vigil_mcp.services.skills.model import GeneratedBy
-from vigil_mcp.services.text import specific_terms
+from vigil_mcp.services.text import problem_terms, specific_terms
 
-MAX_QUESTION_CHARS = 600
-MAX_ANSWER_CHARS = 1200
-MAX_CLARIFICATIONS = 3
-MAX_STEPS = 5
+MAX_PROBLEM_CHARS = 300
+MAX_SYMPTOM_CHARS = 240
+MAX_FIX_CHARS = 1200
+MAX_SYMPTOMS = 4
+MAX_TRIED = 5
+MAX_TRIED_CHARS = 200
+MAX_ENVIRONMENT = 6
+# Informative words a problem needs to be recognised again: with one, it is a fragment ("delete what?").
+# 2 rather than 3 on the fit labels (eval/labels/lessons/fit.jsonl): 3 dropped two lessons worth keeping.
+MIN_PROBLEM_TERMS = 2
+# The confidence a found fix needs (fix.find_fix): 0.55 is a plain thanks to nobody in particular after an
+# answer with no command, setting or link. Fitted on eval/labels/lessons/fit.jsonl with
+# `bench/lesson_labels.py threshold`: kept share 69% with no floor, 76% from 0.60 (see docs/learning.md).
+MIN_CONFIDENCE = 0.6
 
 _VERSION = re.compile(
     r"\b(?:(?:ubuntu|kubuntu|xubuntu|debian|fedora|centos|rhel|windows|macos|python|php|node|ruby|java|go|"
@@ -32,143 +43,159 @@ _VERSION = re.compile(
     r"zesty|artful|bionic|cosmic|disco|eoan|focal|jammy|noble)(?:\s+\w+)?)\b",
     re.IGNORECASE,
 )
-_STEP = re.compile(
-    r"(^\s*[$#]\s*\S|`[^`]+`|\b(run|try|check|type|look at|open|paste|install|remove|restart|reinstall|"
-    r"edit|set|enable|disable|use|sudo|apt(-get)?|dpkg|systemctl|stripe)\b)",
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_PREAMBLE = re.compile(
+    r"^(?:(?:hi|hello|hey|heya|hiya|yo|greetings|good\s+(?:morning|afternoon|evening))(?:\s+(?:all|everyone|everybody|"
+    r"guys|folks|there|people|team|support))?[\s,!.:;-]*|(?:can|could)\s+(?:any|some)(?:one|body)\s+help(?:\s+me)?"
+    r"(?:\s+(?:please|pls|plz))?\s*(?:[,!.?:;-]+\s*|$)|i\s+(?:need|could\s+use)\s+(?:a\s+(?:little\s+|bit\s+of\s+)?)?help"
+    r"(?:\s+(?:please|pls|plz))?[\s,!.:;-]*|(?:a\s+)?quick\s+question[\s,!.:;-]*|question[\s,:;-]+|"
+    r"i\s+(?:would|'d)\s+like\s+(?:if\s+)?(?:any|some)(?:one|body)\s+(?:can|could|to)\s+help\s+me(?:\s+to)?\s+)+",
     re.IGNORECASE,
 )
 
 
 @dataclass(frozen=True, slots=True)
-class Lesson:
-    """What one resolved case teaches."""
+class Extraction:
+    """What one resolved case teaches, before it becomes a lesson row."""
 
-    ticket_id: str
-    question: str  # generalized problem statement: question plus clarifications
-    answer: str  # the resolution, generalized
+    problem: str
+    symptoms: tuple[str, ...]
     environment: tuple[str, ...]
-    steps: tuple[str, ...]
-    resolution_seqs: tuple[int, ...]
+    tried: tuple[str, ...]
+    fix: str
+    fix_seqs: tuple[int, ...]
+    confirmation_seq: int | None
+    confirmed_by: str
+    confidence: float
     generated_by: GeneratedBy = "vigil-offline"
-    # A skill name and description the extractor proposes (the Anthropic one does); not stored in the Q&A.
+    # A skill name and description the extractor proposes (the Anthropic one does).
     skill_name: str | None = None
     skill_description: str | None = None
 
-    @property
-    def title(self) -> str:
-        """A one-line title: the first sentence of the question that says something specific."""
-        sentences = [x for x in re.split(r"(?<=[.!?])\s+", self.question) if x.strip()]
-        for sentence in sentences:
-            if len(specific_terms(sentence)) >= 2:
-                return sentence[:160]
-        return (sentences[0] if sentences else self.question)[:160]
 
-    def body(self) -> str:
-        """The knowledge item's Markdown body (what search and the engine read)."""
-        parts = [f"Question: {self.question}", "", "Answer:", self.answer]
-        if self.environment:
-            parts += ["", "Environment: " + ", ".join(self.environment)]
-        if self.steps:
-            parts += ["", "Steps tried:"] + [f"- {s}" for s in self.steps]
-        return "\n".join(parts)
+@dataclass(frozen=True, slots=True)
+class NoLesson:
+    """Why a resolved case teaches nothing."""
 
-
-# Reads back what `Lesson.body` wrote: the Q&A items are where lessons of earlier cases are kept.
-_BODY = re.compile(
-    r"(?s)^Question: (?P<question>.*?)\n\nAnswer:\n(?P<answer>.*?)"
-    r"(?:\n\nEnvironment: (?P<environment>[^\n]*))?(?:\n\nSteps tried:\n(?P<steps>(?:- [^\n]*\n?)+))?$"
-)
-
-
-def parse_lesson(ticket_id: str, body: str) -> Lesson | None:
-    """The lesson a stored Q&A body holds (the inverse of `Lesson.body`), or None for another shape."""
-    match = _BODY.match(body.strip("\n"))
-    if match is None:
-        return None
-    env = match.group("environment")
-    steps = match.group("steps")
-    return Lesson(
-        ticket_id=ticket_id,
-        question=match.group("question"),
-        answer=match.group("answer"),
-        environment=tuple(e for e in env.split(", ") if e) if env else (),
-        steps=tuple(line[2:] for line in steps.splitlines() if line.startswith("- ")) if steps else (),
-        resolution_seqs=(),
-    )
+    reason: str
 
 
 class Extractor(Protocol):
-    """Turns a resolved dialogue into its lesson (None: nothing to learn)."""
+    """Turns a resolved dialogue into what it teaches, or the reason it teaches nothing."""
 
-    def __call__(
-        self, ticket_id: str, messages: Sequence[Message], resolution_seqs: Sequence[int] = ()
-    ) -> Lesson | None:
-        """The lesson of a resolved dialogue."""
+    def __call__(self, messages: Sequence[Message], resolution_seqs: Sequence[int] = ()) -> Extraction | NoLesson:
+        """The extraction of a resolved dialogue."""
         ...
 
 
 def scrub(text: str, names: Sequence[str]) -> str:
-    """Redacted text on one line, with participants' names replaced by "someone"."""
+    """Redacted text on one line, without invisible characters or HTML comments, participants' names replaced."""
+    text = _HTML_COMMENT.sub(" ", strip_invisible(text))
     for name in sorted({n for n in names if len(n) > 1}, key=len, reverse=True):
         text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", "someone", text, flags=re.IGNORECASE)
     return " ".join(redact(text).text.split())
 
 
-def generalize(text: str, names: Sequence[str]) -> str:
-    """Redacted text without a participant addressed at its start and with participants' names replaced."""
-    return scrub(identify(text, names).body, names)
+def clip(text: str, limit: int) -> str:
+    """Cut at a word boundary under `limit` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
 
 
-def _infer_resolution(messages: Sequence[Message]) -> list[Message]:
-    """The analyst turns before the customer's first thanks after an analyst spoke; else the last ones."""
-    for i, msg in enumerate(messages):
-        if msg.role == "customer" and msg.kind == "thanks":
-            before = [m for m in messages[:i] if m.role == "analyst"]
-            if before:
-                return before[-2:] if len(before[-1].text) < 80 and len(before) > 1 else before[-1:]
-    analyst = [m for m in messages if m.role == "analyst"]
-    return analyst[-1:] if analyst else []
+def normalise_problem(text: str, names: Sequence[str]) -> str:
+    """A customer's problem statement without addressing, greetings, "can anyone help?", names or secrets."""
+    flat = scrub(body_of(text), names)
+    flat = _PREAMBLE.sub("", flat).strip()
+    flat = flat[:1].upper() + flat[1:]
+    return clip(flat, MAX_PROBLEM_CHARS)
 
 
-def extract(ticket_id: str, messages: Sequence[Message], resolution_seqs: Sequence[int] = ()) -> Lesson | None:
-    """The lesson of a resolved dialogue, or None when there is nothing to learn (no question or answer)."""
-    customer_turns = [m for m in messages if m.role == "customer"]
-    # The problem starts at the first customer turn that says something specific: "can anyone
-    # help?" or "hi" before it is not the problem.
-    questions = [m for m in customer_turns if m.kind == "question" and len(specific_terms(m.text)) >= 2]
-    questions = questions or [m for m in customer_turns if m.kind == "statement" and len(specific_terms(m.text)) >= 3]
-    if not questions:
-        return None
+def _problem_turns(messages: Sequence[Message]) -> list[Message]:
+    customer = [m for m in messages if m.role == "customer"]
+    questions = [m for m in customer if m.kind == "question" and len(specific_terms(m.text)) >= 2]
+    return questions or [m for m in customer if m.kind == "statement" and len(specific_terms(m.text)) >= 3]
+
+
+def extract(
+    messages: Sequence[Message], resolution_seqs: Sequence[int] = (), *, min_confidence: float = MIN_CONFIDENCE
+) -> Extraction | NoLesson:
+    """The lesson of a resolved dialogue, or why there is none (no problem, no confirmation, no fix)."""
+    if not any(m.role in ("analyst", "bot") for m in messages):
+        return NoLesson("no analyst turn in the dialogue")
+    problems = _problem_turns(messages)
+    if not problems:
+        return NoLesson("no customer question or problem statement that says what is wrong")
+    found: Found | None
     if resolution_seqs:
-        chosen = [m for m in messages if m.seq in set(resolution_seqs) and m.role in ("analyst", "bot")]
+        found = named_fix(messages, resolution_seqs)
+        if found is None:
+            return NoLesson(
+                "the messages named as the resolution carry no fix (greetings, acknowledgements or questions back)"
+            )
     else:
-        chosen = _infer_resolution(messages)
-    if not chosen:
-        return None
+        if find_confirmation(messages) is None:
+            return NoLesson(
+                "no customer confirmation that a fix worked; name the analyst turns that solved it with "
+                "resolution_message_ids"
+            )
+        found = find_fix(messages, problems[0].author)
+        if found is None:
+            return NoLesson(
+                "the customer's confirmation follows no analyst turn with content (a step, command, setting, link "
+                "or explanation)"
+            )
+        if found.confidence < min_confidence:
+            return NoLesson(
+                f"too weak a signal (confidence {found.confidence:.2f} < {min_confidence:.2f}): a plain thanks, "
+                "not to the analyst who answered, after an answer with no step in it"
+            )
     names = sorted({m.author for m in messages})
-    first = questions[0]
-    resolved_at = chosen[-1].seq
-    clarifications = [
-        m for m in customer_turns
-        if first.seq < m.seq < resolved_at and m.kind in ("question", "statement")
-    ][:MAX_CLARIFICATIONS]  # fmt: skip
-    question = " ".join(generalize(m.text, names) for m in [first, *clarifications])[:MAX_QUESTION_CHARS]
-    answer = "\n".join(generalize(m.text, names) for m in chosen)[:MAX_ANSWER_CHARS]
-    if len(answer) < 15 or len(question) < 10:
-        return None
+    fix_start = found.fix[0].seq
+    problems = [m for m in problems if m.seq < fix_start] or [
+        m for m in messages if m.role == "customer" and m.seq < fix_start and m.kind == "question"
+    ]  # the problem comes before its fix; a remark after it is not the problem
+    if not problems:
+        return NoLesson("no customer question or problem statement before the fix")
+    # The problem this fix answers: the question it follows when that says enough, else the first problem.
+    asked = next((m for m in problems if m.seq == found.asked_seq), None)
+
+    def says_enough(m: Message) -> bool:
+        return len(problem_terms(normalise_problem(m.text, names))) >= MIN_PROBLEM_TERMS
+
+    told = [m for m in problems if m.seq < fix_start and says_enough(m)]
+    first = asked if asked is not None and says_enough(asked) else None
+    first = first or (told[0] if told else problems[0])
+    later = [m for m in messages if m.role == "customer" and first.seq < m.seq < fix_start and m in problems]
+    symptoms = [clip(scrub(m.text, names), MAX_SYMPTOM_CHARS) for m in [first, *later]][:MAX_SYMPTOMS]
+    # The same factoid called twice is one step.
+    fix = clip("\n".join(dict.fromkeys(scrub(body_of(m.text), names) for m in found.fix)), MAX_FIX_CHARS)
+    problem = normalise_problem(first.text, names)
+    if len(fix) < 3 or len(problem) < 10:
+        return NoLesson("the problem or the fix is too short to teach anything")
+    if len(problem_terms(problem)) < MIN_PROBLEM_TERMS:
+        return NoLesson("the customer's problem statement is too vague to match a later case")
+    fixed = {m.seq for m in found.fix}
+    tried = [
+        clip(scrub(body_of(m.text), names), MAX_TRIED_CHARS)
+        for m in messages
+        if m.role == "analyst" and first.seq < m.seq < fix_start and m.seq not in fixed and is_diagnostic(m.text)
+    ][:MAX_TRIED]
     env: list[str] = []
-    for m in customer_turns:
+    for m in messages:
+        if m.role != "customer":
+            continue
         # From the redacted text: a version pattern must never pick three octets out of an address.
-        for match in _VERSION.finditer(redact(m.text).text):
+        for match in _VERSION.finditer(scrub(m.text, names)):
             fact = match.group(0).strip()
             if fact.lower() not in (e.lower() for e in env):
                 env.append(fact)
-    steps = [
-        generalize(m.text, names)[:200]
-        for m in messages
-        if m.role == "analyst" and m.seq < resolved_at and m not in chosen and _STEP.search(m.text)
-    ][:MAX_STEPS]
-    return Lesson(
-        ticket_id=ticket_id, question=question, answer=answer, environment=tuple(env[:6]), steps=tuple(steps),
-        resolution_seqs=tuple(m.seq for m in chosen),
+    confirm = found.confirmation
+    return Extraction(
+        problem=problem, symptoms=tuple(dict.fromkeys(symptoms)), environment=tuple(env[:MAX_ENVIRONMENT]),
+        tried=tuple(dict.fromkeys(tried)), fix=fix, fix_seqs=tuple(m.seq for m in found.fix),
+        confirmation_seq=confirm.seq if confirm else None,
+        confirmed_by="customer" if confirm else "analyst", confidence=found.confidence,
     )  # fmt: skip

@@ -1,82 +1,117 @@
-"""Turn each resolved case into a searchable Q&A item and a skill change."""
+"""One resolved case -> a lesson row -> its Q&A item and a skill change, or the reason nothing was learned."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 
 from vigil_mcp.config import Settings
-from vigil_mcp.services.knowledge.chunking import Chunk
-from vigil_mcp.services.knowledge.ingest import Document
-from vigil_mcp.services.knowledge.service import KnowledgeService, item_id
-from vigil_mcp.services.learn.extract import Extractor, Lesson, extract
+from vigil_mcp.models import LearnResult, Lesson, Message
+from vigil_mcp.services.knowledge.service import KnowledgeService
+from vigil_mcp.services.learn.extract import Extractor, NoLesson, extract
+from vigil_mcp.services.learn.hostile import hostile_turns
+from vigil_mcp.services.learn.lessons import LessonBook
 from vigil_mcp.services.learn.skill_writer import SkillChange, SkillWriter, no_change
 from vigil_mcp.services.skills.library import SkillLibrary
 from vigil_mcp.services.tickets import ResolvedCase
+from vigil_mcp.storage.base import LearningStore
 
 log = logging.getLogger(__name__)
 
 NO_SKILLS = no_change("skills are not learned here")
+Flagger = Callable[[str, Sequence[str]], object]
 
 
 @dataclass(frozen=True, slots=True)
 class Learned:
-    """What learning from one case did."""
+    """What learning from one case did, with timings (the bench reads them)."""
 
     ticket_id: str
-    lesson: Lesson | None
-    knowledge_id: str | None
-    changed: bool  # False when the same case had been learned before (nothing written)
-    reason: str
-    seconds: float
+    result: LearnResult
+    lesson: Lesson | None = None
     skill: SkillChange = NO_SKILLS
+    seconds: float = 0.0
     extract_seconds: float = 0.0
     skill_seconds: float = 0.0
 
 
-def qa_source(ticket_id: str) -> str:
-    """The knowledge source of the Q&A learned from a ticket."""
-    return f"ticket:{ticket_id}"
+def evidence_refs(messages: Sequence[Message], seqs: Sequence[int]) -> list[str]:
+    """Message ids (the sender's, else #seq) of the given messages, in order."""
+    wanted = set(seqs)
+    return [m.message_id or f"#{m.seq}" for m in messages if m.seq in wanted]
 
 
+@dataclass(slots=True)
 class Learner:
-    """The self-improvement routine: one generalized Q&A per resolved case, then its skill change."""
+    """The self-improvement routine, run by the learning worker for each resolved case (idempotent)."""
 
-    def __init__(
-        self, knowledge: KnowledgeService, *, extractor: Extractor = extract, skills: SkillWriter | None = None
-    ) -> None:
-        self.knowledge = knowledge
-        self.extractor = extractor
-        self.skills = skills
-        self.history: list[Learned] = []
+    lessons: LessonBook
+    store: LearningStore
+    extractor: Extractor = extract
+    skills: SkillWriter | None = None
+    flag: Flagger | None = None
+    history: list[Learned] = field(default_factory=list[Learned])
 
     def learn(self, case: ResolvedCase) -> Learned:
-        """Extract the case's lesson, upsert it as a `qa` item, then fold it into the skills (idempotent)."""
+        """Learn from one resolved case; learning the same case again writes nothing new."""
         started = time.perf_counter()
-        lesson = self.extractor(case.ticket.id, case.messages, case.resolution_seqs)
+        ticket_id = case.ticket.id
+        flags = hostile_turns(case.messages)
+        if flags:
+            return self._refuse(case, flags, started)
+        found = self.extractor(case.messages, case.resolution_seqs)
         extracted = time.perf_counter()
-        if lesson is None:
-            done = Learned(case.ticket.id, None, None, False, "no customer question with an analyst answer",
-                           extracted - started, no_change("nothing learned"), extracted - started)  # fmt: skip
-            self.history.append(done)
-            return done
-        source = qa_source(case.ticket.id)
-        tag = case.ticket.id.split("/", 1)[0] if "/" in case.ticket.id else "ticket"
-        doc = Document(source=source, title=lesson.title, chunks=[Chunk(lesson.title, "", lesson.body())], tags=(tag,))
-        report = self.knowledge.add_documents([doc], kind="qa")
-        changed = bool(report.added or report.updated or report.removed)
+        if isinstance(found, NoLesson):
+            old = self.lessons.by_tickets([ticket_id]).get(ticket_id)
+            reason = f"nothing learned: {found.reason}"
+            if old is not None:
+                reason += f" (lesson {old.id} v{old.version} from an earlier resolution stays as it is)"
+            done = Learned(ticket_id, LearnResult(learned=False, reason=reason), None, no_change(reason),
+                           extracted - started, extracted - started)  # fmt: skip
+            return self._done(done)
+        seqs = [s for s in (found.fix_seqs + ((found.confirmation_seq,) if found.confirmation_seq else ())) if s]
+        calls = [
+            f"{tool}({args})" + ("" if ok else " failed") for tool, args, ok in self.store.diagnostics_of(ticket_id)
+        ]
+        lesson, changed = self.lessons.record(ticket_id, found, evidence_refs(case.messages, seqs), calls)
         skill_started = time.perf_counter()
-        skill = self._skill_change(lesson)
+        skill = self._skill_change(lesson) if lesson.status == "active" else no_change("the lesson is retired")
+        if skill.name is not None:
+            lesson = self.lessons.link_skill(lesson, skill.name, skill.version)
         finished = time.perf_counter()
-        done = Learned(
-            case.ticket.id, lesson, item_id(source, "", 1), changed,
-            "learned" if changed else "already learned", finished - started, skill,
-            extracted - started, finished - skill_started,
+        if lesson.status != "active":
+            reason = f"lesson {lesson.id} is retired: its Q&A stays out of the index until an analyst restores it"
+        elif changed:
+            reason = f"learned lesson {lesson.id} v{lesson.version}"
+        else:
+            reason = f"already learned: lesson {lesson.id} v{lesson.version} is unchanged"
+        result = LearnResult(
+            learned=lesson.status == "active", reason=reason, lesson_id=lesson.id, lesson_version=lesson.version,
+            knowledge_id=lesson.knowledge_id if lesson.status == "active" else None, skill=lesson.skill,
+            skill_version=lesson.skill_version, skill_change=skill.kind, skill_reason=skill.reason, commit=skill.commit,
         )  # fmt: skip
+        done = Learned(
+            ticket_id, result, lesson, skill, finished - started, extracted - started, finished - skill_started
+        )
+        return self._done(done)
+
+    def _refuse(self, case: ResolvedCase, flags: list[str], started: float) -> Learned:
+        ticket_id = case.ticket.id
+        if self.flag is not None:
+            self.flag(ticket_id, flags)
+        old = self.lessons.by_tickets([ticket_id]).get(ticket_id)
+        if old is not None and old.status == "active":
+            self.lessons.retire(old.id, by="vigil", reason="the ticket now carries instruction-like content")
+        reason = f"not learned: instruction-like content ({flags[0]}); the ticket is flagged for review"
+        result = LearnResult(learned=False, reason=reason, flags=flags)
+        return self._done(Learned(ticket_id, result, None, no_change(reason), time.perf_counter() - started))
+
+    def _done(self, done: Learned) -> Learned:
         self.history.append(done)
-        log.info("ticket %s: %s (%s); skill: %s", case.ticket.id, done.reason, done.knowledge_id, skill.reason)
+        del self.history[:-1000]  # the store keeps every result; this is for the process's own readers
+        log.info("ticket %s: %s", done.ticket_id, done.result.reason)
         return done
 
     def _skill_change(self, lesson: Lesson) -> SkillChange:
@@ -84,16 +119,18 @@ class Learner:
             return NO_SKILLS
         try:
             return self.skills.apply(lesson)
-        except Exception as exc:  # the Q&A is stored either way; a skill bug must not lose it
+        except Exception as exc:  # the lesson and its Q&A are stored either way; a skill bug must not lose them
             log.exception("ticket %s: writing the skill change failed", lesson.ticket_id)
-            return no_change(f"skill change failed: {type(exc).__name__}: {exc}")
+            return no_change(f"skill change failed: {type(exc).__name__}")
 
 
 def build_learner(
     settings: Settings,
     knowledge: KnowledgeService,
     library: SkillLibrary,
+    store: LearningStore,
     tool_names: Callable[[], Collection[str]] = lambda: (),
+    flag: Flagger | None = None,
 ) -> Learner:
     """The learner the settings ask for: Anthropic extraction with a key (offline as fallback), skills in git."""
     extractor: Extractor = extract
@@ -106,13 +143,17 @@ def build_learner(
             timeout=settings.llm_timeout,
             fallback=extract,
         )
+    lessons = LessonBook(store, knowledge)
     writer = SkillWriter(
         library,
         knowledge,
+        lessons,
         min_cases=settings.skill_min_cases,
         branch=settings.skills_branch,
         author=settings.skills_git_author,
         commit=settings.skills_commit,
         tool_names=tool_names,
+        home=settings.home,
+        repo=settings.skills_repo,
     )
-    return Learner(knowledge, extractor=extractor, skills=writer)
+    return Learner(lessons, store, extractor=extractor, skills=writer, flag=flag)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from vigil_mcp.errors import VigilError
 from vigil_mcp.services.gitcmd import git as run_git
+from vigil_mcp.services.gitcmd import skills_repository
 
 log = logging.getLogger(__name__)
 
@@ -41,22 +42,21 @@ def git(top: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return run_git(top, *args, stdin=stdin)
 
 
-def find_repo(folder: Path) -> Repo | None:
-    """The git work tree `folder` is in (it need not exist yet), or None."""
-    probe = folder.resolve()
-    while not probe.is_dir():
-        if probe.parent == probe:
-            return None
-        probe = probe.parent
-    try:
-        top = Path(git(probe, "rev-parse", "--show-toplevel").decode().strip()).resolve()
-    except VigilError:
+def find_repo(folder: Path, home: Path | None = None, configured: Path | None = None) -> Repo | None:
+    """The skills repository for `folder` (see `gitcmd.skills_repository`), or None."""
+    top = skills_repository(folder, home if home is not None else folder.resolve().parent, configured)
+    if top is None:
         return None
-    try:
-        prefix = folder.resolve().relative_to(top).as_posix()
-    except ValueError:
-        return None
+    prefix = folder.resolve().relative_to(top).as_posix()
     return Repo(top, "" if prefix == "." else prefix)
+
+
+def create_repo(folder: Path) -> Repo:
+    """A new git repository rooted at the skills folder, for a home that has none."""
+    folder.mkdir(parents=True, exist_ok=True)
+    git(folder, "init", "-q")
+    log.info("created a git repository for learned skills in %s", folder)
+    return Repo(folder.resolve(), "")
 
 
 def resolve(repo: Repo, ref: str) -> str | None:

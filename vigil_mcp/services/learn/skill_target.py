@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vigil_mcp.errors import VigilError
+from vigil_mcp.services import gitcmd
 from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.services.learn import skill_git as gitops
 from vigil_mcp.services.learn.skill_text import content_digest
@@ -68,8 +69,12 @@ class SkillTarget:
         author: str = DEFAULT_AUTHOR,
         commit: bool | None = None,
         clock: Clock | None = None,
+        home: Path | None = None,
+        repo: Path | None = None,
     ) -> None:
         self.library = library
+        self.home = home
+        self.repo = repo
         self.knowledge = knowledge
         self.branch = branch
         self.author = author
@@ -166,7 +171,11 @@ class SkillTarget:
             return Written(skill, f"{self.branch}:{mode.repo.path_of(name)}", commit, mode.ref)
         skill = render(self.library.root)
         written = Written(skill, str(self.library.root / name / SKILL_FILE))
-        if mode.repo is not None:
+        if mode.repo is not None and gitcmd.is_ignored(mode.repo.top, mode.repo.path_of(name)):
+            why = f"{mode.repo.path_of(name)} is ignored by the repository's ignore rules"
+            log.warning("skill %s v%d written but not committed: %s", name, skill.version, why)
+            written = Written(skill, written.path, problem=f"written but not committed ({why})")
+        elif mode.repo is not None:
             try:
                 commit = self._commit(mode, name, skill.text, message, update_index=True)
                 written = Written(skill, written.path, commit, mode.ref)
@@ -196,9 +205,16 @@ class SkillTarget:
     def _repository(self) -> gitops.Repo | None:
         if not self._repo_known:
             self._repo_known = True
-            self._repo = None if self.commit is False else gitops.find_repo(self.library.root)
-            if self._repo is None and self.commit:
-                log.warning("skills_commit is on, but %s is not in a git repository: no commits", self.library.root)
+            root = self.library.root
+            self._repo = None if self.commit is False else gitops.find_repo(root, self.home, self.repo)
+            if self._repo is None and self.commit is not False and gitcmd.work_tree_top(root) is not None:
+                log.warning(
+                    "%s is inside a git repository that is not the skills repository; learned skills are written "
+                    "but not committed there (set skills_repo to commit them)",
+                    root,
+                )
+            if self._repo is None and self.commit and self.repo is None:
+                self._repo = gitops.create_repo(root)
         return self._repo
 
     def _mode(self, for_view: bool = False) -> _Mode:

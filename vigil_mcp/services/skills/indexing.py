@@ -34,7 +34,7 @@ def index_skills(knowledge: KnowledgeService, library: SkillLibrary, names: Iter
             skill = library.get(name)
         except VigilError:
             skill = None
-        if skill is not None and skill.status != "retired":
+        if skill is not None and library.is_served(skill):  # an unreviewed draft is not knowledge yet
             documents.append(skill_document(skill))
         else:
             # No chunks: add_documents drops every item this source had.

@@ -80,6 +80,8 @@ class SkillLibrary:
         self.load_seconds: float | None = None
         # Set while a watcher keeps the library current (the server's hot reload).
         self.live = threading.Event()
+        # Whether a skill is served (prompts, skills/list, resources, knowledge); None: every skill in use.
+        self.review: Callable[[Skill], bool] | None = None
 
     # ---- loading -------------------------------------------------------------------------
     def folders(self) -> list[str]:
@@ -196,6 +198,15 @@ class SkillLibrary:
         if status is None:
             return [s for s in skills if s.status != "retired"]
         return [s for s in skills if s.status == status]
+
+    def served(self) -> list[Skill]:
+        """The skills served to clients: in use and, for drafts, reviewed (see `review.Review`)."""
+        review = self.review
+        return [s for s in self.list() if review is None or review(s)]
+
+    def is_served(self, skill: Skill) -> bool:
+        """Whether this skill is served to clients."""
+        return skill.status != "retired" and (self.review is None or self.review(skill))
 
     def all(self) -> list[Skill]:
         """Every loaded skill, retired ones included."""

@@ -121,6 +121,69 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        4,
+        "lessons, learning jobs, resolution by signal, ticket flags, diagnostic calls, transcript retention",
+        """
+        ALTER TABLE tickets ADD COLUMN resolved_by TEXT;
+        ALTER TABLE tickets ADD COLUMN resolution_seq INTEGER;
+        ALTER TABLE tickets ADD COLUMN confirmed_seq INTEGER;
+        ALTER TABLE tickets ADD COLUMN confirmed_at TIMESTAMPTZ;
+        ALTER TABLE tickets ADD COLUMN flags TEXT[] NOT NULL DEFAULT '{}';
+        CREATE INDEX tickets_confirmed ON tickets (confirmed_at) WHERE confirmed_seq IS NOT NULL;
+        ALTER TABLE messages ADD COLUMN redacted BOOLEAN NOT NULL DEFAULT false;
+        CREATE TABLE lessons (
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            ticket_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            problem TEXT NOT NULL,
+            symptoms TEXT[] NOT NULL,
+            environment TEXT[] NOT NULL,
+            tried TEXT[] NOT NULL,
+            fix TEXT NOT NULL,
+            fix_seqs INTEGER[] NOT NULL,
+            confirmation_seq INTEGER,
+            confirmed_by TEXT NOT NULL,
+            evidence TEXT[] NOT NULL,
+            diagnostics TEXT[] NOT NULL,
+            confidence DOUBLE PRECISION NOT NULL,
+            generated_by TEXT NOT NULL,
+            knowledge_id TEXT,
+            skill TEXT,
+            skill_version INTEGER,
+            change TEXT NOT NULL,
+            changed_by TEXT NOT NULL,
+            note TEXT,
+            suggestion_id TEXT,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (id, version)
+        );
+        CREATE INDEX lessons_ticket ON lessons (ticket_id);
+        CREATE TABLE learning_jobs (
+            id TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL,
+            trigger TEXT NOT NULL,
+            resolution_seqs INTEGER[] NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            started_at TIMESTAMPTZ,
+            finished_at TIMESTAMPTZ,
+            result TEXT
+        );
+        CREATE INDEX learning_jobs_queued ON learning_jobs (created_at, id) WHERE status = 'queued';
+        CREATE TABLE diagnostic_calls (
+            ticket_id TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            ok BOOLEAN NOT NULL,
+            called_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE INDEX diagnostic_calls_ticket ON diagnostic_calls (ticket_id, called_at);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

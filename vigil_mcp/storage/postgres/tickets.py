@@ -21,19 +21,27 @@ from vigil_mcp.models import Feedback, Message, Suggestion, Ticket
 from vigil_mcp.storage.base import TicketChange
 from vigil_mcp.storage.postgres.connection import PostgresConnection
 
-_TICKET_COLS = "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary"
-_STATE_COLS = "title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary"
+_TICKET_COLS = (
+    "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary, "
+    "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags"
+)
+_STATE_COLS = (
+    "title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary, "
+    "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags"
+)
 _MESSAGE_COLS = "ticket_id, seq, role, author, text, ts, message_id, kind"
 _SUGGESTION_COLS = (
     "id, ticket_id, message_seq, text, confidence, citations, skills, engine, reason, status, created_at, updated_at"
 )
-_STATE_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s"
+_STATE_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
 _STATE_FIELDS = [c.strip() for c in _STATE_COLS.split(",")]
 _UPDATE_FIELDS = [name for name in _STATE_FIELDS if name != "opened_at"]
 _UPDATE_SET = (
     "title = %s, customer = %s, status = %s, updated_at = %s, resolved_at = %s, waiting_since = %s, "
-    "message_count = %s, summary = %s"
+    "message_count = %s, summary = %s, resolved_by = %s, resolution_seq = %s, confirmed_seq = %s, "
+    "confirmed_at = %s, flags = %s"
 )
+_JOB_COLS = "id, ticket_id, trigger, resolution_seqs, status, attempts, created_at, started_at, finished_at, result"
 _MESSAGE_FIELDS = [c.strip() for c in _MESSAGE_COLS.split(",")]
 _SUGGESTION_FIELDS = [c.strip() for c in _SUGGESTION_COLS.split(",")]
 
@@ -41,7 +49,8 @@ _SUGGESTION_FIELDS = [c.strip() for c in _SUGGESTION_COLS.split(",")]
 def _ticket(r: tuple[Any, ...]) -> Ticket:
     return Ticket(
         id=r[0], title=r[1], customer=r[2], status=r[3], opened_at=r[4], updated_at=r[5], resolved_at=r[6],
-        waiting_since=r[7], message_count=r[8], summary=r[9],
+        waiting_since=r[7], message_count=r[8], summary=r[9], resolved_by=r[10], resolution_seq=r[11],
+        confirmed_seq=r[12], confirmed_at=r[13], flags=list(r[14] or []),
     )  # fmt: skip
 
 
@@ -143,6 +152,17 @@ class TicketTables(PostgresConnection):
                         "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
                         [[getattr(s, col) for col in _SUGGESTION_FIELDS] for s in suggestions],
                     )
+            jobs = [j for c in changes for j in c.jobs]
+            if jobs:
+                with con.cursor() as cur:
+                    # A resolution's job is queued with it; the same resolution queued twice is one job.
+                    cur.executemany(
+                        f"INSERT INTO learning_jobs ({_JOB_COLS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                        "ON CONFLICT (id) DO NOTHING",
+                        [[j.id, j.ticket_id, j.trigger, j.resolution_seqs, j.status, j.attempts, j.created_at,
+                          j.started_at, j.finished_at, j.result.model_dump_json() if j.result else None]
+                         for j in jobs],
+                    )  # fmt: skip
             for change in changes:
                 if change.expire_pending:
                     con.execute(
@@ -195,6 +215,35 @@ class TicketTables(PostgresConnection):
             [waiting_before, limit, offset],
         )
         return [_ticket(r) for r in rows]
+
+    def confirmed_tickets(self, confirmed_before: datetime, limit: int) -> list[Ticket]:
+        """Open tickets whose customer confirmed a fix before `confirmed_before`, oldest confirmation first."""
+        rows = self._query(
+            f"SELECT {_TICKET_COLS} FROM tickets WHERE status <> 'resolved' AND confirmed_seq IS NOT NULL "
+            "AND confirmed_at <= %s ORDER BY confirmed_at, id LIMIT %s",
+            [confirmed_before, limit],
+        )
+        return [_ticket(r) for r in rows]
+
+    def messages_to_redact(self, resolved_before: datetime, limit: int) -> list[tuple[str, int, str]]:
+        """(ticket, seq, text) of raw messages of tickets resolved before `resolved_before`."""
+        rows = self._query(
+            "SELECT m.ticket_id, m.seq, m.text FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+            "WHERE t.status = 'resolved' AND t.resolved_at < %s AND NOT m.redacted ORDER BY m.ticket_id, m.seq "
+            "LIMIT %s",
+            [resolved_before, limit],
+        )
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    def store_redacted(self, rows: Sequence[tuple[str, int, str]]) -> None:
+        """Replace messages' text with its redacted form, marking them redacted."""
+        if not rows:
+            return
+        with self._write() as con, con.cursor() as cur:
+            cur.executemany(
+                "UPDATE messages SET text = %s, redacted = true WHERE ticket_id = %s AND seq = %s",
+                [[text, ticket, seq] for ticket, seq, text in rows],
+            )
 
     def activity_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Messages by role and suggestions by status, counted in the database (for /metrics)."""

@@ -1,0 +1,146 @@
+"""Lessons learned from the shared dialogues, sampled for labelling, and the share an analyst would keep.
+
+    python bench/lesson_labels.py sample --part fit --n 40 --seed 11     # write lessons to label
+    python bench/lesson_labels.py score                                  # kept share per part
+    python bench/lesson_labels.py threshold                              # the confidence floor, fitted
+
+Each resolved dialogue of ../shared/data/dialogues.jsonl goes through the same steps as a replay with
+--learn (messages classified as the ticket service does, the hostile-content check, the offline
+extractor) without a store, so it takes seconds. `sample` writes, per lesson, the dialogue, the
+problem and the fix to eval/labels/lessons/<part>.jsonl with `keep: null`; a person reads each one
+and sets `keep` to true or false (see GUIDE.md). `score` extracts again and counts, per part, the
+labelled lessons whose fix is still the one labelled, and the share kept; a lesson whose fix changed
+since it was labelled is reported as stale, not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vigil_mcp.models import Message
+from vigil_mcp.services.answer.identify import identify_turn
+from vigil_mcp.services.learn.extract import MIN_CONFIDENCE, Extraction, extract
+from vigil_mcp.services.learn.hostile import hostile_turns
+from vigil_mcp.services.replay import Dialogue, read_dialogues
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "dialogues.jsonl"
+LABELS = ROOT / "eval" / "labels" / "lessons"
+
+
+def messages_of(dialogue: Dialogue) -> list[Message]:
+    """The dialogue as the ticket service stores it: seq from 1, customer turns classified."""
+    out: list[Message] = []
+    for seq, turn in enumerate(dialogue.turns, start=1):
+        kind = identify_turn(out, turn.author, turn.text).kind if turn.role == "customer" else turn.role
+        fields = {"ticket_id": dialogue.id, "seq": seq, "role": turn.role, "author": turn.author}
+        fields |= {"text": turn.text.strip(), "ts": turn.ts or datetime.now(UTC), "message_id": turn.message_id}
+        out.append(Message.model_validate({**fields, "kind": kind}))
+    return out
+
+
+def lessons(path: Path, min_confidence: float = MIN_CONFIDENCE) -> dict[str, tuple[list[Message], Extraction]]:
+    """Ticket id -> (messages, extraction) for every resolved dialogue that teaches something."""
+    found: dict[str, tuple[list[Message], Extraction]] = {}
+    for dialogue in read_dialogues(path, []):
+        if not dialogue.resolved:
+            continue
+        messages = messages_of(dialogue)
+        if hostile_turns(messages):
+            continue
+        result = extract(messages, min_confidence=min_confidence)
+        if isinstance(result, Extraction):
+            found[dialogue.id] = (messages, result)
+    return found
+
+
+def fix_hash(extraction: Extraction) -> str:
+    """What a label is bound to: the problem and the fix (a change of either needs a new label)."""
+    return hashlib.sha1(f"{extraction.problem}\x00{extraction.fix}".encode()).hexdigest()[:12]
+
+
+def sample(args: argparse.Namespace) -> int:
+    """Write `n` random lessons not labelled in any part yet to <part>.jsonl."""
+    found = lessons(args.data)
+    taken = {row["ticket_id"] for part in LABELS.glob("*.jsonl") for row in _rows(part)}
+    pool = sorted(t for t in found if t not in taken)
+    chosen = random.Random(args.seed).sample(pool, min(args.n, len(pool)))
+    out = LABELS / f"{args.part}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a", encoding="utf-8") as fh:
+        for ticket in chosen:
+            messages, ex = found[ticket]
+            fixed = set(ex.fix_seqs)
+            dialogue = [
+                f"{'>>' if m.seq in fixed else '  '} [{m.seq}] {m.role} {m.author}: {m.text[:300]}" for m in messages
+            ]
+            row = {
+                "ticket_id": ticket, "fix_hash": fix_hash(ex), "keep": None, "why": "", "problem": ex.problem,
+                "fix": ex.fix, "confidence": ex.confidence, "dialogue": dialogue[:40],
+            }  # fmt: skip
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{len(chosen)} lessons to label appended to {out} (of {len(found)} lessons, {len(pool)} unlabelled)")
+    return 0
+
+
+def _rows(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def score(args: argparse.Namespace) -> int:
+    """Per part: labelled lessons whose fix is unchanged, and the share an analyst would keep."""
+    found = lessons(args.data)
+    print(f"{len(found)} lessons from the resolved dialogues of {args.data.name}")
+    for part in sorted(LABELS.glob("*.jsonl")):
+        rows = [r for r in _rows(part) if r.get("keep") is not None]
+        current = [
+            r for r in rows if str(r["ticket_id"]) in found and fix_hash(found[str(r["ticket_id"])][1]) == r["fix_hash"]
+        ]
+        kept = sum(1 for r in current if r["keep"])
+        stale = len(rows) - len(current)
+        share = f"{kept / len(current):.0%}" if current else "n/a"
+        print(f"{part.stem}: {kept} of {len(current)} lessons kept ({share}); {stale} stale (changed since labelled)")
+    return 0
+
+
+def threshold(args: argparse.Namespace) -> int:
+    """For each confidence floor: how many labelled fit lessons it keeps, and the share of them worth keeping."""
+    found = lessons(args.data, min_confidence=0.0)
+    rows = [r for r in _rows(LABELS / "fit.jsonl") if r.get("keep") is not None]
+    current = [
+        (found[str(r["ticket_id"])][1].confidence, bool(r["keep"]))
+        for r in rows
+        if str(r["ticket_id"]) in found and fix_hash(found[str(r["ticket_id"])][1]) == r["fix_hash"]
+    ]
+    print(f"{len(current)} labelled fit lessons whose problem and fix are unchanged")
+    for floor in sorted({c for c, _ in current}):
+        kept = [keep for c, keep in current if c >= floor]
+        print(f"confidence >= {floor:.2f}: {len(kept)} lessons, {sum(kept) / len(kept):.0%} worth keeping")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DATA, help="dialogues JSONL (default ../shared/data)")
+    actions = parser.add_subparsers(dest="action", required=True)
+    s = actions.add_parser("sample", help="append random unlabelled lessons to a part")
+    s.add_argument("--part", choices=["fit", "fit2", "heldout"], required=True)
+    s.add_argument("--n", type=int, default=40)
+    s.add_argument("--seed", type=int, default=11)
+    actions.add_parser("score", help="the kept share of each labelled part")
+    actions.add_parser("threshold", help="the kept share of the fit part for each confidence floor")
+    args = parser.parse_args(argv)
+    if not args.data.is_file():
+        print(f"{args.data}: not found; pass --data", file=sys.stderr)
+        return 2
+    return {"sample": sample, "score": score, "threshold": threshold}[args.action](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

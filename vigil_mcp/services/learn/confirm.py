@@ -1,0 +1,73 @@
+"""Whether a customer turn confirms that a fix worked, and how strongly.
+
+Finer than the `thanks` kind of `identify.identify`: "that worked, thanks" confirms a fix; "thanks" alone
+is polite and usually means it helped; "thanks, I'll try that", "thanks anyway" or "thanks, but it still
+fails" confirm nothing. Only a confirmation resolves a ticket by signal, and only the turns it follows
+can be a lesson's fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from vigil_mcp.services.text import content_words
+
+Strength = Literal["worked", "thanks"]
+MAX_THANKS_WORDS = 12  # content words; a longer turn with a "thanks" in it is about something else
+
+# It worked: the customer reports the outcome.
+_WORKED = re.compile(
+    r"\b(?:(?:that|it|this|which|you)\s+(?:worked|works|did\s+it|did\s+the\s+trick|fixed\s+it|solved\s+it|helped)"
+    r"|works?\s+(?:now|great|fine|perfectly|again)|working\s+(?:now|again|fine)|(?:all\s+)?(?:fixed|solved|sorted)"
+    r"(?:\s+(?:it|now))?\b|problem\s+solved|got\s+it\s+(?:working|going|to\s+work)|is\s+back|it'?s\s+back"
+    r"|perfect|brilliant|awesome|excellent|great\s+success|success|bingo|yay|that\s+was\s+it|there\s+we\s+go"
+    r"|(?:it'?s|is)\s+(?:installing|running|up|working)|no\s+more\s+errors?|that\s+did\s+it)\b",
+    re.IGNORECASE,
+)
+# It did not, or not yet: polite words that confirm nothing.
+_NOT_YET = re.compile(
+    r"\b(?:but|however|though|still|anyway|anyways|w/e|regardless|nevertheless|no\s+luck|not\s+(?:working|work|"
+    r"fixed|solved|yet|really|quite|sure)|doesn'?t|does\s+not|didn'?t|did\s+not|"
+    r"(?:i'?ll|i\s+will|will|going\s+to|gonna|let\s+me|i'?m\s+going\s+to)\s+(?:try|check|look|see|test|give|read)"
+    r"|for\s+trying|someone\s+else|somewhere\s+else|elsewhere|no\s+idea|same\s+(?:error|problem|thing)"
+    r"|fails?|failed|broken|nvm|never\s*mind|figured\s+(?:it\s+)?out|on\s+my\s+own|myself|trythat)\b",
+    re.IGNORECASE,
+)
+_THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|thnx|thanx|tnx|ty|tyvm|cheers|appreciated?)\b", re.I)
+_ADDRESS = re.compile(r"^\s*@?([\w\[\]\\`^{}|.-]{2,32})\s*[:,]\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """A customer turn that says the fix worked: how strongly, and whom it thanks (a handle), if anyone."""
+
+    strength: Strength
+    addressed_to: str | None
+
+
+def confirmation(text: str, handles: frozenset[str] = frozenset()) -> Confirmation | None:
+    """The confirmation in a customer turn, or None; `handles` are the analysts' names (lower case)."""
+    body = text.strip()
+    if not body or len(body) > 400 or "?" in body:
+        return None  # a confirmation is short and asks nothing
+    addressed = _addressee(body, handles)
+    if _NOT_YET.search(body):
+        return None
+    if _WORKED.search(body):
+        return Confirmation("worked", addressed)
+    if _THANKS.search(body) and len(content_words(body)) <= MAX_THANKS_WORDS:
+        return Confirmation("thanks", addressed)
+    return None
+
+
+def _addressee(body: str, handles: frozenset[str]) -> str | None:
+    match = _ADDRESS.match(body)
+    if match and match.group(1).lower() in handles:
+        return match.group(1).lower()
+    lowered = body.lower()
+    for handle in handles:
+        if re.search(rf"(?<![\w-]){re.escape(handle)}(?![\w-])", lowered):
+            return handle
+    return None

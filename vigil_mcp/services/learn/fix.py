@@ -1,0 +1,316 @@
+"""The fix of a resolved dialogue: the analyst turn(s) the customer's confirmation follows that carry content.
+
+Content is a step, a command, a setting, a link or an explanation. Never a fix: greetings, "looking at
+it", "one moment", "any update?", "you're welcome", and questions back to the customer ("what version
+are you on?"). A question that proposes a step ("did you try `sudo update-grub`?") does carry one.
+
+Pure functions over the ticket's messages; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from vigil_mcp.models import Message
+from vigil_mcp.services.learn.confirm import Confirmation, confirmation
+from vigil_mcp.services.text import specific_terms
+
+MAX_FIX_TURNS = 3
+FIX_ROLES = ("analyst", "bot")
+
+_ADDRESS = re.compile(r"^\s*@?([\w\[\]\\`^{}|.-]{2,32})\s*[:,]\s+(?=\S)")
+_COMMAND = re.compile(
+    r"`[^`]{2,}`|^\s*[$#]\s+\S|\b(?:sudo|apt(?:-get|-cache|itude)?|dpkg|snap|systemctl|service|journalctl|grep|cat|"
+    r"ls|cd|cp|mv|rm|chmod|chown|mount|umount|fdisk|parted|mkfs|modprobe|lsmod|lspci|lsusb|dmesg|ifconfig|ip\s+a|"
+    r"iwconfig|nmcli|ping|curl|wget|tar|unzip|gunzip|make\s+(?:install|clean|-j\d*)|gcc|pip|npm|yarn|gem|bundle|kubectl|docker|helm|git|"
+    r"update-grub|grub-install|xrandr|nano|vim?|gedit|kate|stripe|export|ssh|scp|rsync|crontab|ufw|iptables)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SETTING = re.compile(
+    r"(?:^|\s)(?:/etc/|/usr/|/var/|/boot/|/dev/|~/|\./)\S+|\b[A-Za-z_][\w.]*\s*=\s*\S|\s--?[a-z][\w-]+"
+)
+_LINK = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
+_IMPERATIVE = re.compile(
+    r"^\s*(?:(?:you\s+(?:need|have|want|should|must|can|could|may)\s+(?:to\s+)?)|(?:just|then|so|first|now|also|"
+    r"and|or|please|maybe|perhaps|actually,?|instead,?|alternatively,?|otherwise,?|else,?|i'?d)\s+)*(?:run|try|install|uninstall|reinstall|remove|purge|use|edit|add|set|unset|"
+    r"change|open|go|click|type|press|select|choose|enable|disable|restart|reboot|boot|start|stop|update|upgrade|"
+    r"downgrade|check|pass|call|create|make|delete|do|put|copy|move|rename|load|unload|mount|format|configure|"
+    r"switch|turn|look|read|see|follow|download|grab|get|append|replace|uncomment|comment|disable|plug|unplug|"
+    r"send|listen|catch|handle|confirm|retrieve|attach|detach|pay|refund|capture|charge|store|save|log)\b",
+    re.IGNORECASE,
+)
+_EXPLAINS = re.compile(
+    r"\b(?:because|since|means|is\s+caused|is\s+because|happens\s+when|the\s+reason|you\s+need|you\s+have\s+to|"
+    r"you\s+should|you\s+must|you\s+can|you\s+could|should\s+be|needs?\s+to|has\s+to|will\s+need|instead|"
+    r"it'?s\s+(?:a|an|the)|that'?s\s+(?:a|an|the)|there'?s\s+a|is\s+(?:a|an|the)|are\s+(?:a|an|the)|"
+    r"doesn'?t\s+support|is\s+not\s+supported|only\s+works|by\s+default)\b",
+    re.IGNORECASE,
+)
+_SMALL_TALK = re.compile(
+    r"^\W*(?:hi|hello|hey|heya|hiya|yo|welcome|good\s+(?:morning|afternoon|evening|day)|greetings|morning|"
+    r"(?:i'?m\s+|we'?re\s+|i\s+am\s+)?(?:looking|checking|digging)\s+(?:at|into|in\s+to)\s+(?:it|this|that)(?:\s+now)?|"
+    r"let\s+me\s+\w+|one\s+(?:moment|sec|second|minute|min)|just\s+a\s+(?:moment|sec|"
+    r"second|minute)|give\s+me\s+a\s+(?:moment|sec|second|minute)|hold\s+on|wait|hang\s+on|brb|on\s+it|checking|"
+    r"ok(?:ay)?|k|sure|yes|yeah|yep|no|nope|np|yw|you'?re\s+welcome|no\s+problem|glad\s+(?:to\s+help|it\s+helped|it\s+"
+    r"worked)|nice|cool|great|good|lol|heh|hm+|ah+|oh|thanks?|thank\s+you|cheers|any\s+(?:update|luck|news|progress)|"
+    r"(?:are\s+you\s+)?still\s+there|did\s+(?:it|that)\s+work|how\s+did\s+it\s+go|well|so|and|"
+    r"(?:very\s+|quite\s+)?(?:possible|impossible)|it\s+(?:does|should|is|will|can)|of\s+course)\b[\W\w]{0,40}$",
+    re.IGNORECASE,
+)
+_UNSURE = re.compile(
+    r"^\W*(?:dunno|no\s+idea|not\s+sure|idk|i\s+(?:don'?t|do\s+not)\s+know|sorry|sry|i\s+have\s+no\s+idea|"
+    r"no\s+clue|beats\s+me|i\s+(?:can'?t|cannot)\s+help|never\s+(?:used|tried))\b",
+    re.IGNORECASE,
+)
+_PROPOSES = re.compile(
+    r"^\s*(?:did|have)\s+you\s+(?:try|tried|run|ran|use|used|install|installed|check|checked)\b", re.I
+)
+_ASKS = re.compile(
+    r"^\s*(?:what|which|where|when|who|why|how|is|are|was|were|do|does|did|have|has|can|could|would|will|any|"
+    r"anything|so|and|or|you)\b",
+    re.IGNORECASE,
+)
+
+
+_INTERJECTION = re.compile(r"^(?:(?:hmm+|hm+|well|ok(?:ay)?|so|ah+|oh+|uh+|um+|err?)\b[\s,.!:;-]*)+", re.IGNORECASE)
+_FACTOID_CALL = re.compile(r"^\s*!\S+(?:\s+\S+){0,5}\s*(?:\(.*\))?\s*$")
+_MIN_NEW_TERM = 4  # a short recommendation names something the customer did not ("gqview", "avidemux")
+_SENTENCES = re.compile(r"(?<=[.!;])\s+")
+_ONE_WORD = re.compile(r"[\w.+-]{3,40}")
+_EMOTICON = re.compile(r"[:;]-?[()DPp]|\blol\b|\bheh\b|!$")
+
+
+def body_of(text: str) -> str:
+    """The turn without the "nick: " prefix it addresses someone with."""
+    match = _ADDRESS.match(text)
+    return text[match.end() :].strip() if match else text.strip()
+
+
+def addressee(text: str, handles: frozenset[str] | None = None) -> str | None:
+    """The handle a turn starts by addressing ("nick: ..."), lower case, or None; with `handles`, only those."""
+    match = _ADDRESS.match(text)
+    if not match:
+        return None
+    name = match.group(1).lower()
+    return name if handles is None or name in handles else None
+
+
+def carries_content(text: str, role: str = "analyst", customer_words: frozenset[str] = frozenset()) -> bool:
+    """Whether an analyst (or bot) turn carries a step, a command, a setting, a link or an explanation.
+
+    With `customer_words` (the customer's terms), a short turn that names something new to the
+    customer ("gqview is one") counts too.
+    """
+    body = body_of(text)
+    if not body or (role != "bot" and _FACTOID_CALL.match(body)):
+        return False  # "!grub | nick" asks the bot; its reply is the content
+    terms = specific_terms(body)
+    has_step = bool(_COMMAND.search(body) or _SETTING.search(body) or _LINK.search(body))
+    if role == "bot":
+        return len(terms) >= 3 or has_step
+    if _SMALL_TALK.match(body) and not has_step and len(terms) < 4:
+        return False
+    if _UNSURE.match(body) and not has_step and len(terms) < 6:
+        return False
+    plain = _INTERJECTION.sub("", body)
+    if "?" in body and (_ASKS.match(plain) or (not has_step and len(terms) < 4)):
+        # A question back to the customer, unless it proposes a step with something concrete in it.
+        return bool(_PROPOSES.match(body)) and (has_step or len(terms) >= 3)
+    if has_step:
+        return True
+    if any(_IMPERATIVE.match(_INTERJECTION.sub("", part)) for part in _SENTENCES.split(plain)) and len(terms) >= 1:
+        return True
+    if len(terms) >= 4 or (len(terms) >= 2 and bool(_EXPLAINS.search(body))):
+        return True
+    new = [t for t in terms if len(t) >= _MIN_NEW_TERM and t not in customer_words and not t.isdigit()]
+    short = 2 <= len(body.split()) <= 8 and not _EMOTICON.search(body)
+    return bool(customer_words) and bool(new) and short and not _SMALL_TALK.match(body)
+
+
+def is_diagnostic(text: str) -> bool:
+    """Whether an analyst turn asks to check or run something (what was tried before the fix)."""
+    body = body_of(text)
+    return bool(_COMMAND.search(body) or _SETTING.search(body)) or bool(
+        re.match(
+            r"^\s*(?:check|look\s+at|run|try|paste|pastebin|show|what\s+does|what\s+do(?:es)?\s+.*\bsay)", body, re.I
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The fix of a dialogue: its messages, the confirmation they are followed by, how sure it is."""
+
+    fix: tuple[Message, ...]
+    confirmation: Message | None
+    strength: str  # "worked", "thanks", or "named" (an analyst named the resolution)
+    confidence: float
+    window_start: int = 0  # index of the first message after the previous confirmation
+    asked_seq: int = 0  # seq of the customer question the fix answers (0: the dialogue's first problem)
+
+
+def customer_terms(messages: Sequence[Message]) -> frozenset[str]:
+    """Every specific term the customer used in the dialogue."""
+    return frozenset(t for m in messages if m.role == "customer" for t in specific_terms(m.text))
+
+
+def find_confirmation(messages: Sequence[Message]) -> tuple[Message, Confirmation] | None:
+    """The customer turn that confirms the fix: the first 'it worked', else the last plain thanks after an answer."""
+    handles = frozenset(m.author.lower() for m in messages if m.role in FIX_ROLES)
+    words = customer_terms(messages)
+    worked: tuple[Message, Confirmation] | None = None
+    thanks: tuple[Message, Confirmation] | None = None
+    answered = False
+    for msg in messages:
+        if msg.role in FIX_ROLES and carries_content(msg.text, msg.role, words):
+            answered = True
+        if msg.role != "customer" or not answered:
+            continue
+        found = confirmation(msg.text, handles)
+        if found is None:
+            continue
+        if found.strength == "worked" and worked is None:
+            worked = (msg, found)
+        elif found.strength == "thanks":
+            thanks = (msg, found)
+    return worked or thanks
+
+
+def _owners(messages: Sequence[Message]) -> dict[int, str]:
+    """seq -> the analyst a turn counts for: a bot's reply counts for whoever called it ("!grub | nick")."""
+    owners: dict[int, str] = {}
+    caller: str | None = None
+    for msg in messages:
+        if msg.role == "bot":
+            owners[msg.seq] = caller or msg.author
+            continue
+        owners[msg.seq] = msg.author
+        caller = msg.author if msg.role == "analyst" and _FACTOID_CALL.match(body_of(msg.text)) else None
+    return owners
+
+
+_DEFLECTS = re.compile(
+    r"\b(?:not\s+sure|no\s+idea|(?:i\s+)?don'?t\s+(?:know|where)|dunno|forgot|no\s?one\s+here|nobody\s+here|"
+    r"ask\s+(?:again|in|on|the)|try\s+asking|can'?t\s+help|good\s+luck|maybe\s+someone|someone\s+else|"
+    r"should\s+i\s+search|i\s+agree|gotta\s+go|brb|afk|unban|ban(?:s|ned)?|you'?re\s+welcome|no\s+problem|"
+    r"lemme|i\s+think\s+so|noobish|might\s+help|it\s+depends|(?:also\s+)?try\s+asking|ask\s+in|discussion\s+in|"
+    r"support\s+and\s+discussion)\b|(?:^|\s)#[a-z][\w+.-]*",
+    re.IGNORECASE,
+)
+
+
+_THANKED = re.compile(r"\b(?:thanks?|thank\s*you|thx|ty)\b", re.IGNORECASE)
+
+
+_SEARCH_LINK = re.compile(r"\b(?:google|bing|duckduckgo)\.\w+/(?:search|\?q=)|lmgtfy\.com", re.IGNORECASE)
+
+
+def deflects(text: str) -> bool:
+    """Whether a fix only deflects ("not sure", "ask in #other", "good luck", a search link) without a step."""
+    body = body_of(text)
+    if _SEARCH_LINK.search(body):
+        return True
+    links = [m.group(0) for m in _LINK.finditer(body)]
+    step = _COMMAND.search(body) or _SETTING.search(body) or any(not _SEARCH_LINK.search(link) for link in links)
+    return bool(_DEFLECTS.search(body)) and not step
+
+
+def asks_about(message: Message) -> bool:
+    """Whether a customer turn asks something specific (the question a fix can answer)."""
+    if message.role != "customer" or message.kind != "question" or _THANKED.search(message.text):
+        return False
+    return len(specific_terms(message.text)) >= 2
+
+
+def _addressees(messages: Sequence[Message]) -> dict[int, str | None]:
+    """seq -> whom a turn speaks to: its "nick:" prefix, else whom its author last addressed (IRC threads)."""
+    last: dict[str, str | None] = {}
+    out: dict[int, str | None] = {}
+    handles = frozenset(m.author.lower() for m in messages)
+    for msg in messages:
+        named = addressee(msg.text, handles)
+        if named is not None:
+            last[msg.author] = named
+        out[msg.seq] = named if named is not None else last.get(msg.author)
+    return out
+
+
+def find_fix(messages: Sequence[Message], customer: str) -> Found | None:
+    """The content-carrying analyst turns the customer's confirmation follows, or None when there are none."""
+    found = find_confirmation(messages)
+    if found is None:
+        return None
+    confirm, said = found
+    at = messages.index(confirm)
+    # The window: back to the previous confirmation (the answer to an earlier question is not this fix).
+    start = 0
+    for i in range(at - 1, -1, -1):
+        earlier = messages[i]
+        if earlier.role == "customer" and confirmation(earlier.text) is not None:
+            start = i + 1
+            break
+    customer = customer.lower()
+    words = customer_terms(messages)
+    owners = _owners(messages)
+    talking_to = _addressees(messages)
+    candidates = [
+        m
+        for m in messages[start:at]
+        if m.role in FIX_ROLES
+        and talking_to[m.seq] in (None, customer)
+        and carries_content(m.text, m.role, words)
+    ]  # fmt: skip
+    if said.addressed_to is not None:
+        theirs = [m for m in candidates if owners[m.seq].lower() == said.addressed_to]
+        candidates = theirs or candidates
+    candidates = [m for m in candidates if not deflects(m.text)]
+    if not candidates:
+        return None
+    # The question the last answer answers: the nearest specific customer question before it. The fix is
+    # what its author said after that question, at most MAX_FIX_TURNS turns; questions only when nothing else.
+    last = owners[candidates[-1].seq]
+    # Only after an earlier confirmation: then the first problem was answered and this is a new one.
+    asked = [m for m in messages[start:at] if asks_about(m) and m.seq < candidates[-1].seq] if start else []
+    after = asked[-1].seq if asked else 0
+    block = [m for m in candidates if owners[m.seq] == last and m.seq > after]
+    block = _with_list_items(messages, block, words)
+    answers = [m for m in block if "?" not in m.text]
+    block = (answers or block)[-MAX_FIX_TURNS:]
+    confidence = 0.8 if said.strength == "worked" else 0.55
+    if said.addressed_to is not None and said.addressed_to == last.lower():
+        confidence += 0.1
+    if any(_COMMAND.search(b) or _SETTING.search(b) or _LINK.search(b) for b in (body_of(m.text) for m in block)):
+        confidence += 0.05
+    return Found(tuple(block), confirm, said.strength, round(min(confidence, 0.95), 2), start, after)
+
+
+def _with_list_items(messages: Sequence[Message], block: list[Message], words: frozenset[str]) -> list[Message]:
+    """The block with one-word turns that continue one of its turns ("try kasablanca", then "ftpcube")."""
+    chosen = {m.seq for m in block}
+    out = list(block)
+    for before, after in pairwise(messages):
+        body = body_of(after.text)
+        if before.seq not in chosen or after.author != before.author or after.seq in chosen:
+            continue
+        if _ONE_WORD.fullmatch(body) and any(t not in words for t in specific_terms(body)):
+            out.append(after)
+            chosen.add(after.seq)
+    return sorted(out, key=lambda m: m.seq)
+
+
+def named_fix(messages: Sequence[Message], seqs: Sequence[int]) -> Found | None:
+    """The fix an analyst named (resolution_message_ids): those of its turns that carry content."""
+    wanted = set(seqs)
+    words = customer_terms(messages)
+    chosen = tuple(
+        m for m in messages if m.seq in wanted and m.role in FIX_ROLES and carries_content(m.text, m.role, words)
+    )
+    if not chosen:
+        return None
+    later = [m for m in messages if m.seq > chosen[-1].seq and m.role == "customer"]
+    handles = frozenset(m.author.lower() for m in messages if m.role in FIX_ROLES)
+    confirm = next((m for m in later if confirmation(m.text, handles) is not None), None)
+    return Found(chosen, confirm, "named", 0.9 if confirm is not None else 0.75)

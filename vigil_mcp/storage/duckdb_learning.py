@@ -1,0 +1,177 @@
+"""Lessons, the learning job queue and diagnostic calls in DuckDB."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from vigil_mcp.models import LearningJob, LearnResult, Lesson
+from vigil_mcp.storage.duckdb_base import DuckDBConnection
+
+_LESSON_FIELDS = [name for name in Lesson.model_fields]
+_LESSON_COLS = ", ".join(_LESSON_FIELDS)
+_LIST_FIELDS = frozenset({"symptoms", "environment", "tried", "fix_seqs", "evidence", "diagnostics"})
+_JOB_COLS = "id, ticket_id, trigger, resolution_seqs, status, attempts, created_at, started_at, finished_at, result"
+# The newest version of each lesson.
+_NEWEST = f"SELECT {_LESSON_COLS} FROM lessons QUALIFY version = max(version) OVER (PARTITION BY id)"
+
+
+def _lesson(row: tuple[Any, ...]) -> Lesson:
+    values = dict(zip(_LESSON_FIELDS, row, strict=True))
+    for name in _LIST_FIELDS:
+        values[name] = list(values[name] or [])
+    return Lesson.model_validate(values)
+
+
+def _job(r: tuple[Any, ...]) -> LearningJob:
+    result = LearnResult.model_validate_json(r[9]) if r[9] else None
+    return LearningJob(
+        id=r[0], ticket_id=r[1], trigger=r[2], resolution_seqs=list(r[3] or []), status=r[4], attempts=r[5],
+        created_at=r[6], started_at=r[7], finished_at=r[8], result=result,
+    )  # fmt: skip
+
+
+def insert_jobs(con: duckdb.DuckDBPyConnection, jobs: Sequence[LearningJob]) -> None:
+    """Queue jobs inside the caller's transaction; a job id already stored is left as it is."""
+    for job in jobs:
+        con.execute(
+            f"INSERT INTO learning_jobs ({_JOB_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [job.id, job.ticket_id, job.trigger, job.resolution_seqs, job.status, job.attempts, job.created_at,
+             job.started_at, job.finished_at, job.result.model_dump_json() if job.result else None],
+        )  # fmt: skip
+
+
+class LearningTables(DuckDBConnection):
+    """The `LearningStore` methods."""
+
+    # ---- lessons -----------------------------------------------------------------------------
+    def put_lesson(self, lesson: Lesson) -> None:
+        """Store a new version of a lesson."""
+        with self._write() as con:
+            con.execute(
+                f"INSERT INTO lessons ({_LESSON_COLS}) VALUES ({', '.join('?' for _ in _LESSON_FIELDS)})",
+                [getattr(lesson, name) for name in _LESSON_FIELDS],
+            )
+
+    def link_lesson(self, lesson_id: str, version: int, skill: str | None, skill_version: int | None) -> None:
+        """Record (in place) the skill a lesson version went into."""
+        with self._write() as con:
+            con.execute(
+                "UPDATE lessons SET skill = ?, skill_version = ? WHERE id = ? AND version = ?",
+                [skill, skill_version, lesson_id, version],
+            )
+
+    def lesson(self, lesson_id: str, version: int | None = None) -> Lesson | None:
+        """A lesson's newest version, or the version asked for."""
+        if version is None:
+            rows = self._query(
+                f"SELECT {_LESSON_COLS} FROM lessons WHERE id = ? ORDER BY version DESC LIMIT 1", [lesson_id]
+            )
+        else:
+            rows = self._query(f"SELECT {_LESSON_COLS} FROM lessons WHERE id = ? AND version = ?", [lesson_id, version])
+        return _lesson(rows[0]) if rows else None
+
+    def lesson_versions(self, lesson_id: str) -> list[Lesson]:
+        """Every version of a lesson, oldest first."""
+        rows = self._query(f"SELECT {_LESSON_COLS} FROM lessons WHERE id = ? ORDER BY version", [lesson_id])
+        return [_lesson(r) for r in rows]
+
+    def lessons(self, status: str | None, ticket_id: str | None, limit: int, offset: int = 0) -> list[Lesson]:
+        """Newest versions of lessons, most recently changed first."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        if ticket_id is not None:
+            clauses.append("ticket_id = ?")
+            params.append(ticket_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(
+            f"SELECT * FROM ({_NEWEST}) {where} ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_lesson(r) for r in rows]
+
+    def lessons_by_ticket(self, ticket_ids: Sequence[str]) -> dict[str, Lesson]:
+        """The newest version of the lesson of each of these tickets that has one."""
+        if not ticket_ids:
+            return {}
+        # Filter first, then pick each lesson's newest version (a window over the whole table costs ms per call).
+        rows = self._query(
+            f"SELECT {_LESSON_COLS} FROM lessons WHERE ticket_id IN (SELECT unnest(?::VARCHAR[])) "
+            "QUALIFY version = max(version) OVER (PARTITION BY id)",
+            [list(ticket_ids)],
+        )
+        return {lesson.ticket_id: lesson for lesson in map(_lesson, rows)}
+
+    # ---- jobs --------------------------------------------------------------------------------
+    def claim_jobs(self, now: datetime, limit: int = 1) -> list[LearningJob]:
+        """Mark the oldest queued jobs running (one more attempt each) and return them, oldest first."""
+        with self._write() as con:
+            rows = con.execute(
+                f"SELECT {_JOB_COLS} FROM learning_jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT ?",
+                [limit],
+            ).fetchall()
+            if not rows:
+                return []
+            con.execute(
+                "UPDATE learning_jobs SET status = 'running', attempts = attempts + 1, started_at = ? "
+                "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                [now, [r[0] for r in rows]],
+            )
+        jobs = [_job(r) for r in rows]
+        return [j.model_copy(update={"status": "running", "attempts": j.attempts + 1, "started_at": now}) for j in jobs]
+
+    def finish_job(self, job_id: str, status: str, result: LearnResult, now: datetime) -> None:
+        """Record a job's outcome."""
+        with self._write() as con:
+            con.execute(
+                "UPDATE learning_jobs SET status = ?, finished_at = ?, result = ? WHERE id = ?",
+                [status, now, result.model_dump_json(), job_id],
+            )
+
+    def requeue_running(self) -> int:
+        """Put jobs a dead process left running back in the queue; how many."""
+        with self._write() as con:
+            row = con.execute("SELECT count(*) FROM learning_jobs WHERE status = 'running'").fetchone()
+            con.execute("UPDATE learning_jobs SET status = 'queued' WHERE status = 'running'")
+        return int(row[0]) if row else 0
+
+    def job(self, job_id: str) -> LearningJob | None:
+        """One job."""
+        rows = self._query(f"SELECT {_JOB_COLS} FROM learning_jobs WHERE id = ?", [job_id])
+        return _job(rows[0]) if rows else None
+
+    def jobs(self, ticket_id: str | None, status: str | None, limit: int, offset: int = 0) -> list[LearningJob]:
+        """Jobs, newest first."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if ticket_id is not None:
+            clauses.append("ticket_id = ?")
+            params.append(ticket_id)
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(
+            f"SELECT {_JOB_COLS} FROM learning_jobs {where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_job(r) for r in rows]
+
+    # ---- diagnostics -------------------------------------------------------------------------
+    def record_diagnostic(self, ticket_id: str, tool: str, arguments: str, ok: bool, at: datetime) -> None:
+        """Remember that a diagnostic tool was called for a ticket (arguments already redacted)."""
+        with self._write() as con:
+            con.execute("INSERT INTO diagnostic_calls VALUES (?, ?, ?, ?, ?)", [ticket_id, tool, arguments, ok, at])
+
+    def diagnostics_of(self, ticket_id: str) -> list[tuple[str, str, bool]]:
+        """(tool, arguments, ok) of the diagnostic calls made for a ticket, in order."""
+        rows = self._query(
+            "SELECT tool, arguments, ok FROM diagnostic_calls WHERE ticket_id = ? ORDER BY called_at", [ticket_id]
+        )
+        return [(r[0], r[1], bool(r[2])) for r in rows]
