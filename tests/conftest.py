@@ -151,8 +151,12 @@ def tickets_on_postgres(application: App, url: str) -> PostgresStore:
     from vigil_mcp.storage.postgres import PostgresStore
 
     store = PostgresStore(url)
-    tickets = TicketService(store, application.tickets.proactive)
-    tickets.on_resolved.extend(application.tickets.on_resolved)
+    tickets = TicketService(store, application.tickets.proactive, quiet_minutes=application.tickets.quiet_minutes)
+    # Learning jobs are queued in PostgreSQL with the resolution; lessons stay in DuckDB until the
+    # PostgreSQL backend has its learning tables (issue 15), so this app's worker does not see them.
+    tickets.on_queued.extend(application.tickets.on_queued)
+    tickets.diagnostics = application.tickets.diagnostics
+    application.worker.read = tickets.get
     application.tickets = tickets
     return store
 
