@@ -26,6 +26,12 @@ OWN_TOOLS: tuple[str, ...] = (
     "summarize_ticket",
     "list_stale_tickets",
     "resolve_ticket",
+    "get_learning_job",
+    "list_learning_jobs",
+    "list_lessons",
+    "get_lesson",
+    "retire_lesson",
+    "restore_lesson",
     "list_skills",
     "get_skill",
 )
