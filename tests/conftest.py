@@ -208,7 +208,8 @@ def full_runbooks_path() -> Path:
 def runbooks_store(tmp_path_factory: pytest.TempPathFactory, runbooks_path: Path) -> Path:
     """A store holding the real runbooks of runbooks_path, built once per session (copy it before writing)."""
     home = tmp_path_factory.mktemp("runbooks-home")
-    application = build_app(load_settings({"home": str(home)}, environ={}))
+    # BM25 only: the tests that use it are about words; embedding 15,000 passages costs minutes.
+    application = build_app(load_settings({"home": str(home), "embedding_model": "none"}, environ={}))
     try:
         application.knowledge.add_paths([runbooks_path])
     finally:
@@ -218,8 +219,32 @@ def runbooks_store(tmp_path_factory: pytest.TempPathFactory, runbooks_path: Path
 
 @pytest.fixture
 def runbooks_app(settings: Settings, runbooks_store: Path) -> Iterator[App]:
-    """An app over a private copy of the runbooks store."""
+    """An app over a private copy of the runbooks store (BM25 only, like the store)."""
     shutil.copyfile(runbooks_store, settings.store)
+    application = build_app(replace(settings, embedding_model="none"))
+    yield application
+    application.close()
+
+
+FIXTURE_DOCS = REPO / "tests" / "fixtures" / "docs"
+
+
+@pytest.fixture(scope="session")
+def docs_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the committed excerpts of the real product docs, with embeddings, built once."""
+    home = tmp_path_factory.mktemp("docs-home")
+    application = build_app(load_settings({"home": str(home)}, environ={}))
+    try:
+        application.knowledge.add_paths([FIXTURE_DOCS])
+    finally:
+        application.close()
+    return home / "knowledge.duckdb"
+
+
+@pytest.fixture
+def docs_app(settings: Settings, docs_store: Path) -> Iterator[App]:
+    """An app over a private copy of the docs store (hybrid retrieval: the embedding model is loaded)."""
+    shutil.copyfile(docs_store, settings.store)
     application = build_app(settings)
     yield application
     application.close()

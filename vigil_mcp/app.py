@@ -12,7 +12,10 @@ from vigil_mcp.names import OWN_TOOLS, current_patterns
 from vigil_mcp.notify import Notifier
 from vigil_mcp.services.answer.engine.base import Engine
 from vigil_mcp.services.answer.engine.offline import OfflineEngine
-from vigil_mcp.services.answer.proactive import ProactiveService
+from vigil_mcp.services.answer.feedback import FeedbackBook
+from vigil_mcp.services.answer.judge import JudgeModels, load_models
+from vigil_mcp.services.answer.pipeline import AnswerService
+from vigil_mcp.services.knowledge.embed import load_embedder
 from vigil_mcp.services.gitcmd import skills_repository
 from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.services.learn.learner import Learner, build_learner
@@ -23,7 +26,7 @@ from vigil_mcp.services.skills import SkillLibrary
 from vigil_mcp.services.skills.review import Review, author_email
 from vigil_mcp.services.tickets import TicketService
 from vigil_mcp.services.tools import EgressPolicy, ToolRegistry, ToolSelection
-from vigil_mcp.storage import open_store
+from vigil_mcp.storage import TicketStore, open_store
 
 
 @dataclass(slots=True)
@@ -48,7 +51,8 @@ class App:
         return self.learner.lessons
 
     def close(self) -> None:
-        """Release the store."""
+        """Stop background work, then release the store."""
+        self.knowledge.close()
         self.knowledge.store.close()
 
 
@@ -87,7 +91,7 @@ def build_skills(settings: Settings) -> SkillLibrary:
 
 def build_engine(settings: Settings) -> Engine:
     """The drafting engine the settings ask for; the Anthropic one falls back to the offline one."""
-    offline = OfflineEngine(threshold=settings.suggest_threshold)
+    offline = OfflineEngine()
     if settings.engine != "anthropic":
         return offline
     if not settings.anthropic_api_key:
@@ -100,6 +104,26 @@ def build_engine(settings: Settings) -> Engine:
         timeout=settings.llm_timeout,
         fallback=offline,
     )
+
+
+def load_judge(settings: Settings) -> JudgeModels:
+    """The fitted judge, with the operator's threshold when one is set."""
+    models = load_models()
+    return models if settings.suggest_threshold is None else models.with_threshold(settings.suggest_threshold)
+
+
+def load_feedback(store: TicketStore) -> FeedbackBook:
+    """Analysts' stored verdicts, replayed into the answer path's priors."""
+    book = FeedbackBook()
+    history = store.feedback_history()
+    questions: dict[tuple[str, int], str] = {}
+    for suggestion, _ in history:
+        key = (suggestion.ticket_id, suggestion.message_seq)
+        if key not in questions:
+            messages = store.ticket_messages(suggestion.ticket_id)
+            questions.update({(m.ticket_id, m.seq): m.text for m in messages})
+    book.load([(s, f, questions.get((s.ticket_id, s.message_seq), "")) for s, f in history])
+    return book
 
 
 def build_app(settings: Settings) -> App:
@@ -116,10 +140,13 @@ def build_app(settings: Settings) -> App:
     skills.review = review.served
     skills.load()
     store = open_store(settings.store)
-    knowledge = KnowledgeService(store)
+    knowledge = KnowledgeService(
+        store, lambda: load_embedder(settings.embedding_model, settings.embedding_model_sha256)[0]
+    )
     metrics = Metrics()
     knowledge.on_search = metrics.observe_search
-    tickets = TicketService(store, ProactiveService(knowledge, engine), quiet_minutes=settings.resolution_quiet_minutes)
+    answers = AnswerService(knowledge, engine, judge=load_judge(settings), feedback=load_feedback(store))
+    tickets = TicketService(store, answers, quiet_minutes=settings.resolution_quiet_minutes)
     learner = build_learner(
         settings, knowledge, skills, store, lambda: [tool.name for tool in tools.served()], flag=tickets.flag
     )

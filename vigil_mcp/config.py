@@ -47,7 +47,10 @@ class Settings:
     anthropic_model: str = "claude-sonnet-5"
     anthropic_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 20.0
-    suggest_threshold: float = 0.6
+    suggest_threshold: float | None = None  # None: the judge's fitted threshold
+    # Embeddings: auto (the installed model package), none, or a folder with model.onnx + tokenizer.json.
+    embedding_model: str = "auto"
+    embedding_model_sha256: str | None = None  # the pinned digest of a folder's model.onnx
     # Learning skills from resolved cases (docs/learning.md).
     skill_min_cases: int = 2  # similar resolved cases, with no skill yet, that make a new draft skill
     skills_branch: str | None = None  # commit learned skills here (a review branch); None: the current branch
@@ -93,6 +96,8 @@ _KEYS: dict[str, str] = {
     "anthropic_model": "anthropic_model",
     "llm_timeout": "llm_timeout",
     "suggest_threshold": "suggest_threshold",
+    "embedding_model": "embedding_model",
+    "embedding_model_sha256": "embedding_model_sha256",
     "tokens_file": "tokens_file",
     "insecure_no_auth": "insecure_no_auth",
     "allowed_hosts": "allowed_hosts",
@@ -111,7 +116,9 @@ _KEYS: dict[str, str] = {
 _PATH_FIELDS = frozenset({"store", "tools_dir", "skills_dir", "tokens_file", "skills_repo"})
 _LIST_FIELDS = frozenset({"tools", "exclude_tools", "egress_allow", "egress_deny", "allowed_hosts", "allowed_origins"})
 _TOOL_FIELDS = _LIST_FIELDS | {"enable_write_tools", "read_only", "prometheus_url", "tool_timeout", "tool_output_chars"}
-_ENGINE_FIELDS = frozenset({"engine", "anthropic_model", "llm_timeout", "suggest_threshold"})
+_ENGINE_FIELDS = frozenset(
+    {"engine", "anthropic_model", "llm_timeout", "suggest_threshold", "embedding_model", "embedding_model_sha256"}
+)
 _LEARN_FIELDS = frozenset(
     {
         "skill_min_cases",
@@ -207,6 +214,16 @@ def _coerce_engine_setting(name: str, value: Any, origin: str) -> Any:
         if engine not in {"offline", "anthropic"}:
             raise InputError(f"{origin}: engine must be offline or anthropic, got {value!r}")
         return engine
+    if name == "embedding_model":
+        model = str(value).strip()
+        if not model:
+            raise InputError(f"{origin}: embedding_model must be auto, none, or a folder with model.onnx")
+        return model
+    if name == "embedding_model_sha256":
+        digest = str(value).strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise InputError(f"{origin}: embedding_model_sha256 must be 64 hex digits (sha256sum model.onnx)")
+        return digest
     if name == "anthropic_model":
         model = str(value).strip()
         if not model:

@@ -43,3 +43,9 @@ class StoreUnavailable(StoreError):
 
 class StoreConflict(StoreError):
     """Another replica changed the same record first; the caller reloads and tries again."""
+
+
+class ModelError(VigilError):
+    """A local model (embeddings) is missing, unreadable or not the pinned file."""
+
+    exit_code = 7

@@ -135,6 +135,10 @@ class Suggestion(BaseModel):
     skills: list[str] = Field(default_factory=list[str], description="Skill names the draft rests on.")
     engine: str
     reason: str
+    why: dict[str, float | str] = Field(
+        default_factory=dict[str, float | str],
+        description="Why it was made: the judge's probability, the feedback prior, the evidence's scores.",
+    )
     status: SuggestionStatus
     created_at: datetime
     updated_at: datetime

@@ -110,14 +110,14 @@ class Run:
 
 def _state(app: App) -> dict[str, Any]:
     """Every setting customer text might try to move."""
-    proactive = app.tickets.proactive
-    engine = proactive.engine
+    answers = app.tickets.answers
+    engine = answers.engine
     fallback = getattr(engine, "fallback", None)
     return {
         "settings": app.settings,
-        "engine": (type(engine).__name__, getattr(engine, "threshold", None), getattr(engine, "model", None)),
-        "fallback_threshold": getattr(fallback, "threshold", None),
-        "floor": proactive.floor,
+        "engine": (type(engine).__name__, getattr(engine, "model", None)),
+        "fallback": type(fallback).__name__,
+        "judge": (answers.models, answers.gate),
         "served_tools": sorted(t.name for t in app.tools.served()),
         "vigil_toml": (app.settings.home / "vigil.toml").exists(),
     }
@@ -187,15 +187,15 @@ def run(
 ) -> Iterator[Run]:
     home = tmp_path_factory.mktemp(f"injections-{request.param}")
     shutil.copyfile(runbooks_store, home / "knowledge.duckdb")
-    app = build_app(load_settings({"home": str(home)}, environ={}))
+    app = build_app(load_settings({"home": str(home), "embedding_model": "none"}, environ={}))
     app.knowledge.load()
     api: HostileApi | None = None
     if request.param == "anthropic":
         api = HostileApi()
-        fallback = OfflineEngine(threshold=app.settings.suggest_threshold)
+        fallback = OfflineEngine()
         http = httpx2.Client(transport=httpx2.MockTransport(api))
         key = "sk-ant-api03-injection-test-key"
-        app.tickets.proactive.engine = AnthropicEngine(api_key=key, timeout=5.0, fallback=fallback, http_client=http)
+        app.tickets.answers.engine = AnthropicEngine(api_key=key, timeout=5.0, fallback=fallback, http_client=http)
     before = _state(app)
     result = Run(app, before, {}, api=api)
     import anyio

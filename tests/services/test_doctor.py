@@ -165,9 +165,13 @@ def test_a_home_with_something_of_its_own_is_not_new(settings: Settings) -> None
     assert [c.verdict for c in doctor.check_config(settings)] == ["ok", "ok"]
 
 
-def test_the_embedding_model_check_warns_when_the_model_is_missing(tmp_path: Path) -> None:
-    assert doctor.check_embedding_model(None).verdict == "ok"
-    missing = doctor.check_embedding_model(doctor.EmbeddingModel("tiny-embed", tmp_path / "model.onnx"))
-    assert missing.verdict == "warn" and "falls back to keywords" in missing.message
-    (tmp_path / "model.onnx").write_bytes(b"x")
-    assert doctor.check_embedding_model(doctor.EmbeddingModel("tiny-embed", tmp_path / "model.onnx")).verdict == "ok"
+def test_the_embedding_model_check_says_what_retrieval_runs_on(tmp_path: Path) -> None:
+    assert doctor.check_embedding_model("none").verdict == "ok"
+    installed = doctor.check_embedding_model("auto")
+    assert installed.verdict == "ok" and "sha256 checked" in installed.message
+    missing = doctor.check_embedding_model(str(tmp_path / "nowhere"))
+    assert missing.verdict == "warn" and "BM25-only" in missing.message
+    (tmp_path / "model.onnx").write_bytes(b"not the model")
+    (tmp_path / "tokenizer.json").write_text("{}", encoding="utf-8")
+    tampered = doctor.check_embedding_model(str(tmp_path), sha256="0" * 64)
+    assert tampered.verdict == "warn" and "is not the pinned file" in tampered.message

@@ -25,6 +25,8 @@ def home(tmp_path: Path, runbooks_store: Path) -> Path:
     home = tmp_path / "served-home"
     home.mkdir()
     shutil.copyfile(runbooks_store, home / "knowledge.duckdb")
+    # The store was built for BM25 tests: a served copy must not spend minutes embedding it.
+    (home / "vigil.toml").write_text('embedding_model = "none"\n', encoding="utf-8")
     return home
 
 

@@ -43,7 +43,7 @@ def run_checks(settings: Settings) -> int:
         lambda: checks_of.check_store(inspect_store(settings.store)),
         lambda: checks_of.check_skills(build_skills(settings)),
         lambda: _tools_check(settings),
-        lambda: checks_of.check_embedding_model(checks_of.expected_embedding_model()),
+        lambda: checks_of.check_embedding_model(settings.embedding_model, settings.embedding_model_sha256),
         lambda: checks_of.check_prometheus(settings.prometheus_url),
         lambda: checks_of.check_anthropic(settings),
     ):

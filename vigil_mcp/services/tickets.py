@@ -38,7 +38,7 @@ from vigil_mcp.models import (
     Verdict,
 )
 from vigil_mcp.services.answer.identify import identify_turn
-from vigil_mcp.services.answer.proactive import Decision, ProactiveService
+from vigil_mcp.services.answer.pipeline import AnswerService, Decision
 from vigil_mcp.services.learn.confirm import confirmation
 from vigil_mcp.services.learn.fix import carries_content
 from vigil_mcp.services.learn.jobs import new_job
@@ -142,6 +142,13 @@ def validate(incoming: Incoming) -> Incoming:
     return Incoming(tid, incoming.role, author, text, ts, mid)
 
 
+def _question_of(state: _State | None, suggestion: Suggestion) -> str:
+    """The customer message a suggestion answered."""
+    if state is None or not 1 <= suggestion.message_seq <= len(state.messages):
+        return ""
+    return state.messages[suggestion.message_seq - 1].text
+
+
 def suggestion_id(ticket_id: str, seq: int) -> str:
     """Stable id of the suggestion triggered by message `seq` of a ticket."""
     return "sg-" + hashlib.sha1(f"{ticket_id}\x00{seq}".encode()).hexdigest()[:16]
@@ -153,12 +160,12 @@ class TicketService:
     def __init__(
         self,
         store: TicketStore,
-        proactive: ProactiveService,
+        answers: AnswerService,
         new_job: JobFactory | None = None,
         quiet_minutes: float = 30.0,
     ) -> None:
         self.store = store
-        self.proactive = proactive
+        self.answers = answers
         self.new_job = new_job
         self.quiet_minutes = quiet_minutes
         self.on_queued: list[Callable[[LearningJob], object]] = []  # told after a job is stored
@@ -352,7 +359,8 @@ class TicketService:
         return Suggestion(
             id=suggestion_id(message.ticket_id, message.seq), ticket_id=message.ticket_id, message_seq=message.seq,
             text=draft.text, confidence=round(draft.confidence, 4), citations=list(draft.citations),
-            skills=list(decision.skills), engine=draft.engine, reason=decision.reason, status="pending",
+            skills=list(decision.skills), engine=draft.engine, reason=decision.reason, why=dict(decision.why),
+            status="pending",
             created_at=now, updated_at=now,
         )  # fmt: skip
 
@@ -379,7 +387,7 @@ class TicketService:
             return stored
         state, message, history = stored
         previous = [s.text for s in state.suggestions]
-        decision = self.proactive.decide(history, message, previous)
+        decision = self.answers.decide(history, message, previous)
         suggestion = self._suggestion(state, message, decision, datetime.now(UTC))
         if suggestion is not None:
             with self._lock:
@@ -420,7 +428,7 @@ class TicketService:
                 suggestion = None
                 if decide and message.role == "customer":
                     previous = [s.text for s in state.suggestions]
-                    decision = self.proactive.decide(state.messages[:-1], message, previous)
+                    decision = self.answers.decide(state.messages[:-1], message, previous)
                     suggestion = self._suggestion(state, message, decision, now)
                     if suggestion is not None:
                         state.suggestions.append(suggestion)
@@ -482,17 +490,21 @@ class TicketService:
             now = datetime.now(UTC)
             v: Verdict = verdict  # pyright: ignore[reportAssignmentType]
             updated = found.model_copy(update={"status": v, "updated_at": now})
+            given = Feedback(
+                suggestion_id=found.id, verdict=v, edited_text=edited_text, comment=comment, created_at=now
+            )
             try:
-                self.store.record_feedback(Feedback(suggestion_id=found.id, verdict=v, edited_text=edited_text,
-                                                    comment=comment, created_at=now), updated)  # fmt: skip
+                self.store.record_feedback(given, updated)
             except StoreConflict:  # judged on another replica since it was read
                 judged = self.store.get_suggestion(found.id)
                 status = judged.status if judged is not None else "gone"
                 raise InputError(f"suggestion {found.id} is already {status}; feedback is taken once") from None
-            state = self._cache.get(found.ticket_id)
+            state = self._state(found.ticket_id)
             if state is not None:
                 state.suggestions = [updated if s.id == found.id else s for s in state.suggestions]
-            return updated
+            question = _question_of(state, found)
+        self.answers.take_feedback(updated, given, question)
+        return updated
 
     def resolve(
         self,

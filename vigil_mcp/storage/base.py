@@ -22,32 +22,30 @@ from vigil_mcp.models import Feedback, KnowledgeItem, LearningJob, LearnResult, 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Postings as flat arrays, as the store hands them over at start."""
+    """BM25 postings as flat arrays, as the store hands them over at start (a "doc" is a passage)."""
 
     terms: Sequence[str]  # terms[term_id]
     term_ids: npt.NDArray[np.int32]
-    doc_nos: npt.NDArray[np.int32]
+    doc_nos: npt.NDArray[np.int32]  # passage numbers
     tfs: npt.NDArray[np.integer[Any]]  # sorted by term_id, as the store returns them
-    doc_no_of_doc: npt.NDArray[np.int32]  # documents: doc_no, length, kind code
+    doc_no_of_doc: npt.NDArray[np.int32]  # passages: number, length, kind code of its item
     length_of_doc: npt.NDArray[np.float64]
     kind_of_doc: Sequence[str]
 
 
 @dataclass(frozen=True, slots=True)
 class KnowledgeRow:
-    """A knowledge item as written, with its index bookkeeping."""
+    """A knowledge item (a document section, a learned Q&A, a skill section) as written."""
 
     id: str
-    doc_no: int
     kind: str
     title: str
     section: str
     body: str
     source: str
+    anchor: str
     tags: tuple[str, ...]
     content_hash: str
-    length: int
-    anchor: str = ""  # where in the source the item starts: an HTML id, an OpenAPI pointer
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,27 +60,52 @@ class IngestedFile:
 
 
 @dataclass(frozen=True, slots=True)
-class DocRecord:
-    """What search needs to show a hit without touching the store."""
+class PassageRow:
+    """A passage of an item: the unit retrieval matches, with its BM25 length and embedding."""
 
-    id: str
-    kind: str
+    passage_no: int
+    item_id: str
+    ordinal: int
+    form: str  # prose, list, code, table, field, question
+    text: str
+    length: int  # BM25 length in terms
+    embedding: bytes | None = None  # EMBEDDING_DIM float16 values, little-endian; None without a model
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRecord:
+    """What retrieval needs to rank and show a passage without touching the store."""
+
+    passage_no: int
+    item_id: str
+    kind: str  # the item's kind: runbook, doc, qa, skill, ...
+    ordinal: int  # 1 for the item's first passage
     title: str
     section: str
     source: str
-    body: str
-    anchor: str = ""
+    anchor: str
+    form: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class VectorSnapshot:
+    """Stored passage embeddings: row i of `vectors` belongs to `passage_nos[i]`."""
+
+    passage_nos: npt.NDArray[np.int64]
+    vectors: npt.NDArray[np.float16]
 
 
 @dataclass(frozen=True, slots=True)
 class KnowledgeChange:
-    """One atomic knowledge write: upserts with their postings, removals, new terms."""
+    """One atomic knowledge write: items with their passages and postings, removals, new terms."""
 
     upserts: Sequence[KnowledgeRow] = ()
-    postings: Sequence[tuple[int, int, int]] = ()  # (doc_no, term_id, tf) for every upserted doc
+    passages: Sequence[PassageRow] = ()  # every passage of every upserted item
+    postings: Sequence[tuple[int, int, int]] = ()  # (passage_no, term_id, tf) for every new passage
     new_terms: Mapping[str, int] = field(default_factory=dict[str, int])
-    remove_ids: Sequence[str] = ()
-    replaced_doc_nos: Sequence[int] = ()  # upserts that overwrite a stored item (the rest are new)
+    remove_ids: Sequence[str] = ()  # items that are gone, with their passages
+    replaced_ids: Sequence[str] = ()  # upserted items already stored: their old passages are dropped
     files: Sequence[IngestedFile] = ()  # files whose items this change completes, with their hashes
 
 
@@ -91,20 +114,24 @@ class KnowledgeStore(Protocol):
 
     path: str
 
-    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, tuple[int, str]]]:
-        """Items already stored from each source: source -> id -> (doc_no, content_hash)."""
+    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, str]]:
+        """Items already stored from each source: source -> id -> content_hash."""
         ...
 
-    def doc_nos(self, ids: Sequence[str]) -> dict[str, int]:
-        """doc_no of each stored id among `ids`."""
+    def passages_of(self, item_ids: Sequence[str]) -> dict[str, list[int]]:
+        """The passage numbers of each stored item among `item_ids`."""
         ...
 
-    def terms_of(self, doc_nos: Sequence[int]) -> list[str]:
-        """The vocabulary of the given documents (to drop their postings quickly)."""
+    def terms_of(self, passage_nos: Sequence[int]) -> list[str]:
+        """The vocabulary of the given passages (to drop their postings quickly)."""
         ...
 
     def ingested_files(self, paths: Sequence[str]) -> dict[str, IngestedFile]:
         """How each of `paths` was last ingested (absent: never, or not completely)."""
+        ...
+
+    def next_passage_no(self) -> int:
+        """One above the highest passage number ever stored."""
         ...
 
     def apply_knowledge(self, change: KnowledgeChange) -> None:
@@ -119,8 +146,36 @@ class KnowledgeStore(Protocol):
         """Item counts by kind."""
         ...
 
-    def load_index(self) -> tuple[Snapshot, dict[int, DocRecord]]:
-        """Everything the in-memory index and hit display need, read in one go."""
+    def load_index(self) -> tuple[Snapshot, dict[int, PassageRecord]]:
+        """Everything the in-memory BM25 index and hit display need, read in one go."""
+        ...
+
+    def load_vectors(self) -> VectorSnapshot:
+        """Every stored passage embedding."""
+        ...
+
+    def passages_without_embedding(self, limit: int) -> list[tuple[int, str, str, str]]:
+        """Up to `limit` (passage_no, item title, item section, passage text) of passages with no embedding."""
+        ...
+
+    def set_embeddings(self, embeddings: Sequence[tuple[int, bytes]]) -> None:
+        """Store embeddings for existing passages (one transaction)."""
+        ...
+
+    def clear_embeddings(self) -> None:
+        """Forget every stored embedding (the model changed)."""
+        ...
+
+    def items_without_passages(self, limit: int) -> list[KnowledgeRow]:
+        """Up to `limit` items stored before passages existed (they are re-split on load)."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A store-wide setting (such as the embedding model the stored vectors come from)."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a store-wide setting."""
         ...
 
     def close(self) -> None:
@@ -196,6 +251,10 @@ class TicketStore(Protocol):
 
         A shared store raises `StoreConflict`, writing nothing, when the suggestion is no longer pending.
         """
+        ...
+
+    def feedback_history(self) -> list[tuple[Suggestion, Feedback]]:
+        """Every verdict with the suggestion it judged, oldest first (the answer path's priors)."""
         ...
 
     def stale_tickets(self, waiting_before: datetime, limit: int, offset: int = 0) -> list[Ticket]:

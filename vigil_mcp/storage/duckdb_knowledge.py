@@ -1,4 +1,4 @@
-"""Knowledge items and their search postings in DuckDB."""
+"""Knowledge items, their passages (with embeddings) and the passages' search postings in DuckDB."""
 
 from __future__ import annotations
 
@@ -10,40 +10,56 @@ import numpy as np
 
 from vigil_mcp.errors import StoreError
 from vigil_mcp.models import KnowledgeItem
-from vigil_mcp.storage.base import DocRecord, IngestedFile, KnowledgeChange, Snapshot
+from vigil_mcp.storage.base import IngestedFile, KnowledgeChange, KnowledgeRow, PassageRecord, Snapshot, VectorSnapshot
 from vigil_mcp.storage.duckdb_base import DuckDBConnection
+
+EMBEDDING_BYTES = 384 * 2  # float16 vectors of the embedding model's dimension
+
+_ITEM_COLUMNS = "id, kind, title, section, body, source, anchor, tags, created_at, updated_at"
+
+
+def _item(r: tuple[Any, ...]) -> KnowledgeItem:
+    return KnowledgeItem(
+        id=r[0], kind=r[1], title=r[2], section=r[3], body=r[4], source=r[5], anchor=r[6], tags=list(r[7]),
+        created_at=r[8], updated_at=r[9],
+    )  # fmt: skip
 
 
 class KnowledgeTables(DuckDBConnection):
     """The `KnowledgeStore` methods."""
 
-    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, tuple[int, str]]]:
-        """Items already stored from each source: source -> id -> (doc_no, content_hash)."""
-        out: dict[str, dict[str, tuple[int, str]]] = {s: {} for s in sources}
+    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, str]]:
+        """Items already stored from each source: source -> id -> content_hash."""
+        out: dict[str, dict[str, str]] = {s: {} for s in sources}
         if not sources:
             return out
         rows = self._query(
-            "SELECT source, id, doc_no, content_hash FROM knowledge WHERE source = ANY(?::VARCHAR[])",
-            [list(sources)],
+            "SELECT source, id, content_hash FROM knowledge WHERE source = ANY(?::VARCHAR[])", [list(sources)]
         )
-        for source, item_id, doc_no, content_hash in rows:
-            out[source][item_id] = (int(doc_no), content_hash)
+        for source, item_id, content_hash in rows:
+            out[source][item_id] = content_hash
         return out
 
-    def doc_nos(self, ids: Sequence[str]) -> dict[str, int]:
-        """doc_no of each stored id among `ids`."""
-        if not ids:
+    def passages_of(self, item_ids: Sequence[str]) -> dict[str, list[int]]:
+        """The passage numbers of each stored item among `item_ids`."""
+        if not item_ids:
             return {}
-        rows = self._query("SELECT id, doc_no FROM knowledge WHERE id = ANY(?::VARCHAR[])", [list(ids)])
-        return {r[0]: int(r[1]) for r in rows}
+        rows = self._query(
+            "SELECT item_id, passage_no FROM passages WHERE item_id = ANY(?::VARCHAR[]) ORDER BY item_id, ordinal",
+            [list(item_ids)],
+        )
+        out: dict[str, list[int]] = {}
+        for item_id, passage_no in rows:
+            out.setdefault(item_id, []).append(int(passage_no))
+        return out
 
-    def terms_of(self, doc_nos: Sequence[int]) -> list[str]:
-        """The vocabulary of the given documents."""
-        if not doc_nos:
+    def terms_of(self, passage_nos: Sequence[int]) -> list[str]:
+        """The vocabulary of the given passages."""
+        if not passage_nos:
             return []
         rows = self._query(
             "SELECT DISTINCT t.term FROM postings p JOIN terms t USING (term_id) WHERE p.doc_no = ANY(?::INTEGER[])",
-            [list(doc_nos)],
+            [list(passage_nos)],
         )
         return [r[0] for r in rows]
 
@@ -57,9 +73,14 @@ class KnowledgeTables(DuckDBConnection):
         )
         return {r[0]: IngestedFile(r[0], r[1], r[2], r[3], int(r[4])) for r in rows}
 
+    def next_passage_no(self) -> int:
+        """One above the highest passage number stored."""
+        return int(self._query("SELECT coalesce(max(passage_no) + 1, 0) FROM passages")[0][0])
+
     def apply_knowledge(self, change: KnowledgeChange) -> None:
         """Write a change in one transaction."""
         now = datetime.now(UTC)
+        dropped = sorted(set(change.remove_ids) | set(change.replaced_ids))
         with self._write() as con:
             if change.new_terms:
                 items = sorted(change.new_terms.items(), key=lambda kv: kv[1])
@@ -67,49 +88,60 @@ class KnowledgeTables(DuckDBConnection):
                     "INSERT INTO terms SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[])",
                     [[i for _, i in items], [t for t, _ in items]],
                 )
-            if change.remove_ids:
+            if dropped:
                 con.execute(
-                    "DELETE FROM postings WHERE doc_no IN (SELECT doc_no FROM knowledge WHERE id = ANY(?::VARCHAR[]))",
-                    [list(change.remove_ids)],
+                    "DELETE FROM postings WHERE doc_no IN "
+                    "(SELECT passage_no FROM passages WHERE item_id = ANY(?::VARCHAR[]))",
+                    [dropped],
                 )
+                con.execute("DELETE FROM passages WHERE item_id = ANY(?::VARCHAR[])", [dropped])
+            if change.remove_ids:
                 con.execute("DELETE FROM knowledge WHERE id = ANY(?::VARCHAR[])", [list(change.remove_ids)])
-            replaced = set(change.replaced_doc_nos)
-            if replaced:
-                con.execute("DELETE FROM postings WHERE doc_no = ANY(?::INTEGER[])", [sorted(replaced)])
-            fresh = [u for u in change.upserts if u.doc_no not in replaced]
+            replaced = set(change.replaced_ids)
+            fresh = [u for u in change.upserts if u.id not in replaced]
             if fresh:
                 # A plain insert: DuckDB's ON CONFLICT path costs ~10x more per row.
                 con.execute(
-                    "INSERT INTO knowledge (id, doc_no, kind, title, section, body, source, tags, content_hash, "
-                    "length, created_at, updated_at, anchor) "
-                    "SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]), "
+                    "INSERT INTO knowledge SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
                     "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-                    "unnest(?::VARCHAR[][]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), "
-                    "?::TIMESTAMPTZ, ?::TIMESTAMPTZ, unnest(?::VARCHAR[])",
+                    "unnest(?::VARCHAR[][]), unnest(?::VARCHAR[]), ?::TIMESTAMPTZ, ?::TIMESTAMPTZ",
                     [
                         [u.id for u in fresh],
-                        [u.doc_no for u in fresh],
                         [u.kind for u in fresh],
                         [u.title for u in fresh],
                         [u.section for u in fresh],
                         [u.body for u in fresh],
                         [u.source for u in fresh],
+                        [u.anchor for u in fresh],
                         [list(u.tags) for u in fresh],
                         [u.content_hash for u in fresh],
-                        [u.length for u in fresh],
                         now,
                         now,
-                        [u.anchor for u in fresh],
                     ],
                 )
             for u in change.upserts:
-                if u.doc_no in replaced:
+                if u.id in replaced:
                     con.execute(
-                        "UPDATE knowledge SET kind = ?, title = ?, section = ?, body = ?, source = ?, tags = ?, "
-                        "content_hash = ?, length = ?, updated_at = ?, anchor = ? WHERE id = ?",
-                        [u.kind, u.title, u.section, u.body, u.source, list(u.tags), u.content_hash, u.length, now,
-                         u.anchor, u.id],
+                        "UPDATE knowledge SET kind = ?, title = ?, section = ?, body = ?, source = ?, anchor = ?, "
+                        "tags = ?, content_hash = ?, updated_at = ? WHERE id = ?",
+                        [u.kind, u.title, u.section, u.body, u.source, u.anchor, list(u.tags), u.content_hash, now,
+                         u.id],
                     )  # fmt: skip
+            if change.passages:
+                ps = change.passages
+                con.execute(
+                    "INSERT INTO passages SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), "
+                    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::BLOB[])",
+                    [
+                        [p.passage_no for p in ps],
+                        [p.item_id for p in ps],
+                        [p.ordinal for p in ps],
+                        [p.form for p in ps],
+                        [p.text for p in ps],
+                        [p.length for p in ps],
+                        [p.embedding for p in ps],
+                    ],
+                )
             if change.postings:
                 arr = np.asarray(change.postings, dtype=np.int64).reshape(-1, 3)
                 con.execute(
@@ -134,33 +166,15 @@ class KnowledgeTables(DuckDBConnection):
 
     def get_knowledge(self, item_id: str) -> KnowledgeItem | None:
         """One item by id."""
-        rows = self._query(
-            "SELECT id, kind, title, section, body, source, tags, created_at, updated_at, anchor FROM knowledge "
-            "WHERE id = ?",
-            [item_id],
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return KnowledgeItem(
-            id=r[0],
-            kind=r[1],
-            title=r[2],
-            section=r[3],
-            body=r[4],
-            source=r[5],
-            tags=list(r[6]),
-            created_at=r[7],
-            updated_at=r[8],
-            anchor=r[9],
-        )
+        rows = self._query(f"SELECT {_ITEM_COLUMNS} FROM knowledge WHERE id = ?", [item_id])
+        return _item(rows[0]) if rows else None
 
     def count_knowledge(self) -> dict[str, int]:
         """Item counts by kind."""
         return {r[0]: int(r[1]) for r in self._query("SELECT kind, count(*) FROM knowledge GROUP BY kind")}
 
-    def load_index(self) -> tuple[Snapshot, dict[int, DocRecord]]:
-        """Postings, terms and display records, read in one go."""
+    def load_index(self) -> tuple[Snapshot, dict[int, PassageRecord]]:
+        """Postings, terms and passage records, read in one go."""
         with self._lock:
             terms = [r[0] for r in self._con.execute("SELECT term FROM terms ORDER BY term_id").fetchall()]
             n_terms = self._con.execute("SELECT coalesce(max(term_id) + 1, 0) FROM terms").fetchone()
@@ -173,8 +187,9 @@ class KnowledgeTables(DuckDBConnection):
                 "SELECT term_id, doc_no, least(tf, 65535)::USMALLINT AS tf FROM postings ORDER BY term_id"
             )
             post: dict[str, Any] = cursor.fetchnumpy()  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-            docs = self._con.execute(
-                "SELECT doc_no, length, kind, id, title, section, source, body, anchor FROM knowledge"
+            rows = self._con.execute(
+                "SELECT p.passage_no, p.length, k.kind, p.item_id, k.title, k.section, k.source, k.anchor, p.form, "
+                "p.text, p.ordinal FROM passages p JOIN knowledge k ON k.id = p.item_id"
             ).fetchall()
             self._release_memory()
         snap = Snapshot(
@@ -182,12 +197,72 @@ class KnowledgeTables(DuckDBConnection):
             term_ids=np.asarray(post["term_id"], dtype=np.int32),
             doc_nos=np.asarray(post["doc_no"], dtype=np.int32),
             tfs=np.asarray(post["tf"], dtype=np.uint16),
-            doc_no_of_doc=np.fromiter((d[0] for d in docs), dtype=np.int32, count=len(docs)),
-            length_of_doc=np.fromiter((d[1] for d in docs), dtype=np.float64, count=len(docs)),
-            kind_of_doc=[d[2] for d in docs],
+            doc_no_of_doc=np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows)),
+            length_of_doc=np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows)),
+            kind_of_doc=[r[2] for r in rows],
         )
         records = {
-            int(d[0]): DocRecord(id=d[3], kind=d[2], title=d[4], section=d[5], source=d[6], body=d[7], anchor=d[8])
-            for d in docs
+            int(r[0]): PassageRecord(int(r[0]), r[3], r[2], int(r[10]), r[4], r[5], r[6], r[7], r[8], r[9])
+            for r in rows
         }
         return snap, records
+
+    def load_vectors(self) -> VectorSnapshot:
+        """Every stored passage embedding."""
+        rows = self._query(
+            f"SELECT passage_no, embedding FROM passages WHERE octet_length(embedding) = {EMBEDDING_BYTES} "
+            "ORDER BY passage_no"
+        )
+        nos = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f2").reshape(len(rows), EMBEDDING_BYTES // 2)
+        return VectorSnapshot(nos, vectors.astype(np.float16, copy=False))
+
+    def passages_without_embedding(self, limit: int) -> list[tuple[int, str, str, str]]:
+        """(passage_no, item title, item section, passage text) of passages with no embedding yet."""
+        rows = self._query(
+            "SELECT p.passage_no, k.title, k.section, p.text FROM passages p JOIN knowledge k ON k.id = p.item_id "
+            "WHERE p.embedding IS NULL ORDER BY p.passage_no LIMIT ?",
+            [limit],
+        )
+        return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def set_embeddings(self, embeddings: Sequence[tuple[int, bytes]]) -> None:
+        """Store embeddings for existing passages."""
+        if not embeddings:
+            return
+        with self._write() as con:
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS new_embeddings (passage_no INTEGER, embedding BLOB)")
+            con.execute("DELETE FROM new_embeddings")
+            con.execute(
+                "INSERT INTO new_embeddings SELECT unnest(?::INTEGER[]), unnest(?::BLOB[])",
+                [[n for n, _ in embeddings], [e for _, e in embeddings]],
+            )
+            con.execute(
+                "UPDATE passages SET embedding = n.embedding FROM new_embeddings n "
+                "WHERE passages.passage_no = n.passage_no"
+            )
+
+    def clear_embeddings(self) -> None:
+        """Forget every stored embedding."""
+        with self._write() as con:
+            con.execute("UPDATE passages SET embedding = NULL WHERE embedding IS NOT NULL")
+
+    def items_without_passages(self, limit: int) -> list[KnowledgeRow]:
+        """Items that have no passages (stored before passages existed)."""
+        rows = self._query(
+            "SELECT id, kind, title, section, body, source, anchor, tags, content_hash FROM knowledge k "
+            "WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.item_id = k.id) ORDER BY id LIMIT ?",
+            [limit],
+        )
+        return [KnowledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(r[7]), r[8]) for r in rows]
+
+    def get_meta(self, key: str) -> str | None:
+        """A store-wide setting."""
+        rows = self._query("SELECT value FROM store_meta WHERE key = ?", [key])
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a store-wide setting."""
+        with self._write() as con:
+            con.execute("DELETE FROM store_meta WHERE key = ?", [key])
+            con.execute("INSERT INTO store_meta VALUES (?, ?)", [key, value])

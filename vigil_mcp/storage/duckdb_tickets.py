@@ -10,39 +10,31 @@ from vigil_mcp.models import Feedback, Message, Suggestion, Ticket
 from vigil_mcp.storage.base import TicketChange
 from vigil_mcp.storage.duckdb_base import DuckDBConnection
 from vigil_mcp.storage.duckdb_learning import insert_jobs
-
-_TICKET_COLS = (
-    "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary, "
-    "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags"
+from vigil_mcp.storage.rows import (
+    FEEDBACK_HISTORY_SQL,
+    MESSAGE_COLS,
+    MESSAGE_FIELDS,
+    SUGGESTION_COLS,
+    SUGGESTION_FIELDS,
+    TICKET_COLS,
+    TICKET_FIELDS,
+    feedback_history_of,
+    message_of,
+    suggestion_of,
+    suggestion_value,
+    ticket_of,
 )
-_MESSAGE_COLS = "ticket_id, seq, role, author, text, ts, message_id, kind"
-_TICKET_FIELDS = [c.strip() for c in _TICKET_COLS.split(",")]
-_MESSAGE_FIELDS = [c.strip() for c in _MESSAGE_COLS.split(",")]
-_SUGGESTION_COLS = (
-    "id, ticket_id, message_seq, text, confidence, citations, skills, engine, reason, status, created_at, updated_at"
-)
 
-
-_SUGGESTION_FIELDS = [c.strip() for c in _SUGGESTION_COLS.split(",")]
-
-
-def _ticket(r: tuple[Any, ...]) -> Ticket:
-    return Ticket(
-        id=r[0], title=r[1], customer=r[2], status=r[3], opened_at=r[4], updated_at=r[5], resolved_at=r[6],
-        waiting_since=r[7], message_count=r[8], summary=r[9], resolved_by=r[10], resolution_seq=r[11],
-        confirmed_seq=r[12], confirmed_at=r[13], flags=list(r[14] or []),
-    )  # fmt: skip
-
-
-def _message(r: tuple[Any, ...]) -> Message:
-    return Message(ticket_id=r[0], seq=r[1], role=r[2], author=r[3], text=r[4], ts=r[5], message_id=r[6], kind=r[7])
-
-
-def _suggestion(r: tuple[Any, ...]) -> Suggestion:
-    return Suggestion(
-        id=r[0], ticket_id=r[1], message_seq=r[2], text=r[3], confidence=r[4], citations=list(r[5]),
-        skills=list(r[6]), engine=r[7], reason=r[8], status=r[9], created_at=r[10], updated_at=r[11],
-    )  # fmt: skip
+_TICKET_COLS = TICKET_COLS
+_MESSAGE_COLS = MESSAGE_COLS
+_SUGGESTION_COLS = SUGGESTION_COLS
+_TICKET_FIELDS = TICKET_FIELDS
+_MESSAGE_FIELDS = MESSAGE_FIELDS
+_SUGGESTION_FIELDS = SUGGESTION_FIELDS
+_ticket = ticket_of
+_message = message_of
+_suggestion = suggestion_of
+_column = suggestion_value
 
 
 class TicketTables(DuckDBConnection):
@@ -120,8 +112,8 @@ class TicketTables(DuckDBConnection):
                     f"INSERT INTO suggestions ({_SUGGESTION_COLS}) SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
                     "unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[][]), "
                     "unnest(?::VARCHAR[][]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-                    "unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[])",
-                    [[getattr(s, col) for s in suggestions] for col in _SUGGESTION_FIELDS],
+                    "unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[]), unnest(?::VARCHAR[])",
+                    [[_column(s, col) for s in suggestions] for col in _SUGGESTION_FIELDS],
                 )
             jobs = [j for c in changes for j in c.jobs]
             if jobs:
@@ -167,6 +159,10 @@ class TicketTables(DuckDBConnection):
                 "UPDATE suggestions SET status = ?, updated_at = ? WHERE id = ?",
                 [suggestion.status, suggestion.updated_at, suggestion.id],
             )
+
+    def feedback_history(self) -> list[tuple[Suggestion, Feedback]]:
+        """Every verdict with the suggestion it judged, oldest first."""
+        return feedback_history_of(self._query(FEEDBACK_HISTORY_SQL))
 
     def stale_tickets(self, waiting_before: datetime, limit: int, offset: int = 0) -> list[Ticket]:
         """Tickets whose customer has been waiting since before `waiting_before`, longest first."""

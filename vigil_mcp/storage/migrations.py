@@ -174,6 +174,49 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        5,
+        "passages with embeddings are the retrieval unit; why each suggestion was made",
+        """
+        CREATE TABLE knowledge_v5 (
+            id VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            section VARCHAR NOT NULL,
+            body VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            anchor VARCHAR NOT NULL,
+            tags VARCHAR[] NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        INSERT INTO knowledge_v5
+            SELECT id, kind, title, section, body, source, anchor, tags, content_hash, created_at, updated_at
+            FROM knowledge;
+        DROP TABLE knowledge;
+        ALTER TABLE knowledge_v5 RENAME TO knowledge;
+        CREATE INDEX knowledge_source ON knowledge (source);
+        CREATE TABLE passages (
+            passage_no INTEGER PRIMARY KEY,
+            item_id VARCHAR NOT NULL,
+            ordinal INTEGER NOT NULL,
+            form VARCHAR NOT NULL,
+            text VARCHAR NOT NULL,
+            length INTEGER NOT NULL,
+            embedding BLOB
+        );
+        CREATE INDEX passages_item ON passages (item_id);
+        -- Postings now belong to passages; items stored before are re-split when the index loads.
+        DELETE FROM postings;
+        CREATE TABLE store_meta (
+            key VARCHAR PRIMARY KEY,
+            value VARCHAR NOT NULL
+        );
+        -- Why each suggestion was made (judge features, probability, feedback prior), as JSON.
+        ALTER TABLE suggestions ADD COLUMN why VARCHAR NOT NULL DEFAULT '{}';
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -51,7 +51,7 @@ def test_top_ten_ids_and_scores_match_rank_bm25_with_lucene_idf_on_real_runbooks
     service.load()
     records = sorted(service._records.items())  # pyright: ignore[reportPrivateUsage]
     doc_nos = [doc_no for doc_no, _ in records]
-    corpus = [tokenize(index_text(r.title, r.section, r.body)) for _, r in records]
+    corpus = [tokenize(index_text(r.title, r.section, r.text)) for _, r in records]
     oracle = LuceneBM25(corpus, k1=service.index.k1, b=service.index.b)
     assert len(corpus) >= 100  # 3,035 runbook sections from ../shared, 126 from the bundled sample
     for query in ORACLE_QUERIES:

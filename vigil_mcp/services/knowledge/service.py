@@ -1,4 +1,10 @@
-"""Knowledge: ingest documents into the store and answer BM25 searches from memory."""
+"""Knowledge: store documents as items and passages, and retrieve passages by words and by meaning.
+
+An item is a section of a document (a runbook section, a page section, an OpenAPI object, a learned
+Q&A, a skill section); its passages (a few sentences, a list item, a code block, a field) are what
+retrieval matches. Two in-memory indexes over passages are kept in step with the store: BM25 over
+words, and embedding vectors (when a local model is installed) over meaning.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,30 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from vigil_mcp.errors import InputError, NotFoundError, NotReadyError
 from vigil_mcp.models import IngestReport, KnowledgeItem, SearchHit, SearchResult, SkippedInput
 from vigil_mcp.services.knowledge.bm25 import Bm25Index, DocTerms, lucene_idf
 from vigil_mcp.services.knowledge.chunking import Chunk
+from vigil_mcp.services.knowledge.embed import DIM, Embedder
 from vigil_mcp.services.knowledge.ingest import Document, find_files, format_of, parse_file, read_file
+from vigil_mcp.services.knowledge.passages import split_passages
+from vigil_mcp.services.knowledge.terms import PassageTerms, passage_terms
+from vigil_mcp.services.knowledge.vectors import VectorIndex
 from vigil_mcp.services.text import STOPWORDS, tokenize
-from vigil_mcp.storage.base import DocRecord, IngestedFile, KnowledgeChange, KnowledgeRow, KnowledgeStore
+from vigil_mcp.storage.base import (
+    IngestedFile,
+    KnowledgeChange,
+    KnowledgeRow,
+    KnowledgeStore,
+    PassageRecord,
+    PassageRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +49,13 @@ WRITE_BATCH_DOCS = 200
 # Parsed chunks held before they are written, so a folder of large files stays within memory.
 FLUSH_CHUNKS = 5000
 KIND_CHARS = 32
+EMBED_BATCH = 64  # passages embedded per write-lock hold while backfilling
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009); ranks beyond ~60 barely count
+POOL = 50  # candidates each index contributes to fusion
+MODEL_KEY = "embedding_model"
 
 Progress = Callable[[int, int], None]
+EmbedderFactory = Callable[[], Embedder | None]
 
 
 def item_id(source: str, section: str, ordinal: int) -> str:
@@ -40,8 +65,21 @@ def item_id(source: str, section: str, ordinal: int) -> str:
 
 
 def index_text(title: str, section: str, body: str) -> str:
-    """What gets tokenized for an item: its title and section path count as text too."""
+    """What gets tokenized for a passage: its item's title and section path count as text too."""
     return f"{title}\n{title}\n{section}\n{body}"
+
+
+def embedding_text(title: str, section: str, text: str, form: str) -> str:
+    """What a passage's embedding is computed from: where it sits, then what it says."""
+    if form == "given":  # a learned Q&A's question stands on its own
+        return text
+    where = f"{title} › {section}" if section else title
+    return f"{where}: {text}"
+
+
+def to_blob(vector: npt.NDArray[np.float32]) -> bytes:
+    """An embedding as stored: little-endian float16."""
+    return vector.astype("<f2").tobytes()
 
 
 def snippet_terms(query_terms: Sequence[str], df: Callable[[str], int]) -> list[str]:
@@ -75,21 +113,79 @@ def make_snippet(body: str, terms: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Retrieved:
+    """One passage found for a query, with how each index ranked it."""
+
+    record: PassageRecord
+    fused: float  # reciprocal rank fusion of the two ranks
+    bm25: float = 0.0  # BM25 score (0 when BM25 did not find it)
+    bm25_rank: int | None = None  # 1 = best
+    cosine: float | None = None  # cosine to the query (None without embeddings)
+    dense_rank: int | None = None
+
+
+@dataclass(slots=True)
 class _Planned:
     row: KnowledgeRow
-    counts: Counter[str]
+    passages: list[_Piece]
+    counts: list[Counter[str]] = field(default_factory=list[Counter[str]])
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A passage to store: its text, its form (a passage kind, or "given" for explicit passages)."""
+
+    text: str
+    form: str
+
+
+def _pieces(chunk: Chunk) -> list[_Piece]:
+    if chunk.passages is not None:
+        given = [_Piece(p, "given") for p in chunk.passages if p.strip()]
+        if given:
+            return given
+    return _split(chunk.body, f"{chunk.title} {chunk.section}")
+
+
+def _split(body: str, fallback: str = "") -> list[_Piece]:
+    """A body's passages; a list item keeps the sentence that introduces its list, a table row its caption.
+
+    An item always has at least one passage (a body that is only a heading gives its words, else the
+    fallback), so every item can be found and none is re-split on every load.
+    """
+    out: list[_Piece] = []
+    for p in split_passages(body):
+        lead = p.context if p.kind == "list" else p.heading if p.kind == "table" else ""
+        out.append(_Piece(f"{lead}\n{p.text}" if lead and lead not in p.text else p.text, p.kind))
+    if not out:
+        words = " ".join(body.replace("#", " ").split()) or " ".join(fallback.split())
+        out.append(_Piece(words or "(empty)", "prose"))
+    return out
 
 
 class KnowledgeService:
-    """Adds documents (one writer at a time) and searches them (from the in-memory index)."""
+    """Adds documents (one writer at a time) and retrieves passages (from the in-memory indexes)."""
 
-    def __init__(self, store: KnowledgeStore) -> None:
+    def __init__(self, store: KnowledgeStore, embedder: Embedder | EmbedderFactory | None = None) -> None:
         self.store = store
         self.index = Bm25Index()
-        self._records: dict[int, DocRecord] = {}
+        self.vectors = VectorIndex(DIM)
+        self._records: dict[int, PassageRecord] = {}
+        self._terms: dict[int, PassageTerms] = {}  # the judge's view of each passage, filled on first use
+        self._items: set[str] = set()
+        self._embedder_factory: EmbedderFactory | None = None
+        self._embedder: Embedder | None = None
+        if isinstance(embedder, Embedder):
+            self._embedder = embedder
+        else:
+            self._embedder_factory = embedder
+        self._next_passage_no = 0
         self._write_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._ready = threading.Event()
+        self._vectors_ready = threading.Event()
+        self._closing = threading.Event()
+        self._backfiller: threading.Thread | None = None
         self._load_error: BaseException | None = None
         self.load_seconds: float | None = None
         # Called with the seconds each answered search took (the server's metrics hook).
@@ -97,21 +193,91 @@ class KnowledgeService:
 
     # ---- loading -------------------------------------------------------------------------
     def load(self) -> None:
-        """Build the in-memory index from the store (once; later calls wait for it)."""
+        """Build the in-memory indexes from the store (once; later calls wait for it)."""
         with self._load_lock:
             if self._ready.is_set():
                 return
             started = time.perf_counter()
             try:
+                if self._embedder_factory is not None:
+                    self._embedder = self._embedder_factory()
                 snap, records = self.store.load_index()
                 self.index.load(snap)
                 self._records = records
+                self._items = {r.item_id for r in records.values()}
+                self._next_passage_no = self.store.next_passage_no()
+                self._load_vectors()
             except BaseException as exc:
                 self._load_error = exc
                 raise
             self.load_seconds = time.perf_counter() - started
             self._ready.set()
-            log.info("knowledge index ready: %d items in %.3f s", len(records), self.load_seconds)
+            log.info("knowledge index ready: %d passages in %.3f s", len(records), self.load_seconds)
+        self._backfiller = threading.Thread(target=self._run_backfill, name="vigil-backfill", daemon=True)
+        self._backfiller.start()
+
+    def close(self) -> None:
+        """Stop background work (the backfill finishes its batch); the store is the caller's to close."""
+        self._closing.set()
+        if self._backfiller is not None and self._backfiller is not threading.current_thread():
+            self._backfiller.join(timeout=30)
+
+    def _run_backfill(self) -> None:
+        try:
+            self._backfill()
+        except Exception:  # the index serves without what could not be backfilled
+            log.exception("backfilling passages or embeddings failed")
+            self._vectors_ready.set()
+
+    def wait_backfilled(self, timeout: float = 600.0) -> bool:
+        """Wait until every stored passage that can have a vector has one (tests, the eval command)."""
+        self._wait_ready()
+        return self._vectors_ready.wait(timeout)
+
+    def _load_vectors(self) -> None:
+        embedder = self._embedder
+        if embedder is None:
+            return
+        stored_model = self.store.get_meta(MODEL_KEY)
+        if stored_model is not None and stored_model != embedder.model_id:
+            log.warning("stored embeddings come from %s, not %s: recomputing them", stored_model, embedder.model_id)
+            self.store.clear_embeddings()
+        if stored_model != embedder.model_id:
+            self.store.set_meta(MODEL_KEY, embedder.model_id)
+        self.vectors.load(self.store.load_vectors(), {no: r.kind for no, r in self._records.items()})
+
+    def _backfill(self) -> None:
+        """Split items stored before passages existed, then embed passages that have no vector."""
+        while not self._closing.is_set():
+            with self._write_lock:
+                rows = self.store.items_without_passages(WRITE_BATCH_DOCS)
+                if not rows:
+                    break
+                planned = [_Planned(r, _split(r.body, f"{r.title} {r.section}")) for r in rows]
+                self._apply(planned, replaced_ids=[r.id for r in rows], remove_ids=[])
+        embedder = self._embedder
+        if embedder is None:
+            self._vectors_ready.set()
+            return
+        done = 0
+        while not self._closing.is_set():
+            with self._write_lock:
+                todo = self.store.passages_without_embedding(EMBED_BATCH)
+                if not todo:
+                    break
+                texts = [embedding_text(title, section, text, self._form(no)) for no, title, section, text in todo]
+                vectors = embedder.embed(texts)
+                self.store.set_embeddings([(no, to_blob(v)) for (no, *_), v in zip(todo, vectors, strict=True)])
+                kinds = [self._records[no].kind if no in self._records else "" for no, *_ in todo]
+                self.vectors.add([no for no, *_ in todo], vectors, kinds)
+                done += len(todo)
+        if done:
+            log.info("embedded %d passages that had no vector", done)
+        self._vectors_ready.set()
+
+    def _form(self, passage_no: int) -> str:
+        rec = self._records.get(passage_no)
+        return rec.form if rec is not None else "prose"
 
     def start_loading(self) -> threading.Thread:
         """Load in a background thread so a server can answer before the index is warm."""
@@ -131,6 +297,16 @@ class KnowledgeService:
         """Whether searches can be answered now."""
         return self._ready.is_set()
 
+    @property
+    def embedder(self) -> Embedder | None:
+        """The embedding model, once loaded (None: BM25 only)."""
+        return self._embedder
+
+    @property
+    def n_items(self) -> int:
+        """How many items the index holds."""
+        return len(self._items)
+
     def _wait_ready(self, timeout: float = 60.0) -> None:
         if self._ready.is_set():
             return
@@ -143,8 +319,61 @@ class KnowledgeService:
             raise NotReadyError(f"the knowledge index failed to load: {self._load_error}")
 
     # ---- reading -------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 5, kind: str | None = None) -> SearchResult:
-        """BM25 search over every item (or one kind)."""
+    def _query_terms(self, query: str) -> list[str]:
+        terms = tokenize(query[:MAX_QUERY_CHARS])
+        if len(set(terms)) > MAX_QUERY_TERMS:
+            keep = set(list(dict.fromkeys(terms))[:MAX_QUERY_TERMS])
+            terms = [t for t in terms if t in keep]
+        return terms
+
+    def embed(self, text: str) -> npt.NDArray[np.float32] | None:
+        """The query vector of a text, or None without an embedding model."""
+        self._wait_ready()
+        return None if self._embedder is None else self._embedder.embed_one(text)
+
+    def retrieve(
+        self,
+        query: str,
+        limit: int,
+        kind: str | None = None,
+        vector: npt.NDArray[np.float32] | None = None,
+        dense: bool = True,
+    ) -> list[Retrieved]:
+        """Passages for a query from both indexes, fused by reciprocal rank; best first.
+
+        `vector` is the query's embedding when the caller already has it; with `dense` False (or no
+        model) only BM25 ranks.
+        """
+        self._wait_ready()
+        terms = self._query_terms(query)
+        pool = max(POOL, limit)
+        lexical = self.index.search(terms, pool, kind)
+        if dense and vector is None and self._embedder is not None:
+            vector = self._embedder.embed_one(query[:MAX_QUERY_CHARS])
+        semantic = self.vectors.search(vector, pool, kind) if dense and vector is not None else []
+        scores: dict[int, float] = {}
+        bm25: dict[int, tuple[float, int]] = {}
+        cosine: dict[int, tuple[float, int]] = {}
+        for rank, (no, score) in enumerate(lexical, start=1):
+            bm25[no] = (score, rank)
+            scores[no] = scores.get(no, 0.0) + 1.0 / (RRF_K + rank)
+        for rank, (no, cos) in enumerate(semantic, start=1):
+            cosine[no] = (cos, rank)
+            scores[no] = scores.get(no, 0.0) + 1.0 / (RRF_K + rank)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        out: list[Retrieved] = []
+        for no, fused in ranked:
+            rec = self._records.get(no)
+            if rec is None:
+                continue
+            b = bm25.get(no)
+            c = cosine.get(no)
+            cos = c[0] if c else (self.vectors.similarity(no, vector) if vector is not None else None)
+            out.append(Retrieved(rec, fused, b[0] if b else 0.0, b[1] if b else None, cos, c[1] if c else None))
+        return out
+
+    def search(self, query: str, limit: int = 5, kind: str | None = None, semantic: bool = False) -> SearchResult:
+        """Search items: BM25 over their passages (plus meaning with `semantic`), one hit per item."""
         started = time.perf_counter()
         if not query.strip():
             raise InputError("query is empty: give words to search for, such as an alert name or an error message")
@@ -153,45 +382,37 @@ class KnowledgeService:
         if kind is not None and not kind.strip():
             kind = None
         self._wait_ready()
-        terms = tokenize(query[:MAX_QUERY_CHARS])
-        if len(set(terms)) > MAX_QUERY_TERMS:
-            keep = set(list(dict.fromkeys(terms))[:MAX_QUERY_TERMS])
-            terms = [t for t in terms if t in keep]
-        ranked = self.index.search(terms, limit, kind)
-        focus = snippet_terms(terms, self.index.df)
+        focus = snippet_terms(self._query_terms(query), self.index.df)
         hits: list[SearchHit] = []
-        for doc_no, score in ranked:
-            rec = self._records.get(doc_no)
-            if rec is None:
+        seen: set[str] = set()
+        for found in self.retrieve(query, limit * 4, kind, dense=semantic):
+            rec = found.record
+            if rec.item_id in seen:
                 continue
+            seen.add(rec.item_id)
+            score = found.fused if semantic else found.bm25
             hits.append(
                 SearchHit(
-                    id=rec.id,
-                    kind=rec.kind,
-                    title=rec.title,
-                    section=rec.section,
-                    snippet=make_snippet(rec.body, focus),
-                    score=round(score, 6),
-                    source=rec.source,
-                    anchor=rec.anchor,
+                    id=rec.item_id, kind=rec.kind, title=rec.title, section=rec.section,
+                    snippet=make_snippet(rec.text, focus), score=round(score, 6), source=rec.source, anchor=rec.anchor,
                 )
-            )
+            )  # fmt: skip
+            if len(hits) == limit:
+                break
         if self.on_search is not None:
             self.on_search(time.perf_counter() - started)
-        return SearchResult(query=query, hits=hits, total_items=self.index.n_docs)
+        return SearchResult(query=query, hits=hits, total_items=self.n_items)
 
-    def retrieve(self, terms: Sequence[str], limit: int, kind: str | None = None) -> list[tuple[DocRecord, float]]:
-        """Ranked records for already-tokenized terms: what the proactive engine reads as evidence."""
-        self._wait_ready()
-        out: list[tuple[DocRecord, float]] = []
-        for doc_no, score in self.index.search(terms[: MAX_QUERY_TERMS * 4], limit, kind):
-            rec = self._records.get(doc_no)
-            if rec is not None:
-                out.append((rec, score))
-        return out
+    def passage_terms(self, rec: PassageRecord) -> PassageTerms:
+        """What a passage contains, for the judge (computed once per stored passage)."""
+        cached = self._terms.get(rec.passage_no)
+        if cached is None:
+            cached = passage_terms(rec.title, rec.section, rec.text, rec.form)
+            self._terms[rec.passage_no] = cached
+        return cached
 
     def idf(self, term: str) -> float:
-        """Lucene idf of a term in the current index (0 for an empty index)."""
+        """Lucene idf of a term over passages (0 for an empty index)."""
         n = self.index.n_docs
         return lucene_idf(n, self.index.df(term)) if n else 0.0
 
@@ -305,9 +526,7 @@ class KnowledgeService:
             existing = self.store.source_items([d.source for d in batch])
             planned: list[_Planned] = []
             remove_ids: list[str] = []
-            remove_doc_nos: list[int] = []
-            replaced_doc_nos: list[int] = []
-            next_doc_no = self.index.next_doc_no
+            replaced_ids: list[str] = []
             for doc in batch:
                 old = existing.get(doc.source, {})
                 seen: set[str] = set()
@@ -317,70 +536,85 @@ class KnowledgeService:
                     cid = item_id(doc.source, chunk.section, ordinals[chunk.section])
                     seen.add(cid)
                     row_hash = _content_hash(kind, chunk, doc.tags)
-                    if cid in old and old[cid][1] == row_hash:
+                    if cid in old and old[cid] == row_hash:
                         report.unchanged += 1
                         continue
                     if cid in old:
-                        doc_no = old[cid][0]
-                        remove_doc_nos.append(doc_no)
-                        replaced_doc_nos.append(doc_no)
+                        replaced_ids.append(cid)
                         report.updated += 1
                     else:
-                        doc_no = next_doc_no
-                        next_doc_no += 1
                         report.added += 1
-                    counts = Counter(tokenize(index_text(chunk.title, chunk.section, chunk.body)))
                     row = KnowledgeRow(
-                        id=cid,
-                        doc_no=doc_no,
-                        kind=kind,
-                        title=chunk.title,
-                        section=chunk.section,
-                        body=chunk.body,
-                        source=doc.source,
-                        tags=doc.tags,
-                        content_hash=row_hash,
-                        length=sum(counts.values()),
-                        anchor=chunk.anchor,
-                    )
-                    planned.append(_Planned(row, counts))
-                for gone_id, (gone_doc_no, _) in old.items():
+                        id=cid, kind=kind, title=chunk.title, section=chunk.section, body=chunk.body,
+                        source=doc.source, anchor=chunk.anchor, tags=doc.tags, content_hash=row_hash,
+                    )  # fmt: skip
+                    planned.append(_Planned(row, _pieces(chunk)))
+                for gone_id in old:
                     if gone_id not in seen:
                         remove_ids.append(gone_id)
-                        remove_doc_nos.append(gone_doc_no)
                         report.removed += 1
-            if not planned and not remove_ids:
-                if files:
-                    self.store.apply_knowledge(KnowledgeChange(files=files))
-                return
-            new_terms = self.index.plan_terms(t for p in planned for t in p.counts)
-            postings: list[tuple[int, int, int]] = []
-            for p in planned:
-                for term, tf in p.counts.items():
-                    tid = self.index.term_id(term)
-                    postings.append((p.row.doc_no, new_terms[term] if tid is None else tid, tf))
-            old_terms = self.store.terms_of(remove_doc_nos) if remove_doc_nos else []
-            self.store.apply_knowledge(
-                KnowledgeChange(
-                    upserts=[p.row for p in planned],
-                    postings=postings,
-                    new_terms=new_terms,
-                    remove_ids=remove_ids,
-                    replaced_doc_nos=replaced_doc_nos,
-                    files=files,
-                )
+            if planned or remove_ids:
+                self._apply(planned, replaced_ids, remove_ids, files)
+            elif files:
+                self.store.apply_knowledge(KnowledgeChange(files=files))
+
+    def _apply(
+        self,
+        planned: list[_Planned],
+        replaced_ids: list[str],
+        remove_ids: list[str],
+        files: Sequence[IngestedFile] = (),
+    ) -> None:
+        """Write items with their passages, postings and embeddings, then update memory (write lock held)."""
+        old_nos = [no for nos in self.store.passages_of(replaced_ids + remove_ids).values() for no in nos]
+        rows: list[PassageRow] = []
+        docs: list[DocTerms] = []
+        texts: list[str] = []
+        for p in planned:
+            for ordinal, passage in enumerate(p.passages, start=1):
+                no = self._next_passage_no
+                self._next_passage_no += 1
+                counts = Counter(tokenize(index_text(p.row.title, p.row.section, passage.text)))
+                length = sum(counts.values())
+                rows.append(PassageRow(no, p.row.id, ordinal, passage.form, passage.text, length))
+                docs.append(DocTerms(no, counts, length, p.row.kind))
+                texts.append(embedding_text(p.row.title, p.row.section, passage.text, passage.form))
+        embedder = self._embedder
+        vectors = embedder.embed(texts) if embedder is not None and texts else None
+        if vectors is not None:
+            rows = [PassageRow(r.passage_no, r.item_id, r.ordinal, r.form, r.text, r.length, to_blob(v))
+                    for r, v in zip(rows, vectors, strict=True)]  # fmt: skip
+        new_terms = self.index.plan_terms(t for d in docs for t in d.counts)
+        postings: list[tuple[int, int, int]] = []
+        for d in docs:
+            for term, tf in d.counts.items():
+                tid = self.index.term_id(term)
+                postings.append((d.doc_no, new_terms[term] if tid is None else tid, tf))
+        old_terms = self.store.terms_of(old_nos) if old_nos else []
+        self.store.apply_knowledge(
+            KnowledgeChange(
+                upserts=[p.row for p in planned], passages=rows, postings=postings, new_terms=new_terms,
+                remove_ids=remove_ids, replaced_ids=replaced_ids, files=files,
             )
-            # The store has it; now bring the in-memory index and records in step.
-            self.index.remove(remove_doc_nos, old_terms)
-            for doc_no in remove_doc_nos:
-                self._records.pop(doc_no, None)
-            self.index.add(
-                [DocTerms(p.row.doc_no, p.counts, p.row.length, kind) for p in planned],
-                planned_terms=new_terms,
-            )
-            for p in planned:
-                r = p.row
-                self._records[r.doc_no] = DocRecord(r.id, r.kind, r.title, r.section, r.source, r.body, r.anchor)
+        )  # fmt: skip
+        # The store has it; now bring the in-memory indexes and records in step.
+        self.index.remove(old_nos, old_terms)
+        self.vectors.remove(old_nos)
+        for no in old_nos:
+            self._records.pop(no, None)
+            self._terms.pop(no, None)
+        self._items.difference_update(remove_ids)
+        self.index.add(docs, planned_terms=new_terms)
+        by_id = {p.row.id: p.row for p in planned}
+        for r in rows:
+            item = by_id[r.item_id]
+            self._records[r.passage_no] = PassageRecord(
+                r.passage_no, r.item_id, item.kind, r.ordinal, item.title, item.section, item.source, item.anchor,
+                r.form, r.text,
+            )  # fmt: skip
+        self._items.update(by_id)
+        if vectors is not None:
+            self.vectors.add([r.passage_no for r in rows], vectors, [by_id[r.item_id].kind for r in rows])
 
 
 def _valid_kind(kind: str) -> str:
@@ -392,9 +626,8 @@ def _valid_kind(kind: str) -> str:
 
 def _content_hash(kind: str, chunk: Chunk, tags: Sequence[str]) -> str:
     h = hashlib.sha1()
-    # The anchor joined the hash later: items without one keep the hashes they were stored with.
-    anchor = (chunk.anchor,) if chunk.anchor else ()
-    for part in (kind, chunk.title, chunk.section, chunk.body, "\x1f".join(tags), *anchor):
+    passages = "\x1e".join(chunk.passages) if chunk.passages is not None else "\x1d"
+    for part in (kind, chunk.title, chunk.section, chunk.body, "\x1f".join(tags), chunk.anchor, passages):
         h.update(part.encode())
         h.update(b"\x00")
     return h.hexdigest()

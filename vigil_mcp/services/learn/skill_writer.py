@@ -42,7 +42,6 @@ from vigil_mcp.services.learn.skill_text import (
 )
 from vigil_mcp.services.skills.library import Clock, SkillLibrary
 from vigil_mcp.services.skills.model import GeneratedBy, Skill, Status, split_tickets
-from vigil_mcp.services.text import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +170,8 @@ class SkillWriter:
         if not terms:
             return []
         tickets: list[str] = []
-        for rec, _ in self.knowledge.retrieve(tokenize(qa_passage(lesson)), CANDIDATES, kind="qa"):
+        for found in self.knowledge.retrieve(qa_passage(lesson), CANDIDATES, kind="qa", dense=False):
+            rec = found.record
             ticket = rec.source.removeprefix(QA_SOURCE)
             if rec.source.startswith(QA_SOURCE) and ticket != lesson.ticket_id:
                 tickets.append(ticket)

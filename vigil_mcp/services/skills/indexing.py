@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from vigil_mcp.errors import VigilError
 from vigil_mcp.models import IngestReport
-from vigil_mcp.services.knowledge.chunking import chunk_markdown
+from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.services.skills.library import SkillLibrary
@@ -16,12 +16,13 @@ KIND = "skill"
 
 
 def skill_document(skill: Skill) -> Document:
-    """A skill as a knowledge document: its description, then its body split by section."""
+    """A skill as a knowledge document: its description, then its body."""
     text = f"{skill.front_matter.description}\n\n{skill.body}"
     return Document(
         source=skill.uri,
         title=skill.title,
-        chunks=chunk_markdown(text, skill.title),
+        # One item per skill: its answer section is the context every matching passage is read with.
+        chunks=[Chunk(title=skill.title, section="", body=text)],
         tags=(KIND, skill.name, skill.status),
     )
 

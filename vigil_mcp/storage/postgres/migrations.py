@@ -184,6 +184,33 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX diagnostic_calls_ticket ON diagnostic_calls (ticket_id, called_at);
         """,
     ),
+    Migration(
+        5,
+        "passages with embeddings are the retrieval unit; why each suggestion was made",
+        """
+        ALTER TABLE knowledge DROP COLUMN doc_no;
+        ALTER TABLE knowledge DROP COLUMN length;
+        DROP SEQUENCE knowledge_doc_no;
+        CREATE TABLE passages (
+            passage_no INTEGER PRIMARY KEY,
+            item_id TEXT NOT NULL,
+            ordinal INTEGER NOT NULL,
+            form TEXT NOT NULL,
+            text TEXT NOT NULL,
+            length INTEGER NOT NULL,
+            embedding BYTEA
+        );
+        CREATE INDEX passages_item ON passages (item_id);
+        -- Postings now belong to passages; items stored before are re-split when the index loads.
+        DELETE FROM postings;
+        CREATE TABLE store_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        -- Why each suggestion was made (judge features, probability, feedback prior), as JSON.
+        ALTER TABLE suggestions ADD COLUMN why TEXT NOT NULL DEFAULT '{}';
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -20,19 +20,27 @@ from vigil_mcp.errors import StoreConflict
 from vigil_mcp.models import Feedback, Message, Suggestion, Ticket
 from vigil_mcp.storage.base import TicketChange
 from vigil_mcp.storage.postgres.connection import PostgresConnection
-
-_TICKET_COLS = (
-    "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary, "
-    "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags"
+from vigil_mcp.storage.rows import (
+    FEEDBACK_HISTORY_SQL,
+    MESSAGE_COLS,
+    MESSAGE_FIELDS,
+    SUGGESTION_COLS,
+    SUGGESTION_FIELDS,
+    TICKET_COLS,
+    feedback_history_of,
+    message_of,
+    suggestion_of,
+    suggestion_value,
+    ticket_of,
 )
+
+_TICKET_COLS = TICKET_COLS
 _STATE_COLS = (
     "title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary, "
     "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags"
 )
-_MESSAGE_COLS = "ticket_id, seq, role, author, text, ts, message_id, kind"
-_SUGGESTION_COLS = (
-    "id, ticket_id, message_seq, text, confidence, citations, skills, engine, reason, status, created_at, updated_at"
-)
+_MESSAGE_COLS = MESSAGE_COLS
+_SUGGESTION_COLS = SUGGESTION_COLS
 _STATE_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
 _STATE_FIELDS = [c.strip() for c in _STATE_COLS.split(",")]
 _UPDATE_FIELDS = [name for name in _STATE_FIELDS if name != "opened_at"]
@@ -42,27 +50,11 @@ _UPDATE_SET = (
     "confirmed_at = %s, flags = %s"
 )
 _JOB_COLS = "id, ticket_id, trigger, resolution_seqs, status, attempts, created_at, started_at, finished_at, result"
-_MESSAGE_FIELDS = [c.strip() for c in _MESSAGE_COLS.split(",")]
-_SUGGESTION_FIELDS = [c.strip() for c in _SUGGESTION_COLS.split(",")]
-
-
-def _ticket(r: tuple[Any, ...]) -> Ticket:
-    return Ticket(
-        id=r[0], title=r[1], customer=r[2], status=r[3], opened_at=r[4], updated_at=r[5], resolved_at=r[6],
-        waiting_since=r[7], message_count=r[8], summary=r[9], resolved_by=r[10], resolution_seq=r[11],
-        confirmed_seq=r[12], confirmed_at=r[13], flags=list(r[14] or []),
-    )  # fmt: skip
-
-
-def _message(r: tuple[Any, ...]) -> Message:
-    return Message(ticket_id=r[0], seq=r[1], role=r[2], author=r[3], text=r[4], ts=r[5], message_id=r[6], kind=r[7])
-
-
-def _suggestion(r: tuple[Any, ...]) -> Suggestion:
-    return Suggestion(
-        id=r[0], ticket_id=r[1], message_seq=r[2], text=r[3], confidence=r[4], citations=list(r[5]),
-        skills=list(r[6]), engine=r[7], reason=r[8], status=r[9], created_at=r[10], updated_at=r[11],
-    )  # fmt: skip
+_MESSAGE_FIELDS = MESSAGE_FIELDS
+_SUGGESTION_FIELDS = SUGGESTION_FIELDS
+_ticket = ticket_of
+_message = message_of
+_suggestion = suggestion_of
 
 
 def _state(t: Ticket) -> list[Any]:
@@ -149,8 +141,8 @@ class TicketTables(PostgresConnection):
                     # The same id is the same draft for the same message, already stored by whoever decided first.
                     cur.executemany(
                         f"INSERT INTO suggestions ({_SUGGESTION_COLS}) VALUES "
-                        "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                        [[getattr(s, col) for col in _SUGGESTION_FIELDS] for s in suggestions],
+                        "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                        [[suggestion_value(s, col) for col in _SUGGESTION_FIELDS] for s in suggestions],
                     )
             jobs = [j for c in changes for j in c.jobs]
             if jobs:
@@ -206,6 +198,10 @@ class TicketTables(PostgresConnection):
                 "INSERT INTO feedback VALUES (%s, %s, %s, %s, %s)",
                 [feedback.suggestion_id, feedback.verdict, feedback.edited_text, feedback.comment, feedback.created_at],
             )
+
+    def feedback_history(self) -> list[tuple[Suggestion, Feedback]]:
+        """Every verdict with the suggestion it judged, oldest first."""
+        return feedback_history_of(self._query(FEEDBACK_HISTORY_SQL))
 
     def stale_tickets(self, waiting_before: datetime, limit: int, offset: int = 0) -> list[Ticket]:
         """Tickets whose customer has been waiting since before `waiting_before`, longest first."""

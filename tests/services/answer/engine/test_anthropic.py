@@ -7,7 +7,6 @@ and the timeout exception come from httpx2.
 from __future__ import annotations
 
 import json
-import math
 import random
 import re
 import string
@@ -29,7 +28,7 @@ EVIDENCE = (
         title="ingress-nginx 502 after upgrade",
         section="Fix",
         text="The 1.27 chart lowers proxy-buffer-size to 4k. Set proxy-buffer-size: 16k in the controller ConfigMap.",
-        score=14.2,
+        score=0.82,
         coverage=0.8,
     ),
     Evidence(
@@ -38,7 +37,7 @@ EVIDENCE = (
         title="Ingress returns 502",
         section="",
         text="Check the controller logs for 'upstream sent too big header'.",
-        score=9.1,
+        score=0.61,
         coverage=0.6,
     ),
 )
@@ -138,7 +137,7 @@ def data_blocks(body: dict[str, Any]) -> list[tuple[str, str, str]]:
     return re.findall(rf'<{tag} kind="(\w+)"([^>\n]*)>\n(.*?)\n</{tag}>', content, flags=re.S)
 
 
-def test_a_good_answer_becomes_a_draft_with_its_citation_and_combined_confidence() -> None:
+def test_a_good_answer_becomes_a_draft_with_its_citation_and_the_models_confidence() -> None:
     api = FakeApi(submitted())
     draft = engine_for(api, RecordingFallback()).draft(REQUEST)
     assert draft.answerable
@@ -147,7 +146,7 @@ def test_a_good_answer_becomes_a_draft_with_its_citation_and_combined_confidence
     assert draft.engine == "anthropic"
     assert draft.reason == "kb-17 describes this exact upgrade regression"
     assert draft.notes == ()
-    assert draft.confidence == pytest.approx(math.sqrt(0.81 * 0.64))
+    assert draft.confidence == pytest.approx(0.81)
 
 
 def test_the_request_names_the_model_forces_the_submit_tool_and_authenticates() -> None:
@@ -287,16 +286,27 @@ def test_an_answer_repeating_an_earlier_suggestion_stays_silent() -> None:
     assert draft.reason == "the answer repeats an earlier suggestion"
 
 
-@pytest.mark.parametrize(
-    ("model_confidence", "retrieval", "expected"),
-    [(0.81, 0.64, 0.72), (1.7, 0.64, 0.8), (0.9, 0.0, 0.0), (-1.0, 0.9, 0.0)],
-)
-def test_confidence_is_the_geometric_mean_of_model_and_retrieval_clamped_to_0_1(
-    model_confidence: float, retrieval: float, expected: float
-) -> None:
+@pytest.mark.parametrize(("model_confidence", "expected"), [(0.81, 0.81), (1.7, 1.0), (-1.0, 0.0)])
+def test_the_models_confidence_is_clamped_to_0_1(model_confidence: float, expected: float) -> None:
     api = FakeApi(submitted(confidence=model_confidence))
-    request = DraftRequest(ticket_id="T-1", question=QUESTION, evidence=EVIDENCE, retrieval_confidence=retrieval)
+    request = DraftRequest(
+        ticket_id="T-1", question=QUESTION, evidence=EVIDENCE, retrieval_confidence=0.3, threshold=0.0
+    )
     assert engine_for(api).draft(request).confidence == pytest.approx(expected)
+
+
+def test_a_verdict_below_the_judges_threshold_stays_silent() -> None:
+    api = FakeApi(submitted(confidence=0.55))
+    request = DraftRequest(
+        ticket_id="T-1", question=QUESTION, evidence=EVIDENCE, retrieval_confidence=0.4, threshold=0.6
+    )
+    draft = engine_for(api).draft(request)
+    assert not draft.answerable
+    assert draft.reason == "model confidence 0.55 below threshold 0.60"
+
+
+def test_the_pipeline_hands_the_anthropic_engine_candidates_from_the_lower_gate() -> None:
+    assert AnthropicEngine.recall_oriented
 
 
 def _raise_timeout(request: httpx2.Request) -> httpx2.Response:

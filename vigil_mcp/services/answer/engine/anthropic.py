@@ -6,11 +6,10 @@ was sent, sentences that ask the customer for something are dropped, secrets are
 bounded, and a call to any other tool voids the response. Any failure (timeout, HTTP error, rate
 limit, malformed or hostile response) falls back to the offline engine, never to an exception.
 
-Confidence: the geometric mean of the model's confidence and the retrieval confidence. Both must be
-high for the draft to clear the suggestion threshold, which is calibrated on the retrieval scale; when
-the model agrees with retrieval the result equals it, and either one near 0 pulls it to 0 (a product
-would push every answer below a threshold fitted for one score, an average would let a confident model
-speak over evidence that matches nothing).
+It sees the candidates of a lower, recall-oriented gate than the offline engine (the judge's
+`llm_gate`), so it can find answers the offline composer would miss; its own confidence must still
+clear the judge's suggestion threshold (`DraftRequest.threshold`), so a draft never goes out on a
+weaker verdict than an offline one would. The offline fallback keeps the offline rule.
 """
 
 from __future__ import annotations
@@ -82,6 +81,7 @@ class AnthropicEngine:
     """
 
     name = "anthropic"
+    recall_oriented = True  # the pipeline hands it candidates from the judge's lower llm_gate
 
     def __init__(
         self,
@@ -155,7 +155,7 @@ class AnthropicEngine:
 
     def _check(self, request: DraftRequest, submission: _Submission, shown: Sequence[Evidence]) -> Draft:
         notes: list[str] = []
-        confidence = math.sqrt(_unit(submission.confidence) * _unit(request.retrieval_confidence))
+        confidence = _unit(submission.confidence)
         reason = _without_secrets(" ".join(submission.reason[:2000].split()))[:200]
 
         def silent(why: str) -> Draft:
@@ -170,6 +170,8 @@ class AnthropicEngine:
             return silent(reason or "the model found no answer in the evidence")
         if not citations:
             return silent("the answer cites nothing from the evidence")
+        if confidence < request.threshold:
+            return silent(f"model confidence {confidence:.2f} below threshold {request.threshold:.2f}")
 
         text = submission.answer[: MAX_ANSWER_CHARS * 4].strip()
         kept, dropped_requests = _without_requests(text)

@@ -1,0 +1,233 @@
+"""What the judge is fitted on: customer questions from the shared dialogues with the passages vigil retrieves.
+
+    .venv/bin/python eval/judge_pool.py sample        # eval/labels/judge/pool.jsonl: questions + candidates
+    .venv/bin/python eval/judge_pool.py features      # bench/.cache/judge/features.jsonl for eval/fit_judge.py
+
+Both replay the shared dialogues in time order through the real pipeline (identify, rewrite, hybrid
+retrieval; learning from each resolved dialogue right after it), over a store holding the shared
+product docs and runbooks, so a question's candidates include Q&A learned only from earlier dialogues.
+On-call questions come from the identify labels' on-call tickets (over the same knowledge).
+
+`sample` picks the questions at random (fixed seed; stratified by source) and, per question, the
+candidates to label: the best passage of each of the top items by fused rank, plus the best items
+found by only one index. `features` recomputes, for every labelled question, every candidate's
+judge features with the current code, so the fit always matches what the pipeline computes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from vigil_mcp.app import App, build_app  # noqa: E402
+from vigil_mcp.config import load_settings  # noqa: E402
+from vigil_mcp.models import Message  # noqa: E402
+from vigil_mcp.services.answer.pipeline import Judged  # noqa: E402
+from vigil_mcp.services.answer.rewrite import Query  # noqa: E402
+from vigil_mcp.services.replay import Dialogue, read_dialogues, replay  # noqa: E402
+from vigil_mcp.services.tickets import Incoming  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "data"
+LABELS = REPO / "eval" / "labels" / "judge"
+CACHE = REPO / "bench" / ".cache" / "judge"
+DOCS = ["stripe-api", "debian-reference", "debian-handbook", "debian-faq"]
+SEED = 11
+QUOTA = {"stripe": 110, "ubuntu": 220, "oncall": 40}
+TOP_FUSED = 4
+TOP_SINGLE = 2
+
+
+def passage_sha(text: str) -> str:
+    """A short, stable key of a passage's text."""
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def held_back(dialogue_id: str) -> bool:
+    """Whether a dialogue's questions are in the held-back part (30 %), by a hash of its id."""
+    return int(hashlib.sha1(f"judge:{dialogue_id}".encode()).hexdigest()[:8], 16) % 10 < 3
+
+
+def knowledge_store(fresh: bool = False) -> Path:
+    """A store with the shared docs and runbooks (with embeddings), built once into the cache."""
+    home = CACHE / "knowledge-home"
+    store = home / "knowledge.duckdb"
+    if store.exists() and not fresh:
+        return store
+    home.mkdir(parents=True, exist_ok=True)
+    store.unlink(missing_ok=True)
+    app = build_app(load_settings({"home": str(home)}, environ={}))
+    try:
+        started = time.perf_counter()
+        report = app.knowledge.add_paths([SHARED / "docs" / d for d in DOCS], kind="doc")
+        print(f"docs: {report.summary()}", file=sys.stderr)
+        report = app.knowledge.add_paths([SHARED / "runbooks.jsonl"], kind="runbook")
+        print(f"runbooks: {report.summary()} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    finally:
+        app.close()
+    return store
+
+
+def scratch_app(store: Path) -> App:
+    """An app over a scratch copy of the knowledge store (replays write tickets and learned Q&A)."""
+    home = CACHE / "replay-home"
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "knowledge.duckdb"
+    for suffix in ("", ".wal"):
+        copy = Path(f"{target}{suffix}")
+        copy.unlink(missing_ok=True)
+        if Path(f"{store}{suffix}").exists():
+            copy.write_bytes(Path(f"{store}{suffix}").read_bytes())
+    settings = load_settings({"home": str(home)}, environ={})
+    return build_app(replace(settings, skills_dir=home / "skills"))
+
+
+def oncall_dialogues() -> list[Dialogue]:
+    """The identify labels' on-call tickets, rebuilt as dialogues (customer and analyst turns)."""
+    turns: dict[str, dict[int, tuple[str, str, str]]] = {}
+    for name in ("fit.jsonl", "held.jsonl"):
+        for line in (REPO / "eval" / "labels" / "identify" / name).read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            if rec.get("source") != "oncall":
+                continue
+            ticket = turns.setdefault(rec["id"], {})
+            ticket[int(rec["idx"])] = ("customer", rec["speaker"], rec["text"])
+            for back, ctx in enumerate(reversed(rec.get("context", [])), start=1):
+                role = "customer" if ctx["role"] == "customer" else "analyst"
+                ticket.setdefault(int(rec["idx"]) - back, (role, ctx["speaker"], ctx["text"]))
+    out: list[Dialogue] = []
+    for n, (tid, by_idx) in enumerate(sorted(turns.items())):
+        incoming = tuple(
+            Incoming(tid, role, speaker, text, None, str(idx)) for idx, (role, speaker, text) in sorted(by_idx.items())
+        )
+        out.append(Dialogue(tid, 100_000 + n, incoming, False, None))
+    return out
+
+
+def all_dialogues() -> list[Dialogue]:
+    """The shared dialogues in time order, then the on-call ones."""
+    skipped: list[Any] = []
+    return read_dialogues(SHARED / "dialogues.jsonl", skipped) + oncall_dialogues()
+
+
+def source_of(dialogue_id: str) -> str:
+    """stripe, ubuntu or oncall."""
+    return dialogue_id.split("/", 1)[0]
+
+
+def pick_candidates(candidates: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The passages to label: best passage of the top items by fused rank, plus top items of each index alone."""
+    best: dict[str, dict[str, Any]] = {}
+    for c in sorted(candidates, key=lambda c: -c["fused"]):
+        best.setdefault(c["item_id"], c)
+    chosen = sorted(best.values(), key=lambda c: -c["fused"])[:TOP_FUSED]
+    for rank in ("dense_rank", "bm25_rank"):
+        found = [c for c in best.values() if c[rank] is not None and c not in chosen]
+        chosen += sorted(found, key=lambda c: c[rank])[:TOP_SINGLE]
+    return chosen
+
+
+def _record(message: Message, history: Sequence[Message], query: Query, judged: Sequence[Judged]) -> dict[str, Any]:
+    return {
+        "qid": f"{message.ticket_id}#{message.message_id}",
+        "dialogue_id": message.ticket_id,
+        "source": source_of(message.ticket_id),
+        "held_back": held_back(message.ticket_id),
+        "question": message.text,
+        "context": [f"{m.role} {m.author}: {m.text}" for m in history[-3:]],
+        "query": query.text,
+        "candidates": [
+            {
+                "item_id": j.item_id, "kind": j.found.record.kind, "title": j.found.record.title,
+                "section": j.found.record.section, "source": j.found.record.source, "anchor": j.found.record.anchor,
+                "passage": j.found.record.text, "passage_sha": passage_sha(j.found.record.text),
+                "features": j.features.as_dict(), "fused": round(j.found.fused, 5),
+                "dense_rank": j.found.dense_rank, "bm25_rank": j.found.bm25_rank,
+            }
+            for j in judged
+        ],
+    }  # fmt: skip
+
+
+def observe(app: App, dialogues: Sequence[Dialogue], wanted: set[str] | None) -> Iterator[dict[str, Any]]:
+    """Replay with learning; yield a record for every judged question (`wanted`: only these qids)."""
+    out: list[dict[str, Any]] = []
+    answers = app.tickets.answers
+
+    def seen(message: Message, query: Query, judged: list[Judged]) -> None:
+        qid = f"{message.ticket_id}#{message.message_id}"
+        if wanted is not None and qid not in wanted:
+            return
+        state = app.tickets._cache.get(message.ticket_id)  # pyright: ignore[reportPrivateUsage]
+        history = [m for m in state.messages if m.seq < message.seq] if state else []
+        out.append(_record(message, history, query, judged))
+
+    answers.observer = seen
+    started = time.perf_counter()
+    for n, dialogue in enumerate(dialogues, start=1):
+        replay(app.tickets, [dialogue], learn=True)
+        yield from out
+        out.clear()
+        if n % 500 == 0:
+            print(f"  {n} dialogues, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def sample(args: argparse.Namespace) -> None:
+    """Write pool.jsonl: the sampled questions with their candidates to label."""
+    app = scratch_app(knowledge_store(args.fresh))
+    try:
+        app.knowledge.wait_backfilled()
+        records = list(observe(app, all_dialogues(), None))
+    finally:
+        app.close()
+    rng = random.Random(SEED)
+    rng.shuffle(records)
+    picked: list[dict[str, Any]] = []
+    counts = dict.fromkeys(QUOTA, 0)
+    for rec in records:
+        if counts[rec["source"]] < QUOTA[rec["source"]]:
+            counts[rec["source"]] += 1
+            rec["candidates"] = pick_candidates(rec["candidates"])
+            picked.append(rec)
+    LABELS.mkdir(parents=True, exist_ok=True)
+    with (LABELS / "pool.jsonl").open("w", encoding="utf-8") as fh:
+        for rec in sorted(picked, key=lambda r: r["qid"]):
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    print(f"{len(picked)} questions of {len(records)} judged: {counts}", file=sys.stderr)
+
+
+def features(args: argparse.Namespace) -> None:
+    """Recompute every labelled question's candidates and features with the current code."""
+    pool = [json.loads(line) for line in (LABELS / "pool.jsonl").read_text(encoding="utf-8").splitlines()]
+    wanted = {rec["qid"] for rec in pool}
+    app = scratch_app(knowledge_store(args.fresh))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    try:
+        app.knowledge.wait_backfilled()
+        with (CACHE / "features.jsonl").open("w", encoding="utf-8") as fh:
+            for rec in observe(app, all_dialogues(), wanted):
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    finally:
+        app.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["sample", "features"])
+    parser.add_argument("--fresh", action="store_true", help="rebuild the knowledge store")
+    args = parser.parse_args()
+    sample(args) if args.what == "sample" else features(args)
+
+
+if __name__ == "__main__":
+    main()

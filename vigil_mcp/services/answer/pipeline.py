@@ -1,0 +1,263 @@
+"""One customer message -> speak or not, and what to say. The stages, top to bottom:
+
+1. identify  is it a request for help (a question, a reported problem, a request for a change)?
+2. dedupe    did an analyst already answer this same question in the ticket?
+3. rewrite   the retrieval query: the message plus what the ticket established, without noise
+4. retrieve  passages by words (BM25) and by meaning (embeddings), fused
+5. judge     the probability that each passage answers the question, updated by analysts' verdicts
+6. compose   the engine drafts the reply from the judged evidence (or declines)
+7. dedupe    is the draft new in this ticket?
+
+Silence is the default: every stage can end the decision with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from vigil_mcp.errors import NotFoundError
+from vigil_mcp.models import Feedback, Message, Suggestion
+from vigil_mcp.services.answer.dedupe import Sameness, without_citation
+from vigil_mcp.services.answer.engine.base import Draft, DraftRequest, Engine, Evidence
+from vigil_mcp.services.answer.feedback import RETIRE_AFTER, FeedbackBook
+from vigil_mcp.services.answer.identify import identify_turn
+from vigil_mcp.services.answer.judge import (
+    Features,
+    JudgeModel,
+    JudgeModels,
+    asked,
+    features,
+    key_terms,
+    load_models,
+)
+from vigil_mcp.services.answer.rewrite import Query, rewrite
+from vigil_mcp.services.knowledge.service import KnowledgeService, Retrieved
+from vigil_mcp.services.redact import redact
+from vigil_mcp.services.text import content_terms
+
+POOL = 30  # passages retrieved and judged per question
+EVIDENCE_LIMIT = 5  # judged items an engine sees
+CONTEXT_CHARS = 4000  # of an item's body an engine may read around the passage
+CONTEXT_TURNS = 12
+_SKILL_SOURCE = re.compile(r"^skill://([a-z0-9-]+)/")
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """One retrieved passage with the judge's verdict on it."""
+
+    found: Retrieved
+    features: Features
+    probability: float  # the judge's
+    posterior: float  # after analysts' verdicts on this item
+
+    @property
+    def item_id(self) -> str:
+        """The knowledge item the passage belongs to."""
+        return self.found.record.item_id
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Whether to speak, why, and the draft when speaking."""
+
+    speak: bool
+    reason: str
+    draft: Draft | None = None
+    skills: tuple[str, ...] = ()
+    why: dict[str, float | str] = field(default_factory=dict[str, float | str])
+
+
+def _why(best: Judged, feedback: FeedbackBook) -> dict[str, float | str]:
+    rec = feedback.prior(best.item_id)
+    out: dict[str, float | str] = {
+        "evidence": best.item_id,
+        "passage": best.found.record.text[:200],
+        "probability": round(best.probability, 4),
+        "posterior": round(best.posterior, 4),
+        "adopted": rec.successes,
+        "rejected": rec.rejected,
+    }
+    out.update(best.features.as_dict())
+    return out
+
+
+class AnswerService:
+    """Runs the stages for a customer message against knowledge and an engine."""
+
+    def __init__(
+        self,
+        knowledge: KnowledgeService,
+        engine: Engine,
+        judge: JudgeModels | None = None,
+        feedback: FeedbackBook | None = None,
+        sameness: Sameness | None = None,
+    ) -> None:
+        self.knowledge = knowledge
+        self.engine = engine
+        self.models = judge or load_models()
+        self.feedback = feedback or FeedbackBook()
+        self._sameness = sameness
+        # Sees every judged question (evaluation and the fitting script read candidates through it).
+        self.observer: Callable[[Message, Query, list[Judged]], None] | None = None
+        # What to do with a learned Q&A that analysts rejected RETIRE_AFTER times, or edited:
+        # the learning side owns lessons (retire: item id; revise: item id, new answer, suggestion id).
+        self.on_retire: Callable[[str], object] | None = None
+        self.on_revise: Callable[[str, str, str], object] | None = None
+
+    def take_feedback(self, suggestion: Suggestion, feedback: Feedback, question: str) -> None:
+        """Learn from an analyst's verdict: the items' priors, and what a learned Q&A should become."""
+        self.feedback.record(suggestion, feedback, question)
+        for item_id in suggestion.citations:
+            try:
+                kind = self.knowledge.get(item_id).kind
+            except NotFoundError:
+                continue
+            if kind != "qa":
+                continue
+            if feedback.verdict == "rejected" and self.feedback.prior(item_id).rejected >= RETIRE_AFTER:
+                if self.on_retire is not None:
+                    self.on_retire(item_id)
+            elif feedback.verdict == "edited" and feedback.edited_text and self.on_revise is not None:
+                self.on_revise(item_id, feedback.edited_text, suggestion.id)
+
+    @property
+    def sameness(self) -> Sameness:
+        """The repeat test, built once the embedding model has loaded."""
+        if self._sameness is None:
+            self.knowledge.load()
+            self._sameness = Sameness(self.knowledge.embedder)
+        return self._sameness
+
+    @property
+    def judge(self) -> JudgeModel:
+        """The judge for what retrieval can give: with embeddings (hybrid) or words only (lexical)."""
+        self.knowledge.load()
+        return self.models.for_mode(self.knowledge.embedder is not None)
+
+    @property
+    def gate(self) -> float:
+        """The judge probability a candidate needs before the engine sees it."""
+        recall_oriented = getattr(self.engine, "recall_oriented", False)
+        return self.judge.llm_gate if recall_oriented else self.judge.threshold
+
+    # ---- stages ------------------------------------------------------------------------------
+    def _already_answered(self, history: Sequence[Message], question: str) -> bool:
+        """An earlier customer question that says the same thing got an analyst reply after it."""
+        same = self.sameness
+        keys = key_terms(question, self.knowledge.idf)
+        for i, msg in enumerate(history):
+            if msg.role != "customer" or msg.kind != "question":
+                continue
+            # Only questions about something this one names can be the same question (and cost an embedding).
+            if not keys & content_terms(msg.text):
+                continue
+            if any(later.role == "analyst" for later in history[i + 1 :]) and same.same(msg.text, question):
+                return True
+        return False
+
+    def judge_candidates(self, query: Query, retrieved: Sequence[Retrieved], ticket_id: str) -> list[Judged]:
+        """Every retrieved passage with its probability, best first, without items rejected for this question."""
+        idf = self.knowledge.idf
+        q = asked(f"{query.question}\n{query.leaned_on}".strip(), idf)
+        rejected = self.feedback.rejected_for(ticket_id, query.question, self.sameness.same)
+        best: dict[str, float] = {}
+        for found in retrieved:
+            if found.cosine is not None:
+                best[found.record.item_id] = max(best.get(found.record.item_id, -1.0), found.cosine)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])[:2]
+        out: list[Judged] = []
+        for found in retrieved:
+            if found.record.item_id in rejected:
+                continue
+            other = next((c for item, c in ranked if item != found.record.item_id), None)
+            terms = self.knowledge.passage_terms(found.record)
+            f = features(q, found, other, terms, idf, first_in_item=found.record.ordinal == 1)
+            p = self.judge.probability(f)
+            out.append(Judged(found, f, p, self.feedback.posterior(p, found.record.item_id)))
+        out.sort(key=lambda j: (-j.posterior, j.found.record.passage_no))
+        return out
+
+    def _evidence(self, judged: Sequence[Judged]) -> list[Evidence]:
+        """The best passage of each of the best items, with the item's body as context."""
+        out: list[Evidence] = []
+        seen: set[str] = set()
+        for j in judged:
+            rec = j.found.record
+            if rec.item_id in seen:
+                continue
+            seen.add(rec.item_id)
+            try:
+                body = self.knowledge.get(rec.item_id).body
+            except NotFoundError:  # removed since the index answered
+                continue
+            skill = _SKILL_SOURCE.match(rec.source)
+            out.append(
+                Evidence(
+                    id=skill.group(1) if rec.kind == "skill" and skill else rec.item_id, kind=rec.kind,
+                    title=rec.title, section=rec.section, text=rec.text, score=j.posterior,
+                    context=body[:CONTEXT_CHARS], form=rec.form,
+                    source=f"{rec.source}#{rec.anchor}" if rec.anchor else rec.source, coverage=j.features.coverage,
+                )
+            )  # fmt: skip
+            if len(out) == EVIDENCE_LIMIT:
+                break
+        return out
+
+    # ---- the decision ------------------------------------------------------------------------
+    def decide(self, history: Sequence[Message], message: Message, previous: Sequence[str] = ()) -> Decision:
+        """Decide on `message` given the ticket's earlier `history` and the texts already suggested."""
+        if message.role != "customer":
+            return Decision(False, f"{message.role} message")
+        identified = identify_turn(history, message.author, message.text)
+        if identified.kind != "question":
+            return Decision(False, f"{identified.kind}: not a request for help")
+        body = redact(identified.body).text
+        if self._already_answered(history, body):
+            return Decision(False, "an analyst already answered this question")
+        query = rewrite(body, history, self.knowledge.idf)
+        if not key_terms(query.text, self.knowledge.idf):
+            return Decision(False, "nothing specific to look up")
+        vector = self.sameness.vector(query.text)
+        retrieved = self.knowledge.retrieve(query.text, POOL, vector=vector)
+        if not retrieved:
+            return Decision(False, "nothing in knowledge matches")
+        judged = self.judge_candidates(query, retrieved, message.ticket_id)
+        if self.observer is not None:
+            self.observer(message, query, judged)
+        if not judged:
+            return Decision(False, "every match was rejected by an analyst for this question")
+        best = judged[0]
+        why = _why(best, self.feedback)
+        if best.posterior < self.gate:
+            return Decision(
+                False,
+                f"judge {best.posterior:.2f} below {self.gate:.2f} (best: {best.found.record.kind} "
+                f"{best.item_id}, cosine {best.features.cosine:.2f}, coverage {best.features.coverage:.2f})",
+                why=why,
+            )
+        context: list[str] = []
+        if getattr(self.engine, "uses_context", True):  # the offline engine reads only the evidence
+            context = [f"{m.role} {m.author}: {redact(m.text).text}" for m in history[-CONTEXT_TURNS:]]
+        evidence = self._evidence(judged)
+        request = DraftRequest(
+            ticket_id=message.ticket_id, question=body, context=context, evidence=evidence,
+            retrieval_confidence=best.posterior, previous_suggestions=list(previous), threshold=self.judge.threshold,
+        )  # fmt: skip
+        draft = self.engine.draft(request)
+        if not draft.answerable:
+            return Decision(False, draft.reason, draft, why=why)
+        text = redact(draft.text).text
+        said = without_citation(text)
+        if self.sameness.repeats(said, [without_citation(p) for p in previous]):
+            return Decision(False, "already suggested in this ticket", draft, why=why)
+        if self.sameness.repeats(said, [m.text for m in history if m.role == "analyst"]):
+            return Decision(False, "an analyst already said this", draft, why=why)
+        skills = tuple(e.id for e in evidence if e.kind == "skill" and e.id in draft.citations)
+        final = Draft(
+            answerable=True, text=text, citations=tuple(c for c in draft.citations if c not in skills),
+            confidence=draft.confidence, engine=draft.engine, reason=draft.reason, notes=draft.notes,
+        )  # fmt: skip
+        return Decision(True, f"{draft.reason} (judge {best.posterior:.2f})", final, skills, why)
