@@ -175,7 +175,7 @@ def observe(app: App, dialogues: Sequence[Dialogue], wanted: set[str] | None) ->
     answers.observer = seen
     started = time.perf_counter()
     for n, dialogue in enumerate(dialogues, start=1):
-        replay(app.tickets, [dialogue], learn=True)
+        replay(app.tickets, [dialogue], learn=True, learn_now=app.worker.drain)
         yield from out
         out.clear()
         if n % 500 == 0:

@@ -151,7 +151,7 @@ def tickets_on_postgres(application: App, url: str) -> PostgresStore:
     from vigil_mcp.storage.postgres import PostgresStore
 
     store = PostgresStore(url)
-    tickets = TicketService(store, application.tickets.proactive, quiet_minutes=application.tickets.quiet_minutes)
+    tickets = TicketService(store, application.tickets.answers, quiet_minutes=application.tickets.quiet_minutes)
     # Learning jobs are queued in PostgreSQL with the resolution; lessons stay in DuckDB until the
     # PostgreSQL backend has its learning tables (issue 15), so this app's worker does not see them.
     tickets.on_queued.extend(application.tickets.on_queued)

@@ -12,11 +12,11 @@ from vigil_mcp.names import OWN_TOOLS, current_patterns
 from vigil_mcp.notify import Notifier
 from vigil_mcp.services.answer.engine.base import Engine
 from vigil_mcp.services.answer.engine.offline import OfflineEngine
-from vigil_mcp.services.answer.feedback import FeedbackBook
+from vigil_mcp.services.answer.feedback import RETIRE_AFTER, FeedbackBook
 from vigil_mcp.services.answer.judge import JudgeModels, load_models
 from vigil_mcp.services.answer.pipeline import AnswerService
-from vigil_mcp.services.knowledge.embed import load_embedder
 from vigil_mcp.services.gitcmd import skills_repository
+from vigil_mcp.services.knowledge.embed import load_embedder
 from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.services.learn.learner import Learner, build_learner
 from vigil_mcp.services.learn.lessons import LessonBook
@@ -149,6 +149,13 @@ def build_app(settings: Settings) -> App:
     tickets = TicketService(store, answers, quiet_minutes=settings.resolution_quiet_minutes)
     learner = build_learner(
         settings, knowledge, skills, store, lambda: [tool.name for tool in tools.served()], flag=tickets.flag
+    )
+    lessons = learner.lessons
+    answers.on_retire = lambda item: lessons.retire(
+        item, by="vigil", reason=f"analysts rejected drafts from it {RETIRE_AFTER} times"
+    )
+    answers.on_revise = lambda item, text, suggestion: lessons.revise(
+        item, text, by="analyst", suggestion_id=suggestion, note="the answer an analyst sent instead of the draft"
     )
     worker = LearningWorker(store, store, learner)
     worker.read = tickets.get  # stored tickets, from the ticket service's cache when it has them

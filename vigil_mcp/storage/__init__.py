@@ -4,8 +4,8 @@ from vigil_mcp.storage.base import (
     KnowledgeChange,
     KnowledgeRow,
     KnowledgeStore,
-    PassageRecord,
     LearningStore,
+    PassageRecord,
     TicketStore,
 )
 from vigil_mcp.storage.duckdb_store import DuckDBStore, open_store

@@ -13,11 +13,12 @@ Silence is the default: every stage can end the decision with a one-line reason.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from vigil_mcp.errors import NotFoundError
+from vigil_mcp.errors import NotFoundError, VigilError
 from vigil_mcp.models import Feedback, Message, Suggestion
 from vigil_mcp.services.answer.dedupe import Sameness, without_citation
 from vigil_mcp.services.answer.engine.base import Draft, DraftRequest, Engine, Evidence
@@ -36,6 +37,8 @@ from vigil_mcp.services.answer.rewrite import Query, rewrite
 from vigil_mcp.services.knowledge.service import KnowledgeService, Retrieved
 from vigil_mcp.services.redact import redact
 from vigil_mcp.services.text import content_terms
+
+log = logging.getLogger(__name__)
 
 POOL = 30  # passages retrieved and judged per question
 EVIDENCE_LIMIT = 5  # judged items an engine sees
@@ -117,11 +120,14 @@ class AnswerService:
                 continue
             if kind != "qa":
                 continue
-            if feedback.verdict == "rejected" and self.feedback.prior(item_id).rejected >= RETIRE_AFTER:
-                if self.on_retire is not None:
-                    self.on_retire(item_id)
-            elif feedback.verdict == "edited" and feedback.edited_text and self.on_revise is not None:
-                self.on_revise(item_id, feedback.edited_text, suggestion.id)
+            try:
+                if feedback.verdict == "rejected" and self.feedback.prior(item_id).rejected >= RETIRE_AFTER:
+                    if self.on_retire is not None:
+                        self.on_retire(item_id)
+                elif feedback.verdict == "edited" and feedback.edited_text and self.on_revise is not None:
+                    self.on_revise(item_id, feedback.edited_text, suggestion.id)
+            except VigilError as exc:  # the verdict is stored either way; the lesson keeps its state
+                log.warning("feedback on %s could not change its lesson: %s", item_id, exc)
 
     @property
     def sameness(self) -> Sameness:
