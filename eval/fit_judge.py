@@ -5,7 +5,8 @@
 
 Inputs: eval/labels/judge/labels.jsonl (answers / related / unrelated per question and passage, made
 by reading; see GUIDE.md) and eval/labels/judge/features.jsonl (every labelled candidate's features as
-the current pipeline computes them: `eval/judge_pool.py features` rebuilds it). Questions are split
+the current pipeline computes them: `eval/judge_pool.py features`, then `fit_judge.py --from-cache`,
+rebuild it). Questions are split
 into a fit part and a held-back part by a hash of their dialogue id (judge_pool.held_back).
 
 Model: L2-regularised logistic regression (Newton's method) of "answers" against the rest, over the
@@ -218,10 +219,34 @@ def report(model: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def keep_labelled(all_features: Path, labels_path: Path, out: Path) -> None:
+    """The labelled candidates' rows of a full features file (what is committed beside the labels)."""
+    labelled = set()
+    for line in labels_path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            labelled.add((rec["qid"], rec["item_id"], rec["passage_sha"]))
+    rows: list[str] = []
+    for line in all_features.read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        cands = [c for c in rec["candidates"] if (rec["qid"], c["item_id"], c["passage_sha"]) in labelled]
+        if cands:
+            slim = [
+                {"item_id": c["item_id"], "passage_sha": c["passage_sha"], "features": c["features"]} for c in cands
+            ]
+            rows.append(json.dumps({"qid": rec["qid"], "dialogue_id": rec["dialogue_id"], "candidates": slim}))
+    out.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only check that judge.json matches a refit")
+    parser.add_argument("--from-cache", action="store_true",
+                        help="first rebuild features.jsonl from bench/.cache/judge/features-all.jsonl")  # fmt: skip
     args = parser.parse_args()
+    if args.from_cache:
+        keep_labelled(REPO / "bench" / ".cache" / "judge" / "features-all.jsonl", LABELS / "labels.jsonl",
+                      LABELS / "features.jsonl")  # fmt: skip
     model = fit_all(LABELS / "labels.jsonl", LABELS / "features.jsonl")
     text = json.dumps(model, indent=1, sort_keys=True) + "\n"
     if args.check:

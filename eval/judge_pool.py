@@ -1,7 +1,7 @@
 """What the judge is fitted on: customer questions from the shared dialogues with the passages vigil retrieves.
 
     .venv/bin/python eval/judge_pool.py sample        # eval/labels/judge/pool.jsonl: questions + candidates
-    .venv/bin/python eval/judge_pool.py features      # bench/.cache/judge/features.jsonl for eval/fit_judge.py
+    .venv/bin/python eval/judge_pool.py features      # bench/.cache/judge/features-all.jsonl for fit_judge.py
 
 Both replay the shared dialogues in time order through the real pipeline (identify, rewrite, hybrid
 retrieval; learning from each resolved dialogue right after it), over a store holding the shared
@@ -44,8 +44,8 @@ CACHE = REPO / "bench" / ".cache" / "judge"
 DOCS = ["stripe-api", "debian-reference", "debian-handbook", "debian-faq"]
 SEED = 11
 QUOTA = {"stripe": 110, "ubuntu": 220, "oncall": 40}
-TOP_FUSED = 4
-TOP_SINGLE = 2
+TOP_QA = 3
+TOP_WRITTEN = 5
 
 
 def passage_sha(text: str) -> str:
@@ -126,15 +126,15 @@ def source_of(dialogue_id: str) -> str:
 
 
 def pick_candidates(candidates: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The passages to label: best passage of the top items by fused rank, plus top items of each index alone."""
+    """The passages to label: the best passage of each of the top items by fused rank, learned Q&A and the
+    rest apart (learned questions resemble questions more than documents do, and would crowd them out)."""
     best: dict[str, dict[str, Any]] = {}
     for c in sorted(candidates, key=lambda c: -c["fused"]):
         best.setdefault(c["item_id"], c)
-    chosen = sorted(best.values(), key=lambda c: -c["fused"])[:TOP_FUSED]
-    for rank in ("dense_rank", "bm25_rank"):
-        found = [c for c in best.values() if c[rank] is not None and c not in chosen]
-        chosen += sorted(found, key=lambda c: c[rank])[:TOP_SINGLE]
-    return chosen
+    ranked = sorted(best.values(), key=lambda c: -c["fused"])
+    learned = [c for c in ranked if c["kind"] == "qa"][:TOP_QA]
+    written = [c for c in ranked if c["kind"] != "qa"][:TOP_WRITTEN]
+    return sorted(learned + written, key=lambda c: -c["fused"])
 
 
 def _record(message: Message, history: Sequence[Message], query: Query, judged: Sequence[Judged]) -> dict[str, Any]:
@@ -164,13 +164,10 @@ def observe(app: App, dialogues: Sequence[Dialogue], wanted: set[str] | None) ->
     out: list[dict[str, Any]] = []
     answers = app.tickets.answers
 
-    def seen(message: Message, query: Query, judged: list[Judged]) -> None:
+    def seen(message: Message, history: Sequence[Message], query: Query, judged: list[Judged]) -> None:
         qid = f"{message.ticket_id}#{message.message_id}"
-        if wanted is not None and qid not in wanted:
-            return
-        state = app.tickets._cache.get(message.ticket_id)  # pyright: ignore[reportPrivateUsage]
-        history = [m for m in state.messages if m.seq < message.seq] if state else []
-        out.append(_record(message, history, query, judged))
+        if wanted is None or qid in wanted:
+            out.append(_record(message, history, query, judged))
 
     answers.observer = seen
     started = time.perf_counter()
@@ -214,7 +211,7 @@ def features(args: argparse.Namespace) -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     try:
         app.knowledge.wait_backfilled()
-        with (CACHE / "features.jsonl").open("w", encoding="utf-8") as fh:
+        with (CACHE / "features-all.jsonl").open("w", encoding="utf-8") as fh:
             for rec in observe(app, all_dialogues(), wanted):
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     finally:

@@ -5,6 +5,7 @@ from vigil_mcp.services.knowledge.passages import (
     MAX_PROSE_CHARS,
     MAX_SENTENCES,
     Passage,
+    says_something,
     split_passages,
     split_sentences,
 )
@@ -65,12 +66,12 @@ def test_list_items_code_blocks_and_table_rows_are_passages_of_their_kind() -> N
 
 def test_openapi_field_lines_are_field_passages_under_their_heading() -> None:
     body = (
-        "### customer object\n\nA customer.\n\n#### Fields\n\n"
+        "### customer object\n\nA customer of your business.\n\n#### Fields\n\n"
         "- `invoice_settings.default_payment_method` (string | payment_method, expandable, nullable): ID of it.\n"
         "- `email` (string, nullable): The customer's email address.\n"
     )
     passages = split_passages(body)
-    assert passages[0] == Passage("A customer.", "prose", "customer object")
+    assert passages[0] == Passage("A customer of your business.", "prose", "customer object")
     assert [(p.kind, p.heading) for p in passages[1:]] == [("field", "Fields"), ("field", "Fields")]
     assert passages[1].text.startswith("- `invoice_settings.default_payment_method` (string")
 
@@ -78,7 +79,7 @@ def test_openapi_field_lines_are_field_passages_under_their_heading() -> None:
 def test_a_short_section_without_headings_is_one_passage_and_labels_title_the_next_block() -> None:
     short = "Run the check.\n\n```\nfsck -n /dev/sda1\n```\n\nThen reboot."
     assert split_passages(short) == [Passage(short, "prose")]
-    assert split_passages("- one\n- two") == [Passage("- one\n- two", "list")]
+    assert split_passages("- one step\n- two steps") == [Passage("- one step\n- two steps", "list")]
     labelled = "## Examples\n\n**Example 6.4. Install from unstable**\n\n```\n# apt install x/unstable\n```\n\n" + LONG
     first = split_passages(labelled)[0]
     assert first == Passage("```\n# apt install x/unstable\n```", "code", "Example 6.4. Install from unstable")
@@ -117,3 +118,12 @@ def test_passages_are_deterministic_and_keep_code_fences_balanced(blocks: list[s
         assert p.text.strip()
         fences = [line for line in p.text.split("\n") if line.lstrip().startswith("```")]
         assert len(fences) % 2 == 0
+
+
+def test_passages_that_say_nothing_are_told_apart() -> None:
+    assert says_something("Run `apt update` before installing.")
+    assert says_something("- Remove it: `apt remove foo`", "list")
+    for nothing in ("NA", "Returns `charge` (200).", "- [Runbook](./other.md)", "![graph](img/a.png)",
+                    "</details> </p>", "See https://x.example/a/b", "1. CloudFront"):  # fmt: skip
+        assert not says_something(nothing), nothing
+    assert says_something("```\nls -l\n```", "code") and not says_something("```\n42\n```", "code")

@@ -34,6 +34,7 @@ from vigil_mcp.services.answer.judge import (
     load_models,
 )
 from vigil_mcp.services.answer.rewrite import Query, rewrite
+from vigil_mcp.services.knowledge.passages import says_something
 from vigil_mcp.services.knowledge.service import KnowledgeService, Retrieved
 from vigil_mcp.services.redact import redact
 from vigil_mcp.services.text import content_terms
@@ -104,7 +105,7 @@ class AnswerService:
         self.feedback = feedback or FeedbackBook()
         self._sameness = sameness
         # Sees every judged question (evaluation and the fitting script read candidates through it).
-        self.observer: Callable[[Message, Query, list[Judged]], None] | None = None
+        self.observer: Callable[[Message, Sequence[Message], Query, list[Judged]], None] | None = None
         # What to do with a learned Q&A that analysts rejected RETIRE_AFTER times, or edited:
         # the learning side owns lessons (retire: item id; revise: item id, new answer, suggestion id).
         self.on_retire: Callable[[str], object] | None = None
@@ -165,7 +166,8 @@ class AnswerService:
         return False
 
     def judge_candidates(self, query: Query, retrieved: Sequence[Retrieved], ticket_id: str) -> list[Judged]:
-        """Every retrieved passage with its probability, best first, without items rejected for this question."""
+        """Every retrieved passage that says something, with its probability, best first, without items
+        rejected for this question ("NA", a bare link or an image can be found but never answer)."""
         idf = self.knowledge.idf
         q = asked(f"{query.question}\n{query.leaned_on}".strip(), idf)
         rejected = self.feedback.rejected_for(ticket_id, query.question, self.sameness.same)
@@ -176,7 +178,8 @@ class AnswerService:
         ranked = sorted(best.items(), key=lambda kv: -kv[1])[:2]
         out: list[Judged] = []
         for found in retrieved:
-            if found.record.item_id in rejected:
+            rec = found.record
+            if rec.item_id in rejected or (rec.form != "given" and not says_something(rec.text, rec.form)):
                 continue
             other = next((c for item, c in ranked if item != found.record.item_id), None)
             terms = self.knowledge.passage_terms(found.record)
@@ -232,7 +235,7 @@ class AnswerService:
             return Decision(False, "nothing in knowledge matches")
         judged = self.judge_candidates(query, retrieved, message.ticket_id)
         if self.observer is not None:
-            self.observer(message, query, judged)
+            self.observer(message, history, query, judged)
         if not judged:
             return Decision(False, "every match was rejected by an analyst for this question")
         best = judged[0]

@@ -38,6 +38,9 @@ MAX_LABEL_CHARS = 160
 # The sentences just before a code block (up to this long) are quoted with it: "To list the
 # files of a package, run:" and the command are one answer.
 MAX_LEAD_CHARS = 300
+# A passage says something when it has at least this many words outside links, images and markup;
+# "NA", "1. CloudFront", "</details>", a bare link or "Returns `charge` (200)." answer nothing.
+MIN_WORDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,8 @@ _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _INITIAL = re.compile(r"[A-Z]\.")
 _FIELD = re.compile(r"- `[^`\n]+` \(")
 _LABEL = re.compile(r"\*\*([^*\n]+)\*\*:?")
+_NOT_WORDS = re.compile(r"!\[[^\]]*\]\([^)]*\)|\]\([^)]*\)|<[^>]+>|https?://\S+")
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -230,6 +235,16 @@ def _block_passages(node: SyntaxTreeNode, heading: str, context: str = "") -> It
     elif kind == "html_block":
         for text in prose_passages(node.content):
             yield Passage(text, "prose", heading)
+
+
+def says_something(text: str, kind: str = "prose") -> bool:
+    """Whether a passage has content to answer with: code with any letters, or MIN_WORDS words of text.
+
+    Every passage stays searchable; the answer path only speaks from those that say something.
+    """
+    if kind == "code":
+        return _WORD.search(text) is not None
+    return len(_WORD.findall(_NOT_WORDS.sub(" ", text))) >= MIN_WORDS
 
 
 def split_passages(body: str) -> list[Passage]:

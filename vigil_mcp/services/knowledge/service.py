@@ -144,22 +144,18 @@ def _pieces(chunk: Chunk) -> list[_Piece]:
         given = [_Piece(p, "given") for p in chunk.passages if p.strip()]
         if given:
             return given
-    return _split(chunk.body, f"{chunk.title} {chunk.section}")
+    return _split(chunk.body)
 
 
-def _split(body: str, fallback: str = "") -> list[_Piece]:
+def _split(body: str) -> list[_Piece]:
     """A body's passages; a list item keeps the sentence that introduces its list, a table row its caption.
 
-    An item always has at least one passage (a body that is only a heading gives its words, else the
-    fallback), so every item can be found and none is re-split on every load.
+    A body that is only a heading has none: there is nothing in it to answer with.
     """
     out: list[_Piece] = []
     for p in split_passages(body):
         lead = p.context if p.kind == "list" else p.heading if p.kind == "table" else ""
         out.append(_Piece(f"{lead}\n{p.text}" if lead and lead not in p.text else p.text, p.kind))
-    if not out:
-        words = " ".join(body.replace("#", " ").split()) or " ".join(fallback.split())
-        out.append(_Piece(words or "(empty)", "prose"))
     return out
 
 
@@ -248,12 +244,16 @@ class KnowledgeService:
 
     def _backfill(self) -> None:
         """Split items stored before passages existed, then embed passages that have no vector."""
+        tried: set[str] = set()  # items that give no passages (a bare heading) are tried once per load
         while not self._closing.is_set():
             with self._write_lock:
-                rows = self.store.items_without_passages(WRITE_BATCH_DOCS)
+                rows = [
+                    r for r in self.store.items_without_passages(len(tried) + WRITE_BATCH_DOCS) if r.id not in tried
+                ]
                 if not rows:
                     break
-                planned = [_Planned(r, _split(r.body, f"{r.title} {r.section}")) for r in rows]
+                tried.update(r.id for r in rows)
+                planned = [_Planned(r, _split(r.body)) for r in rows]
                 self._apply(planned, replaced_ids=[r.id for r in rows], remove_ids=[])
         embedder = self._embedder
         if embedder is None:

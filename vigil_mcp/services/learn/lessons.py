@@ -69,7 +69,10 @@ def qa_body(lesson: Lesson) -> str:
 
 def qa_passage(lesson: Lesson) -> str:
     """What retrieval matches the Q&A on: the normalised problem and how customers described it."""
-    return "\n".join(dict.fromkeys([lesson.problem, *lesson.symptoms]))
+    seen: dict[str, str] = {}
+    for text in [lesson.problem, *lesson.symptoms]:
+        seen.setdefault(" ".join(text.casefold().split()), text)  # the same words in other case are one line
+    return "\n".join(seen.values())
 
 
 def qa_title(lesson: Lesson) -> str:
