@@ -17,7 +17,8 @@ embedding model is installed.
 Thresholds, per model, on the held-back part, as the issue asks: vigil speaks on a question when its
 best candidate's probability reaches `threshold`; precision is the share of those whose best candidate
 was labelled answers, coverage the share of questions spoken on. `threshold` is the lowest with
-precision >= 70 % (at least MIN_SPOKEN questions spoken on). `llm_gate`, for the Anthropic engine,
+precision >= 70 % (at least MIN_SPOKEN questions spoken on); when none reaches it, the most precise
+one speaking on at least MIN_SPOKEN_FALLBACK, and the figures say `target_met: false`. `llm_gate`, for the Anthropic engine,
 is recall-oriented: the probability that 90 % of the fit part's answering passages reach.
 """
 
@@ -43,6 +44,9 @@ OUT = REPO / "vigil_mcp" / "data" / "judge.json"
 REPORT = REPO / "eval" / "reports" / "judge.md"
 TARGET_PRECISION = 0.70
 MIN_SPOKEN = 15
+# When no threshold reaches TARGET_PRECISION on MIN_SPOKEN held-back questions, the most precise
+# threshold that still speaks on at least this many is taken (and the report says the target is missed).
+MIN_SPOKEN_FALLBACK = 6
 LLM_RECALL = 0.90
 DENSE = ("cosine", "cosine_margin", "top_dense")
 L2_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -165,7 +169,11 @@ def fit_model(questions: list[dict[str, Any]], names: tuple[str, ...]) -> dict[s
     held_curve = curve(held, per_question(w, held, names))
     fit_curve = curve(fit, per_question(w, fit, names))
     ok = [c for c in held_curve if c[1] >= TARGET_PRECISION and c[3] >= MIN_SPOKEN]
-    threshold = min(ok, key=lambda c: c[0])[0] if ok else 0.99
+    if ok:
+        threshold = min(ok, key=lambda c: c[0])[0]
+    else:
+        enough = [c for c in held_curve if c[3] >= MIN_SPOKEN_FALLBACK]
+        threshold = max(enough, key=lambda c: (c[1], -c[0]))[0] if enough else 0.99
     positives = sorted(float(p) for p in predict(w, x[y == 1])) if (y == 1).any() else [threshold]
     gate = min(threshold, max(0.05, positives[int(len(positives) * (1 - LLM_RECALL))]))
     at = next((c for c in held_curve if c[0] >= threshold), (threshold, 0.0, 0.0, 0))
@@ -176,7 +184,7 @@ def fit_model(questions: list[dict[str, Any]], names: tuple[str, ...]) -> dict[s
         "llm_gate": round(gate, 4),
         "l2": l2,
         "held_back": {"questions": len(held), "precision": round(at[1], 4), "coverage": round(at[2], 4),
-                      "spoken": at[3]},
+                      "spoken": at[3], "target_met": bool(ok)},
         "fit": {"questions": len(fit), "candidates": len(y), "answers": int(y.sum())},
         "held_curve": [[round(a, 4), round(b, 4), round(c, 4), d] for a, b, c, d in held_curve],
         "fit_curve": [[round(a, 4), round(b, 4), round(c, 4), d] for a, b, c, d in fit_curve],
@@ -210,10 +218,15 @@ def report(model: dict[str, Any]) -> str:
             f"threshold {fig['threshold']} (llm_gate {fig['llm_gate']}, L2 {fig['l2']}): held-back precision "
             f"{h['precision']:.2f}, coverage {h['coverage']:.2f} ({h['spoken']} of {h['questions']} questions); "
             f"fit part: {fig['fit']['questions']} questions, {fig['fit']['candidates']} labelled passages, "
-            f"{fig['fit']['answers']} answering", "",
+            f"{fig['fit']['answers']} answering"
+            + ("" if h["target_met"] else f" (no threshold reaches {TARGET_PRECISION:.0%} precision on "
+               f"{MIN_SPOKEN} held-back questions: the target is missed)"),
+            "",
             "| threshold | precision | coverage | questions spoken on |", "|---|---|---|---|",
         ]  # fmt: skip
-        for t, p, c, n in fig["held_curve"][:: max(1, len(fig["held_curve"]) // 25)]:
+        curve_rows = fig["held_curve"]
+        shown = curve_rows[:: max(1, len(curve_rows) // 25)] + [c for c in curve_rows[-8:] if c[3] <= 20]
+        for t, p, c, n in sorted({tuple(c) for c in shown}):
             lines.append(f"| {t:.3f} | {p:.2f} | {c:.2f} | {n} |")
         lines.append("")
     return "\n".join(lines)

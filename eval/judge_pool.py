@@ -167,7 +167,11 @@ def observe(app: App, dialogues: Sequence[Dialogue], wanted: set[str] | None) ->
     def seen(message: Message, history: Sequence[Message], query: Query, judged: list[Judged]) -> None:
         qid = f"{message.ticket_id}#{message.message_id}"
         if wanted is None or qid in wanted:
-            out.append(_record(message, history, query, judged))
+            rec = _record(message, history, query, judged)
+            for c in rec["candidates"]:
+                if c["kind"] == "qa":  # what a labeller judges: the learned answer, as it stood then
+                    c["answer"] = app.knowledge.get(c["item_id"]).body
+            out.append(rec)
 
     answers.observer = seen
     started = time.perf_counter()
@@ -180,27 +184,50 @@ def observe(app: App, dialogues: Sequence[Dialogue], wanted: set[str] | None) ->
 
 
 def sample(args: argparse.Namespace) -> None:
-    """Write pool.jsonl: the sampled questions with their candidates to label."""
+    """Write pool.jsonl: the sampled questions with their candidates to label.
+
+    With `--extend N`, the questions already in pool.jsonl stay (they are labelled) and N more per
+    100 of QUOTA are drawn from the rest. The same replay writes every pool question's candidates
+    and features to the cache (what `features` would compute), so fitting needs no second replay.
+    """
+    kept: dict[str, dict[str, Any]] = {}
+    if args.extend and (LABELS / "pool.jsonl").exists():
+        for line in (LABELS / "pool.jsonl").read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            kept[rec["qid"]] = rec
     app = scratch_app(knowledge_store(args.fresh))
     try:
         app.knowledge.wait_backfilled()
         records = list(observe(app, all_dialogues(), None))
     finally:
         app.close()
-    rng = random.Random(SEED)
+    rng = random.Random(SEED + len(kept))
     rng.shuffle(records)
+    scale = args.extend / 100 if args.extend else 1.0
+    quota = {source: round(n * scale) for source, n in QUOTA.items()}
     picked: list[dict[str, Any]] = []
+    full: list[dict[str, Any]] = []
     counts = dict.fromkeys(QUOTA, 0)
     for rec in records:
-        if counts[rec["source"]] < QUOTA[rec["source"]]:
+        if rec["qid"] in kept:
+            full.append(dict(rec))
+            continue
+        if counts[rec["source"]] < quota[rec["source"]]:
             counts[rec["source"]] += 1
+            full.append(dict(rec))
             rec["candidates"] = pick_candidates(rec["candidates"])
             picked.append(rec)
     LABELS.mkdir(parents=True, exist_ok=True)
     with (LABELS / "pool.jsonl").open("w", encoding="utf-8") as fh:
-        for rec in sorted(picked, key=lambda r: r["qid"]):
+        for rec in sorted([*kept.values(), *picked], key=lambda r: r["qid"]):
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    print(f"{len(picked)} questions of {len(records)} judged: {counts}", file=sys.stderr)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "features-all.jsonl").open("w", encoding="utf-8") as fh:
+        for rec in full:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    if picked:
+        (CACHE / "new-qids.txt").write_text("".join(r["qid"] + "\n" for r in picked), encoding="utf-8")
+    print(f"{len(picked)} new questions ({len(kept)} kept) of {len(records)} judged: {counts}", file=sys.stderr)
 
 
 def features(args: argparse.Namespace) -> None:
@@ -222,6 +249,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["sample", "features"])
     parser.add_argument("--fresh", action="store_true", help="rebuild the knowledge store")
+    parser.add_argument("--extend", type=int, default=0, help="keep pool.jsonl and add N %% of QUOTA more")
     args = parser.parse_args()
     sample(args) if args.what == "sample" else features(args)
 

@@ -17,8 +17,9 @@ def main() -> None:
     parser.add_argument("qids", type=Path, help="a file with one qid per line")
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--count", type=int, default=5)
+    parser.add_argument("--pool", type=Path, default=POOL, help="the pool file (default: the committed one)")
     args = parser.parse_args()
-    pool = {r["qid"]: r for r in (json.loads(line) for line in POOL.read_text(encoding="utf-8").splitlines())}
+    pool = {r["qid"]: r for r in (json.loads(line) for line in args.pool.read_text(encoding="utf-8").splitlines())}
     qids = [q.strip() for q in args.qids.read_text(encoding="utf-8").splitlines() if q.strip()]
     for n, qid in enumerate(qids[args.start : args.start + args.count], start=args.start):
         rec = pool[qid]

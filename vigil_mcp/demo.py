@@ -44,9 +44,20 @@ def sample_dialogues() -> Path:
     return _data("dialogues-sample.jsonl")
 
 
+def sample_docs() -> list[Path]:
+    """The bundled excerpt of the channels' product docs (one folder per doc set; see NOTICE.md)."""
+    root = _data("docs")
+    return sorted(p for p in root.iterdir() if p.is_dir())
+
+
 def load_sample(app: App) -> IngestReport:
     """Ingest the bundled runbooks (idempotent: a second run changes nothing)."""
     return app.knowledge.add_paths([sample_runbooks()])
+
+
+def load_sample_docs(app: App) -> IngestReport:
+    """Ingest the bundled docs excerpt as product docs (idempotent)."""
+    return app.knowledge.add_paths(sample_docs(), kind="doc")
 
 
 async def ask(app: App, queries: tuple[str, ...] = DEMO_QUERIES) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -62,7 +62,10 @@ def test_eval_compares_learning_with_not_learning_and_writes_the_report(
     assert learn["totals"]["precision_proxy"] == 1.0
     assert learn["totals"]["non_question_interventions"] == 0
     assert [w["last"] for w in learn["windows"]] == [2, 3]
-    assert learn["samples"][0]["dialogue_id"] == "s/2"
+    assert learn["samples"] == 1
+    sample = json.loads((report / "samples-learn.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert sample["dialogue_id"] == "s/2" and "raw request body" in sample["suggestion"]
+    assert (report / "samples-no-learn.jsonl").read_text(encoding="utf-8") == ""
     assert figures["no_learn"]["totals"]["suggestions"] == 0
     markdown = (report / "report.md").read_text(encoding="utf-8")
     assert "Sample suggestions beside the human answer" in markdown

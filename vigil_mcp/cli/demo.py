@@ -26,8 +26,8 @@ from vigil_mcp.config import Settings
 def demo(ctx: click.Context, keep: Path | None) -> int:
     """Replay real dialogues: see vigil suggest, keep quiet, learn.
 
-    Loads the bundled runbooks, replays real #stripe and #ubuntu dialogues with learning, then
-    searches over MCP.
+    Loads the bundled runbooks and product docs, replays real #stripe and #ubuntu dialogues with
+    learning, then searches over MCP.
     """
     from vigil_mcp.cli import out
 
@@ -51,13 +51,16 @@ def _in(settings: Settings, folder: Path) -> Settings:
 
 def _demo(settings: Settings, out: Any) -> int:
     from vigil_mcp.app import build_app
-    from vigil_mcp.demo import ask, load_sample, replay_sample
+    from vigil_mcp.demo import ask, load_sample, load_sample_docs, replay_sample
 
     settings.skills_dir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings)
     try:
         report = load_sample(app)
         out(f"knowledge: bundled runbooks, {report.summary()}")
+        docs = load_sample_docs(app)
+        out(f"knowledge: bundled product docs (Stripe API, Debian excerpts), {docs.summary()}")
+        app.knowledge.wait_backfilled()
         out(f"replaying bundled dialogues (real #stripe and #ubuntu support conversations) into {settings.home}")
         result = replay_sample(app, out)
         out(

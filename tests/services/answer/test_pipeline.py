@@ -91,9 +91,10 @@ def test_a_rejected_draft_is_not_offered_again_for_that_question_and_its_prior_d
     assert first.suggestion is not None, first.decision
     docs_app.tickets.feedback(first.suggestion.id, "rejected", comment="not what they asked")
     again = say(docs_app, "how can I list which files a package installed?", 1, ticket="A")
-    assert again.suggestion is None
     cited = first.suggestion.citations[0]
-    assert all(s.citations != [cited] for s in docs_app.tickets.get("A").suggestions[1:])
+    # Another passage may answer; the rejected one is not offered again for this question.
+    assert again.suggestion is None or cited not in again.suggestion.citations
+    assert all(cited not in s.citations for s in docs_app.tickets.get("A").suggestions[1:])
     book = docs_app.tickets.answers.feedback
     assert book.prior(cited).rejected == 1
     assert book.posterior(0.8, cited) < 0.8

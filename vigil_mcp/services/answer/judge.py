@@ -32,6 +32,24 @@ MIN_IDF = 1.0  # terms this common (idf below) say nothing about what a question
 _TECHNICAL = re.compile(
     r"[A-Za-z]+[_.:/-][\w.:/-]+|[a-z]+[A-Z]\w*|[A-Z]{2,}\w*[a-z]\w*|\w*\d\w*[A-Za-z]\w*|--?\w[\w-]*"
 )
+# What a section is for, from its name, in the conventions docs and runbooks share: a procedure
+# (diagnosis, mitigation, steps, troubleshooting) or a description (meaning, impact, overview).
+_PROCEDURE_SECTION = re.compile(
+    r"\b(diagnos\w*|mitigat\w*|resolution|resolv\w*|fix\w*|steps?|procedures?|how to|troubleshoot\w*|"
+    r"workarounds?|solutions?|recover\w*|remediat\w*)\b",
+    re.IGNORECASE,
+)
+_ABOUT_SECTION = re.compile(
+    r"\b(meaning|impact|overview|description|summary|about|introduction|background|purpose|what is)\b", re.IGNORECASE
+)
+# A line that tells the reader to do something (an imperative opening a sentence or a list item).
+_IMPERATIVE = re.compile(
+    r"(?m)^\s*(?:[-*]|\d+\.)?\s*(?:\*\*)?(run|check|set|use|add|edit|install|remove|restart|delete|create|"
+    r"enable|disable|verify|make sure|ensure|open|go to|look|increase|decrease|configure|try|type|select|click|"
+    r"change|replace|update|upgrade|mount|reboot|drain|scale|identify|find|list|get|inspect|review|confirm|apply|"
+    r"export|copy|move|rename|kill|stop|start)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +72,9 @@ class Features:
     is_intro: float  # the opening passage of a page (no section): rarely an answer
     informative: float  # key terms in the question, capped at 8, scaled to 0..1
     short_passage: float  # passages under 80 characters rarely carry an answer
+    procedure_section: float  # its section is a procedure (diagnosis, mitigation, steps, troubleshooting)
+    about_section: float  # its section describes (meaning, impact, overview): on topic, rarely the answer
+    actionable: float  # it tells the reader what to do: an imperative line or a command
 
     def as_dict(self) -> dict[str, float]:
         """Named values, rounded, for the analyst's "why" and for the fitting script."""
@@ -111,9 +132,15 @@ def features(
     idf: Idf,
     *,
     first_in_item: bool = False,
+    answer: str | None = None,
 ) -> Features:
-    """Features of one retrieved passage for a question (`best_other_cosine`: of the best other item)."""
+    """Features of one retrieved passage for a question (`best_other_cosine`: of the best other item).
+
+    A learned Q&A is matched on its question but answers with its fix: `answer` (the fix's text) is
+    what its "what it says" features (actionable, short) read.
+    """
     rec = found.record
+    says = answer if answer is not None else rec.text
     title_keys = [t for t in terms.title - GENERIC_TERMS if idf(t) >= MIN_IDF]
     cos = found.cosine or 0.0
     margin = cos - best_other_cosine if best_other_cosine is not None else cos
@@ -133,7 +160,10 @@ def features(
         is_field=1.0 if rec.form == "field" else 0.0,
         is_intro=1.0 if first_in_item and not rec.section else 0.0,
         informative=min(len(q.keys), 8) / 8,
-        short_passage=1.0 if len(rec.text) < 80 else 0.0,
+        short_passage=1.0 if len(says) < 80 else 0.0,
+        procedure_section=1.0 if _PROCEDURE_SECTION.search(rec.section) else 0.0,
+        about_section=1.0 if _ABOUT_SECTION.search(rec.section) else 0.0,
+        actionable=1.0 if rec.form == "code" or "```" in says or _IMPERATIVE.search(says) else 0.0,
     )
 
 

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 
 from vigil_mcp.errors import NotFoundError, VigilError
 from vigil_mcp.models import Feedback, Message, Suggestion
+from vigil_mcp.services.answer.compose import answer_part
 from vigil_mcp.services.answer.dedupe import Sameness, without_citation
 from vigil_mcp.services.answer.engine.base import Draft, DraftRequest, Engine, Evidence
 from vigil_mcp.services.answer.feedback import RETIRE_AFTER, FeedbackBook
 from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.answer.judge import (
+    MIN_IDF,
     Features,
     JudgeModel,
     JudgeModels,
@@ -42,6 +44,7 @@ from vigil_mcp.services.text import content_terms
 log = logging.getLogger(__name__)
 
 POOL = 30  # passages retrieved and judged per question
+SMALL_STORE = 50  # passages: below this, document frequencies say nothing about which words are specific
 EVIDENCE_LIMIT = 5  # judged items an engine sees
 CONTEXT_CHARS = 4000  # of an item's body an engine may read around the passage
 CONTEXT_TURNS = 12
@@ -150,11 +153,18 @@ class AnswerService:
         recall_oriented = getattr(self.engine, "recall_oriented", False)
         return self.judge.llm_gate if recall_oriented else self.judge.threshold
 
+    def idf(self, term: str) -> float:
+        """The knowledge's idf of a term. In a store too small to tell common words from rare ones
+        (fewer than SMALL_STORE passages: a new home with its first learned cases) every word that is
+        not generic counts as specific, so a question can match the few items there are."""
+        value = self.knowledge.idf(term)
+        return max(value, MIN_IDF) if self.knowledge.n_passages < SMALL_STORE else value
+
     # ---- stages ------------------------------------------------------------------------------
     def _already_answered(self, history: Sequence[Message], question: str) -> bool:
         """An earlier customer question that says the same thing got an analyst reply after it."""
         same = self.sameness
-        keys = key_terms(question, self.knowledge.idf)
+        keys = key_terms(question, self.idf)
         for i, msg in enumerate(history):
             if msg.role != "customer" or msg.kind != "question":
                 continue
@@ -168,7 +178,7 @@ class AnswerService:
     def judge_candidates(self, query: Query, retrieved: Sequence[Retrieved], ticket_id: str) -> list[Judged]:
         """Every retrieved passage that says something, with its probability, best first, without items
         rejected for this question ("NA", a bare link or an image can be found but never answer)."""
-        idf = self.knowledge.idf
+        idf = self.idf
         q = asked(f"{query.question}\n{query.leaned_on}".strip(), idf)
         rejected = self.feedback.rejected_for(ticket_id, query.question, self.sameness.same)
         best: dict[str, float] = {}
@@ -177,17 +187,28 @@ class AnswerService:
                 best[found.record.item_id] = max(best.get(found.record.item_id, -1.0), found.cosine)
         ranked = sorted(best.items(), key=lambda kv: -kv[1])[:2]
         out: list[Judged] = []
+        answers: dict[str, str] = {}
         for found in retrieved:
             rec = found.record
             if rec.item_id in rejected or (rec.form != "given" and not says_something(rec.text, rec.form)):
                 continue
-            other = next((c for item, c in ranked if item != found.record.item_id), None)
-            terms = self.knowledge.passage_terms(found.record)
-            f = features(q, found, other, terms, idf, first_in_item=found.record.ordinal == 1)
+            other = next((c for item, c in ranked if item != rec.item_id), None)
+            terms = self.knowledge.passage_terms(rec)
+            answer = self._answer_of(rec.item_id, answers) if rec.kind == "qa" else None
+            f = features(q, found, other, terms, idf, first_in_item=rec.ordinal == 1, answer=answer)
             p = self.judge.probability(f)
             out.append(Judged(found, f, p, self.feedback.posterior(p, found.record.item_id)))
         out.sort(key=lambda j: (-j.posterior, j.found.record.passage_no))
         return out
+
+    def _answer_of(self, item_id: str, cache: dict[str, str]) -> str:
+        """A learned Q&A's fix (what it would answer with), once per item and question."""
+        if item_id not in cache:
+            try:
+                cache[item_id] = answer_part(self.knowledge.get(item_id).body)
+            except NotFoundError:  # removed since the index answered
+                cache[item_id] = ""
+        return cache[item_id]
 
     def _evidence(self, judged: Sequence[Judged]) -> list[Evidence]:
         """The best passage of each of the best items, with the item's body as context."""
@@ -226,8 +247,8 @@ class AnswerService:
         body = redact(identified.body).text
         if self._already_answered(history, body):
             return Decision(False, "an analyst already answered this question")
-        query = rewrite(body, history, self.knowledge.idf)
-        if not key_terms(query.text, self.knowledge.idf):
+        query = rewrite(body, history, self.idf)
+        if not key_terms(query.text, self.idf):
             return Decision(False, "nothing specific to look up")
         vector = self.sameness.vector(query.text)
         retrieved = self.knowledge.retrieve(query.text, POOL, vector=vector)

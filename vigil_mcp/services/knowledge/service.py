@@ -307,6 +307,11 @@ class KnowledgeService:
         """How many items the index holds."""
         return len(self._items)
 
+    @property
+    def n_passages(self) -> int:
+        """How many passages the index holds."""
+        return len(self._records)
+
     def _wait_ready(self, timeout: float = 60.0) -> None:
         if self._ready.is_set():
             return

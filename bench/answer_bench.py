@@ -1,0 +1,183 @@
+"""Answer-path benchmark (run by hand; prints medians). Needs ../shared/data.
+
+    .venv/bin/python bench/answer_bench.py ingest     # all shared docs + runbooks with embeddings, timed
+    .venv/bin/python bench/answer_bench.py decide     # decision time per customer message, 100k passages
+    .venv/bin/python bench/answer_bench.py replay     # replay throughput with learning, over docs + runbooks
+
+`ingest` builds bench/.cache/answer/docs-home (the four shared doc sets and the 605 runbooks, with
+embeddings computed at ingest) and reports the wall time. `decide` copies that store, adds
+synthetic passages until there are 100,000 (random unit vectors as their embeddings: the exact
+vector scan costs the same whatever the numbers are; their BM25 terms come from the synthetic
+vocabulary of bench/search_bench.py) and times `AnswerService.decide` on the real customer messages
+of the shared dialogues (identify, rewrite, the query's embedding, BM25 + dense retrieval, judge,
+compose, dedupe). `replay` replays all 4,224 shared dialogues in time order with learning into a copy
+of the docs store and reports messages per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from vigil_mcp.app import App, build_app
+from vigil_mcp.config import load_settings
+from vigil_mcp.models import Message
+from vigil_mcp.services.answer.identify import identify_turn
+from vigil_mcp.services.knowledge.chunking import Chunk
+from vigil_mcp.services.knowledge.ingest import Document
+from vigil_mcp.services.knowledge.service import to_blob
+from vigil_mcp.services.replay import read_dialogues, replay
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from search_bench import corpus  # noqa: E402
+
+SHARED = HERE.parent.parent / "shared" / "data"
+CACHE = HERE / ".cache" / "answer"
+DOCS = ["stripe-api", "debian-reference", "debian-handbook", "debian-faq"]
+TARGET_PASSAGES = 100_000
+
+
+def _app(home: Path, **overrides: str) -> App:
+    settings = load_settings({"home": str(home), **overrides}, environ={})
+    return build_app(replace(settings, skills_dir=home / "skills"))
+
+
+def _copy_store(source: Path, home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", ".wal"):
+        src = Path(f"{source}{suffix}")
+        if src.exists():
+            shutil.copyfile(src, home / f"knowledge.duckdb{suffix}")
+
+
+def ingest() -> Path:
+    """Build the docs + runbooks store with embeddings, timed."""
+    home = CACHE / "docs-home"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    app = _app(home)
+    try:
+        started = time.perf_counter()
+        docs = app.knowledge.add_paths([SHARED / "docs" / d for d in DOCS], kind="doc")
+        mid = time.perf_counter()
+        runbooks = app.knowledge.add_paths([SHARED / "runbooks.jsonl"], kind="runbook")
+        done = time.perf_counter()
+        passages = app.knowledge.n_passages
+    finally:
+        app.close()
+    print(f"docs: {docs.summary()} in {mid - started:.0f} s")
+    print(f"runbooks: {runbooks.summary()} in {done - mid:.0f} s")
+    print(f"ingest with embeddings: {done - started:.0f} s wall for {passages} passages")
+    return home / "knowledge.duckdb"
+
+
+def docs_store() -> Path:
+    store = CACHE / "docs-home" / "knowledge.duckdb"
+    return store if store.exists() else ingest()
+
+
+def decide(messages: int) -> None:
+    """Decision time per customer message over 100k passages (real docs + synthetic filler)."""
+    home = Path(tempfile.mkdtemp(prefix="vigil-answer-bench-"))
+    try:
+        _copy_store(docs_store(), home)
+        app = _app(home, embedding_model="none")  # filler first, without embedding it
+        real = app.knowledge.n_passages
+        texts, _, rng = corpus(max(0, TARGET_PASSAGES - real))
+        for start in range(0, len(texts), 5000):
+            app.knowledge.add_documents(
+                [
+                    Document(source=f"synthetic/{i}", title=f"Case {i}", chunks=[Chunk(f"Case {i}", "", texts[i])])
+                    for i in range(start, min(start + 5000, len(texts)))
+                ]
+            )
+        while todo := app.knowledge.store.passages_without_embedding(20_000):
+            vectors = rng.standard_normal((len(todo), 384)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            app.knowledge.store.set_embeddings([(no, to_blob(v)) for (no, *_), v in zip(todo, vectors, strict=True)])
+        app.close()
+        app = _app(home)
+        app.knowledge.load()
+        app.knowledge.wait_backfilled()
+        print(f"passages: {app.knowledge.n_passages} ({real} real, with embeddings)")
+        answers = app.tickets.answers
+        times: list[float] = []
+        asked: list[float] = []
+        spoke = 0
+        for d in read_dialogues(SHARED / "dialogues.jsonl", []):
+            history: list[Message] = []
+            for i, turn in enumerate(d.turns):
+                kind = identify_turn(history, turn.author, turn.text).kind if turn.role == "customer" else "statement"
+                m = Message(
+                    ticket_id=d.id, seq=i + 1, role=turn.role, author=turn.author, text=turn.text,  # pyright: ignore[reportArgumentType]
+                    ts=turn.ts or datetime.now(UTC), message_id=turn.message_id, kind=kind,
+                )  # fmt: skip
+                if m.role == "customer":
+                    started = time.perf_counter()
+                    decision = answers.decide(history, m, [])
+                    elapsed = (time.perf_counter() - started) * 1000
+                    times.append(elapsed)
+                    spoke += decision.speak
+                    if kind == "question":
+                        asked.append(elapsed)
+                history.append(m)
+            if len(times) >= messages:
+                break
+        app.close()
+        print(
+            f"decision per customer message: p50 {statistics.median(times):.2f} ms, "
+            f"p95 {np.percentile(times, 95):.2f} ms (n={len(times)}, {spoke} drafts); requests for help only: "
+            f"p50 {statistics.median(asked):.2f} ms, p95 {np.percentile(asked, 95):.2f} ms (n={len(asked)})"
+        )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def replay_speed() -> None:
+    """All shared dialogues replayed with learning over the docs + runbooks store."""
+    home = Path(tempfile.mkdtemp(prefix="vigil-replay-bench-"))
+    try:
+        _copy_store(docs_store(), home)
+        app = _app(home)
+        app.knowledge.load()
+        app.knowledge.wait_backfilled()
+        dialogues = read_dialogues(SHARED / "dialogues.jsonl", [])
+        turns = sum(len(d.turns) for d in dialogues)
+        started = time.perf_counter()
+        report = replay(app.tickets, dialogues, learn=True, learn_now=app.worker.drain)
+        wall = time.perf_counter() - started
+        learned = app.knowledge.counts().get("qa", 0)
+        app.close()
+        print(
+            f"replay with learning: {report.summary()}; {turns} messages in {wall:.1f} s = {turns / wall:.0f} "
+            f"messages/s; {learned} Q&A learned"
+        )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["ingest", "decide", "replay"])
+    parser.add_argument("--messages", type=int, default=3000, help="customer messages timed by `decide`")
+    args = parser.parse_args()
+    if args.what == "ingest":
+        ingest()
+    elif args.what == "decide":
+        decide(args.messages)
+    else:
+        replay_speed()
+
+
+if __name__ == "__main__":
+    main()
