@@ -32,8 +32,8 @@ def main() -> None:
         where += " AND k.kind = ?"
         params.append(args.kind)
     rows = con.execute(
-        f"SELECT k.id, k.kind, k.title, k.section, k.source, p.text FROM passages p JOIN knowledge k ON k.id = p.item_id "
-        f"WHERE {where} ORDER BY length(p.text) LIMIT ?",
+        "SELECT k.id, k.kind, k.title, k.section, k.source, p.text "
+        f"FROM passages p JOIN knowledge k ON k.id = p.item_id WHERE {where} ORDER BY length(p.text) LIMIT ?",
         [*params, args.limit],
     ).fetchall()
     for item_id, kind, title, section, source, text in rows:

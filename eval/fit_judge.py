@@ -18,8 +18,8 @@ Thresholds, per model, on the held-back part, as the issue asks: vigil speaks on
 best candidate's probability reaches `threshold`; precision is the share of those whose best candidate
 was labelled answers, coverage the share of questions spoken on. `threshold` is the lowest with
 precision >= 70 % (at least MIN_SPOKEN questions spoken on); when none reaches it, the most precise
-one speaking on at least MIN_SPOKEN_FALLBACK, and the figures say `target_met: false`. `llm_gate`, for the Anthropic engine,
-is recall-oriented: the probability that 90 % of the fit part's answering passages reach.
+one speaking on at least MIN_SPOKEN_FALLBACK, and the figures say `target_met: false`. `llm_gate`,
+for the Anthropic engine, is recall-oriented: the probability that 90 % of the fit part's answering passages reach.
 """
 
 from __future__ import annotations

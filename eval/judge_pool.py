@@ -44,8 +44,8 @@ CACHE = REPO / "bench" / ".cache" / "judge"
 DOCS = ["stripe-api", "debian-reference", "debian-handbook", "debian-faq"]
 SEED = 11
 QUOTA = {"stripe": 110, "ubuntu": 220, "oncall": 40}
-TOP_QA = 3
-TOP_WRITTEN = 5
+TOP_QA = 3  # = pipeline.SHORTLIST_QA
+TOP_WRITTEN = 5  # = pipeline.SHORTLIST_WRITTEN
 
 
 def passage_sha(text: str) -> str:
@@ -127,7 +127,8 @@ def source_of(dialogue_id: str) -> str:
 
 def pick_candidates(candidates: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The passages to label: the best passage of each of the top items by fused rank, learned Q&A and the
-    rest apart (learned questions resemble questions more than documents do, and would crowd them out)."""
+    rest apart (learned questions resemble questions more than documents do, and would crowd them out).
+    The answer path's judge decides among the same shortlist (services/answer/pipeline.shortlist)."""
     best: dict[str, dict[str, Any]] = {}
     for c in sorted(candidates, key=lambda c: -c["fused"]):
         best.setdefault(c["item_id"], c)

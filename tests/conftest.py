@@ -124,13 +124,19 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point VIGIL_HOME at a temp dir so no test touches a real store."""
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """Point VIGIL_HOME at a temp dir so no test touches a real store.
+
+    Embeddings cost seconds per test and most tests are not about them: tests run on BM25 alone
+    (VIGIL_EMBEDDING_MODEL=none, as a home without the model would) unless marked `embeddings`.
+    """
     home = tmp_path / "vigil-home"
     home.mkdir()
     monkeypatch.setenv("VIGIL_HOME", str(home))
-    for var in ("VIGIL_STORE", "VIGIL_TOOLS_DIR", "VIGIL_SKILLS_DIR", "ANTHROPIC_API_KEY"):
+    for var in ("VIGIL_STORE", "VIGIL_TOOLS_DIR", "VIGIL_SKILLS_DIR", "ANTHROPIC_API_KEY", "VIGIL_EMBEDDING_MODEL"):
         monkeypatch.delenv(var, raising=False)
+    if request.node.get_closest_marker("embeddings") is None:
+        monkeypatch.setenv("VIGIL_EMBEDDING_MODEL", "none")
     return home
 
 
@@ -141,9 +147,12 @@ def settings_home(_isolated_home: Path) -> Path:
 
 
 @pytest.fixture
-def settings(_isolated_home: Path) -> Settings:
-    """Settings over the test's home, with the built-in tools but without the starter skills (tests count skills)."""
-    return replace(load_settings({"home": str(_isolated_home)}, environ={}), builtin_skills_dir=None)
+def settings(_isolated_home: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings over the test's home, with the built-in tools but without the starter skills (tests count skills);
+    BM25 only unless the test is marked `embeddings`."""
+    embedding = "auto" if request.node.get_closest_marker("embeddings") is not None else "none"
+    loaded = load_settings({"home": str(_isolated_home), "embedding_model": embedding}, environ={})
+    return replace(loaded, builtin_skills_dir=None)
 
 
 def tickets_on_postgres(application: App, url: str) -> PostgresStore:
@@ -245,6 +254,6 @@ def docs_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def docs_app(settings: Settings, docs_store: Path) -> Iterator[App]:
     """An app over a private copy of the docs store (hybrid retrieval: the embedding model is loaded)."""
     shutil.copyfile(docs_store, settings.store)
-    application = build_app(settings)
+    application = build_app(replace(settings, embedding_model="auto"))
     yield application
     application.close()

@@ -17,6 +17,7 @@ def test_the_bundled_samples_ship_with_the_package_and_their_notice() -> None:
     assert all(json.loads(line)["provenance"]["license"].startswith("CC-BY-4.0") for line in lines)
 
 
+@pytest.mark.embeddings
 def test_demo_replays_real_dialogues_learns_and_helps_a_later_customer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -123,3 +123,17 @@ def test_get_ticket_says_why_each_suggestion_was_made(docs_app: App) -> None:
     assert first.suggestion is not None, first.decision
     why = docs_app.tickets.get("D").suggestions[0].why
     assert {"probability", "posterior", "cosine", "coverage", "evidence"} <= set(why)
+
+
+def test_the_citation_keeps_a_section_number_that_looks_like_an_address(docs_app: App) -> None:
+    section = "11.5.2.2. Mounting Windows Shares"
+    body = (
+        "To mount a Windows share without a user name or password, use the `guest` option of "
+        "`mount.cifs`:\n\n```\n# mount -t cifs //server/share /mnt -o guest\n```"
+    )
+    doc = Document(source="/docs/samba.html", title="11.5. Samba", chunks=[Chunk("11.5. Samba", section, body)])
+    docs_app.knowledge.add_documents([doc], kind="doc")
+    result = say(docs_app, "how do I mount a windows share without a user name or password, as guest?")
+    assert result.suggestion is not None, result.decision
+    assert "mount -t cifs" in result.suggestion.text
+    assert "11.5.2.2" in result.suggestion.text.rpartition("Source: ")[2]

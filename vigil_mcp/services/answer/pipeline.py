@@ -44,6 +44,12 @@ from vigil_mcp.services.text import content_terms
 log = logging.getLogger(__name__)
 
 POOL = 30  # passages retrieved and judged per question
+# What the judge decides among: the best passage of each of the best items by fused rank, this many
+# learned Q&A and this many others (docs, runbooks, skills). These are the candidates the judge's
+# labels were made on (eval/judge_pool.py); further down the ranking it was never fitted, and there
+# it would pick on-topic words from the wrong product.
+SHORTLIST_QA = 3
+SHORTLIST_WRITTEN = 5
 SMALL_STORE = 50  # passages: below this, document frequencies say nothing about which words are specific
 EVIDENCE_LIMIT = 5  # judged items an engine sees
 CONTEXT_CHARS = 4000  # of an item's body an engine may read around the passage
@@ -75,6 +81,19 @@ class Decision:
     draft: Draft | None = None
     skills: tuple[str, ...] = ()
     why: dict[str, float | str] = field(default_factory=dict[str, float | str])
+
+
+def shortlist(retrieved: Sequence[Retrieved]) -> list[Retrieved]:
+    """The candidates the judge decides among (see SHORTLIST_QA): per item its best passage by fused
+    rank, then the best SHORTLIST_QA learned Q&A and SHORTLIST_WRITTEN other items, in fused order."""
+    best: dict[str, Retrieved] = {}
+    for found in sorted(retrieved, key=lambda r: -r.fused):
+        if found.record.form == "given" or says_something(found.record.text, found.record.form):
+            best.setdefault(found.record.item_id, found)
+    ranked = list(best.values())
+    learned = [r for r in ranked if r.record.kind == "qa"][:SHORTLIST_QA]
+    written = [r for r in ranked if r.record.kind != "qa"][:SHORTLIST_WRITTEN]
+    return sorted(learned + written, key=lambda r: -r.fused)
 
 
 def _why(best: Judged, feedback: FeedbackBook) -> dict[str, float | str]:
@@ -176,8 +195,8 @@ class AnswerService:
         return False
 
     def judge_candidates(self, query: Query, retrieved: Sequence[Retrieved], ticket_id: str) -> list[Judged]:
-        """Every retrieved passage that says something, with its probability, best first, without items
-        rejected for this question ("NA", a bare link or an image can be found but never answer)."""
+        """The shortlisted passages (see `shortlist`; never "NA", a bare link or an image, never an item
+        rejected for this question) with their probabilities, best first."""
         idf = self.idf
         q = asked(f"{query.question}\n{query.leaned_on}".strip(), idf)
         rejected = self.feedback.rejected_for(ticket_id, query.question, self.sameness.same)
@@ -188,10 +207,8 @@ class AnswerService:
         ranked = sorted(best.items(), key=lambda kv: -kv[1])[:2]
         out: list[Judged] = []
         answers: dict[str, str] = {}
-        for found in retrieved:
+        for found in shortlist([r for r in retrieved if r.record.item_id not in rejected]):
             rec = found.record
-            if rec.item_id in rejected or (rec.form != "given" and not says_something(rec.text, rec.form)):
-                continue
             other = next((c for item, c in ranked if item != rec.item_id), None)
             terms = self.knowledge.passage_terms(rec)
             answer = self._answer_of(rec.item_id, answers) if rec.kind == "qa" else None
@@ -279,7 +296,13 @@ class AnswerService:
         draft = self.engine.draft(request)
         if not draft.answerable:
             return Decision(False, draft.reason, draft, why=why)
-        text = redact(draft.text).text
+        said = without_citation(draft.text)
+        if draft.engine == "offline" and draft.text.startswith(said):
+            # The reply is redacted (knowledge might quote a secret); the offline engine's citation
+            # line is vigil's own metadata, where a section number like 11.5.2.2 is not an address.
+            text = redact(said).text + draft.text[len(said) :]
+        else:
+            text = redact(draft.text).text
         said = without_citation(text)
         if self.sameness.repeats(said, [without_citation(p) for p in previous]):
             return Decision(False, "already suggested in this ticket", draft, why=why)
