@@ -55,7 +55,7 @@ def _written(app: App) -> str:
     skills = "\n".join(p.read_text(encoding="utf-8") for p in (home / "skills").glob("*/SKILL.md"))
     store = app.knowledge.store
     bodies = "\n".join(
-        item.body for item in (store.get_knowledge(r.id) for r, _ in app.knowledge.retrieve(["webhook"], 50, "qa"))
+        item.body for item in (store.get_knowledge(h.id) for h in app.knowledge.search("webhook", 50, "qa").hits)
         if item is not None
     )  # fmt: skip
     lessons = json.dumps([lesson.model_dump(mode="json") for lesson in app.lessons.list(limit=200)])

@@ -67,7 +67,8 @@ async def test_get_knowledge_and_the_resource_return_the_full_item(runbooks_app:
         item = await client.call_tool("get_knowledge", {"id": item_id})
         assert item.structured_content is not None
         assert item.structured_content["id"] == item_id
-        assert "etcd" in item.structured_content["body"]
+        assert item.structured_content["body"] == runbooks_app.knowledge.get(item_id).body
+        assert "etcdMembersDown" in item.structured_content["title"]
         templates = (await client.list_resource_templates()).resource_templates
         assert "vigil://knowledge/{id}" in [t.uri_template for t in templates]
         read = await client.read_resource(f"vigil://knowledge/{item_id}")

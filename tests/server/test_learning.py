@@ -63,6 +63,7 @@ async def call(client: Client, tool: str, **args: Any) -> dict[str, Any]:
     return result.structured_content or {}
 
 
+@pytest.mark.embeddings
 @pytest.mark.parametrize("mode", MODES)
 async def test_the_pvc_case_learns_the_real_fix_and_a_paraphrased_repeat_is_offered_it(
     learning: App, mode: Any

@@ -27,6 +27,7 @@ from vigil_mcp.services.text import GENERIC_TERMS, content_terms
 
 Idf = Callable[[str], float]
 
+MAX_TOKEN_CHARS = 200  # longer "words" are blobs (base64, a minified line), not names
 MIN_IDF = 1.0  # terms this common (idf below) say nothing about what a question is about
 # A technical token: an error code, an alert or API name, a flag, a version, a file or a path.
 _TECHNICAL = re.compile(
@@ -90,8 +91,16 @@ def key_terms(text: str, idf: Idf, floor: float = MIN_IDF) -> set[str]:
 
 
 def technical_tokens(text: str) -> set[str]:
-    """Whole technical tokens (lowercased): ERR_CONN_RESET, etcdMembersDown, --dry-run, v1.27, grub.cfg."""
-    return {m.group(0).lower().strip(".:/-") for m in _TECHNICAL.finditer(text) if len(m.group(0)) >= 3}
+    """Whole technical tokens (lowercased): ERR_CONN_RESET, etcdMembersDown, --dry-run, v1.27, grub.cfg.
+
+    Read word by word, and words longer than MAX_TOKEN_CHARS (a pasted blob) are skipped, so the
+    cost stays linear in the text whatever it holds.
+    """
+    out: set[str] = set()
+    for word in text.split():
+        if len(word) <= MAX_TOKEN_CHARS:
+            out.update(m.group(0).lower().strip(".:/-") for m in _TECHNICAL.finditer(word) if len(m.group(0)) >= 3)
+    return out
 
 
 def _weighted_share(wanted: Iterable[str], have: Collection[str], idf: Idf) -> float:

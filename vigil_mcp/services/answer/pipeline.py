@@ -50,7 +50,10 @@ POOL = 30  # passages retrieved and judged per question
 # it would pick on-topic words from the wrong product.
 SHORTLIST_QA = 3
 SHORTLIST_WRITTEN = 5
-SMALL_STORE = 50  # passages: below this, document frequencies say nothing about which words are specific
+SMALL_STORE = 50
+# How far back "an analyst already answered this" looks (messages): bounded, so a ticket of
+# thousands of turns costs each new message the same.
+ANSWERED_LOOKBACK = 40  # passages: below this, document frequencies say nothing about which words are specific
 EVIDENCE_LIMIT = 5  # judged items an engine sees
 CONTEXT_CHARS = 4000  # of an item's body an engine may read around the passage
 CONTEXT_TURNS = 12
@@ -184,7 +187,8 @@ class AnswerService:
         """An earlier customer question that says the same thing got an analyst reply after it."""
         same = self.sameness
         keys = key_terms(question, self.idf)
-        for i, msg in enumerate(history):
+        start = max(0, len(history) - ANSWERED_LOOKBACK)
+        for i, msg in enumerate(history[start:], start=start):
             if msg.role != "customer" or msg.kind != "question":
                 continue
             # Only questions about something this one names can be the same question (and cost an embedding).
