@@ -92,6 +92,7 @@ def decide(messages: int) -> None:
     try:
         _copy_store(docs_store(), home)
         app = _app(home, embedding_model="none")  # filler first, without embedding it
+        app.knowledge.load()
         real = app.knowledge.n_passages
         texts, _, rng = corpus(max(0, TARGET_PASSAGES - real))
         for start in range(0, len(texts), 5000):

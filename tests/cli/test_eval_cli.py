@@ -26,6 +26,7 @@ def dialogue(did: str, seq: int, turns: list[tuple[str, str, str]], resolved_tur
     )
 
 
+@pytest.mark.embeddings
 def test_eval_compares_learning_with_not_learning_and_writes_the_report(
     tmp_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -24,6 +24,7 @@ QUESTION = "webhook signature verification fails with No signatures found matchi
 ANSWER = "You must verify the raw request body with the endpoint's whsec_ secret, not the parsed JSON."
 
 
+@pytest.mark.embeddings
 def test_replay_learns_from_a_resolved_dialogue_and_helps_the_next_customer(
     tmp_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -64,6 +64,7 @@ async def test_tool_calls_are_counted_by_name_and_outcome(sample_app: App, setti
     assert samples[("vigil_search_duration_seconds_count", ())] == 2
 
 
+@pytest.mark.embeddings
 async def test_messages_and_suggestions_are_counted_from_the_store(sample_app: App, settings: Settings) -> None:
     tickets = sample_app.tickets
     first = tickets.observe(
