@@ -3,8 +3,8 @@
 PostgreSQL: `.ci/run` starts a throw-away cluster and sets VIGIL_TEST_POSTGRES (a URL of a server where
 the tests may create databases). Without it, the tests start their own cluster if `initdb`/`pg_ctl`
 are installed, or skip the PostgreSQL cases with a reason in the summary. Each test gets a fresh
-database. A module marked `both_backends` runs each test that uses `settings`/`app` with tickets on
-DuckDB and on PostgreSQL (knowledge joins when the PostgreSQL store holds it).
+database. A module marked `both_backends` runs each test that uses `app`/`make_app` on DuckDB and on
+PostgreSQL (knowledge, tickets, lessons and jobs all in the test's database).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -25,10 +24,6 @@ import pytest
 from tests.postgres_cluster import Cluster, bin_dir
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import Settings, load_settings
-from vigil_mcp.services.tickets import TicketService
-
-if TYPE_CHECKING:
-    from vigil_mcp.storage.postgres import PostgresStore
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -155,36 +150,11 @@ def settings(_isolated_home: Path, request: pytest.FixtureRequest) -> Settings:
     return replace(loaded, builtin_skills_dir=None)
 
 
-def tickets_on_postgres(application: App, url: str) -> PostgresStore:
-    """Move the app's tickets onto the PostgreSQL database at `url` (knowledge stays in DuckDB)."""
-    from vigil_mcp.storage.postgres import PostgresStore
-
-    store = PostgresStore(url)
-    tickets = TicketService(store, application.tickets.answers, quiet_minutes=application.tickets.quiet_minutes)
-    # Learning jobs are queued in PostgreSQL with the resolution; lessons stay in DuckDB until the
-    # PostgreSQL backend has its learning tables (issue 15), so this app's worker does not see them.
-    tickets.on_queued.extend(application.tickets.on_queued)
-    tickets.diagnostics = application.tickets.diagnostics
-    application.worker.read = tickets.get
-    application.tickets = tickets
-    return store
-
-
 @pytest.fixture
-def make_app(settings: Settings, backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[[], App]]:
-    """Build an app over this test's store, as `app` is (each is closed after the test)."""
+def make_app(settings: Settings, backend: str, request: pytest.FixtureRequest) -> Callable[[], App]:
+    """Build an app over this test's store, as `app` is (on PostgreSQL: every table in this test's database)."""
     url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
-    stores: list[PostgresStore] = []
-
-    def make() -> App:
-        application = build_app(settings)
-        if url is not None:
-            stores.append(tickets_on_postgres(application, url))
-        return application
-
-    yield make
-    for store in stores:
-        store.close()
+    return lambda: build_app(replace(settings, store_url=url))
 
 
 @pytest.fixture

@@ -71,9 +71,30 @@ def test_a_bad_learning_setting_says_what_to_fix(tmp_path: Path, key: str, value
         load_settings({"home": str(tmp_path)}, environ={f"VIGIL_{key}": value})
 
 
-def test_a_store_url_is_refused_instead_of_becoming_a_file_named_after_it(tmp_path: Path) -> None:
+def test_a_postgresql_store_url_selects_postgresql_and_a_path_or_duckdb_url_keeps_duckdb(tmp_path: Path) -> None:
+    url = "postgresql://vigil@db.internal:5432/vigil"
+    pg = load_settings({"home": str(tmp_path), "store": url}, environ={})
+    assert pg.store_url == url and pg.store_location() == url
+    from_env = load_settings({"home": str(tmp_path)}, environ={"VIGIL_STORE": "postgres://vigil@db/vigil"})
+    assert from_env.store_url == "postgres://vigil@db/vigil"
+    duck = load_settings({"home": str(tmp_path), "store": "duckdb://data/kb.duckdb"}, environ={})
+    assert duck.store_url is None and duck.store_location() == Path.cwd() / "data" / "kb.duckdb"
+
+
+def test_a_store_url_with_a_password_in_vigil_toml_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "vigil.toml").write_text('store = "postgresql://vigil:pw@db/vigil"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"must not carry a password in vigil\.toml"):
+        load_settings({"home": str(tmp_path)}, environ={})
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    with_env = load_settings({"home": str(elsewhere)}, environ={"VIGIL_STORE": "postgresql://vigil:pw@db/vigil"})
+    assert with_env.store_url == "postgresql://vigil:pw@db/vigil"
+    assert "pw" not in repr(with_env)
+
+
+def test_an_unknown_store_scheme_is_refused_instead_of_becoming_a_file_named_after_it(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    with pytest.raises(InputError, match="must be a DuckDB file path"):
-        load_settings({"home": str(home), "store": "postgresql://vigil@db/vigil"}, environ={})
+    with pytest.raises(InputError, match="mysql:// is not known"):
+        load_settings({"home": str(home), "store": "mysql://db/vigil"}, environ={})
     assert list(home.iterdir()) == []

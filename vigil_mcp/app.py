@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import InputError
@@ -27,6 +28,10 @@ from vigil_mcp.services.skills.review import Review, author_email
 from vigil_mcp.services.tickets import TicketService
 from vigil_mcp.services.tools import EgressPolicy, ToolRegistry, ToolSelection
 from vigil_mcp.storage import TicketStore, open_store
+from vigil_mcp.storage.base import KnowledgeStore
+
+if TYPE_CHECKING:
+    from vigil_mcp.replicas import ReplicaSync
 
 
 @dataclass(slots=True)
@@ -44,6 +49,7 @@ class App:
     review: Review
     metrics: Metrics = field(default_factory=Metrics)
     sweep_seconds: float = 30.0  # how often the server looks for confirmations that waited out the quiet period
+    replicas: ReplicaSync | None = None  # set when the store is shared with other replicas (PostgreSQL)
 
     @property
     def lessons(self) -> LessonBook:
@@ -139,7 +145,7 @@ def build_app(settings: Settings) -> App:
     )
     skills.review = review.served
     skills.load()
-    store = open_store(settings.store)
+    store = open_store(settings.store_location())
     knowledge = KnowledgeService(
         store, lambda: load_embedder(settings.embedding_model, settings.embedding_model_sha256)[0]
     )
@@ -161,10 +167,14 @@ def build_app(settings: Settings) -> App:
     worker.read = tickets.get  # stored tickets, from the ticket service's cache when it has them
     tickets.diagnostics = store.record_diagnostic
     tickets.on_queued.append(lambda _job: worker.wake.set())
+    notifier, replicas = _notifications(store, knowledge)
+    if replicas is not None:
+        follow_feedback(replicas, tickets, answers)
     return App(
         settings=settings,
         knowledge=knowledge,
-        notifier=Notifier(),
+        notifier=notifier,
+        replicas=replicas,
         tools=tools,
         skills=skills,
         tickets=tickets,
@@ -173,3 +183,28 @@ def build_app(settings: Settings) -> App:
         review=review,
         metrics=metrics,
     )
+
+
+def _notifications(store: KnowledgeStore, knowledge: KnowledgeService) -> tuple[Notifier, ReplicaSync | None]:
+    """A notifier for this process alone, or, on a shared store, one whose bus reaches the other replicas."""
+    if not store.shared:
+        return Notifier(), None
+    from vigil_mcp.replicas import PostgresBus, ReplicaSync
+    from vigil_mcp.storage.postgres import PostgresStore
+
+    assert isinstance(store, PostgresStore)
+    bus = PostgresBus(store)
+    notifier = Notifier(bus)
+    bus.remote_hooks.append(notifier.to_legacy)
+    return notifier, ReplicaSync(store, knowledge, bus)
+
+
+def follow_feedback(replicas: ReplicaSync, tickets: TicketService, answers: AnswerService) -> None:
+    """Verdicts cross replicas: announced where stored, folded in elsewhere, all reread after a lost connection."""
+    tickets.on_feedback.append(lambda suggestion: replicas.announce_feedback(suggestion.id))
+    replicas.feedback_hooks.append(tickets.feedback_given_elsewhere)
+
+    def reread() -> None:
+        answers.feedback = load_feedback(tickets.store)
+
+    replicas.connect_hooks.append(reread)

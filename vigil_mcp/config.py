@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from vigil_mcp.builtin import builtin_dir
 from vigil_mcp.errors import InputError
 
 CONFIG_FILE = "vigil.toml"
 STORE_FILE = "knowledge.duckdb"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +24,7 @@ class Settings:
     """Everything configurable; passed down explicitly, never read from the environment later."""
 
     home: Path
-    store: Path
+    store: Path  # the DuckDB file (unused when store_url is set)
     tools_dir: Path
     skills_dir: Path
     # The built-in diagnostics and starter skills, layered under tools_dir and skills_dir (None: none installed).
@@ -72,6 +74,12 @@ class Settings:
     # (or of the previous response), and its body within body_timeout seconds of its headers.
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    # A postgresql:// URL (from --store / VIGIL_STORE / store): replicas share that database instead of a file.
+    store_url: str | None = field(default=None, repr=False)
+
+    def store_location(self) -> Path | str:
+        """What to open: the PostgreSQL URL when one is set, else the DuckDB file."""
+        return self.store_url or self.store
 
 
 # name in vigil.toml / VIGIL_<NAME> -> Settings field
@@ -309,10 +317,8 @@ def _coerce(name: str, value: Any, base: Path, origin: str) -> Any:
     if name in _PATH_FIELDS:
         if not isinstance(value, str) or not value.strip():
             raise InputError(f"{origin}: {name} must be a path string")
-        if name == "store" and "://" in value:  # never a file named "postgresql:/..."
-            raise InputError(
-                f"{origin}: store must be a DuckDB file path; a URL such as postgresql:// is not served yet"
-            )
+        if name == "store":
+            return _coerce_store(value.strip(), base, origin)
         path = Path(value).expanduser()
         return path if path.is_absolute() else base / path
     if name == "port":
@@ -334,6 +340,23 @@ def _coerce(name: str, value: Any, base: Path, origin: str) -> Any:
             raise InputError(f"{origin}: log_format must be text or json, got {value!r}")
         return fmt
     return str(value)
+
+
+def _coerce_store(text: str, base: Path, origin: str) -> Path | str:
+    """A DuckDB path (plain or duckdb://) or a postgresql:// URL (kept as text)."""
+    if text.startswith(POSTGRES_SCHEMES):
+        if origin.endswith(CONFIG_FILE) and urlsplit(text).password:
+            raise InputError(
+                f"{origin}: store must not carry a password in vigil.toml (it ends up in backups and git); "
+                "set PGPASSWORD or use ~/.pgpass, or give the URL in VIGIL_STORE"
+            )
+        return text
+    if "://" in text and not text.startswith("duckdb://"):  # never a file named "mysql:/..."
+        raise InputError(
+            f"{origin}: store {text.split('://')[0]}:// is not known; use a file path, duckdb:// or postgresql://"
+        )
+    path = Path(text.removeprefix("duckdb://")).expanduser()
+    return path if path.is_absolute() else base / path
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -393,5 +416,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         values["tokens"] = tokens
     if env.get("VIGIL_WEBHOOK_SECRET"):
         values["webhook_secret"] = env["VIGIL_WEBHOOK_SECRET"]
+    if isinstance(values.get("store"), str):  # the last source that set the store named a database
+        values["store_url"] = values.pop("store")
     known_fields = {f.name for f in fields(Settings)}
     return replace(settings, **{k: v for k, v in values.items() if k in known_fields})

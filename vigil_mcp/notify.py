@@ -3,6 +3,9 @@
 2026 clients hear changes on their `subscriptions/listen` stream, fed by the server's
 subscription bus. Legacy (<= 2025-11-25) clients are not on the bus: they get a notification
 on their session, which we remember from a middleware as their requests pass by.
+
+With replicas, the bus also carries resource updates to the other replicas (see replicas.py);
+what arrives from them reaches this replica's legacy sessions through `to_legacy`.
 """
 
 from __future__ import annotations
@@ -58,8 +61,16 @@ class Notifier:
         self._sessions = live
         return list(live.values())
 
-    async def _fan_out(self, event: ServerEvent, method: str, *args: Any) -> None:
+    async def _fan_out(self, event: ServerEvent) -> None:
         await self.bus.publish(event)
+        await self.to_legacy(event)
+
+    async def to_legacy(self, event: ServerEvent) -> None:
+        """Send `event` to every live legacy session of this process (the bus does not reach them)."""
+        if isinstance(event, ResourceUpdated):
+            method, args = "send_resource_updated", (event.uri,)
+        else:
+            method, args = _LEGACY_METHODS[type(event)], ()
         for session in self.legacy_sessions():
             try:
                 await getattr(session, method)(*args)
@@ -71,19 +82,26 @@ class Notifier:
 
     async def tools_changed(self) -> None:
         """The tool list changed."""
-        await self._fan_out(ToolsListChanged(), "send_tool_list_changed")
+        await self._fan_out(ToolsListChanged())
 
     async def prompts_changed(self) -> None:
         """The prompt list changed."""
-        await self._fan_out(PromptsListChanged(), "send_prompt_list_changed")
+        await self._fan_out(PromptsListChanged())
 
     async def resources_changed(self) -> None:
         """The resource list changed."""
-        await self._fan_out(ResourcesListChanged(), "send_resource_list_changed")
+        await self._fan_out(ResourcesListChanged())
 
     async def resource_updated(self, uri: str) -> None:
         """One resource's content changed."""
-        await self._fan_out(ResourceUpdated(uri=uri), "send_resource_updated", uri)
+        await self._fan_out(ResourceUpdated(uri=uri))
+
+
+_LEGACY_METHODS: dict[type, str] = {
+    ToolsListChanged: "send_tool_list_changed",
+    PromptsListChanged: "send_prompt_list_changed",
+    ResourcesListChanged: "send_resource_list_changed",
+}
 
 
 def advertise_list_changed(mcp: MCPServer[Any]) -> None:

@@ -44,6 +44,7 @@ def _in(settings: Settings, folder: Path) -> Settings:
         settings,
         home=folder,
         store=folder / "knowledge.duckdb",
+        store_url=None,  # the demo never writes into a configured database
         skills_dir=folder / "skills",
         tools_dir=folder / "tools",
     )

@@ -31,7 +31,6 @@ def run_checks(settings: Settings) -> int:
     """Run every check and print its verdict; 1 if any failed."""
     from vigil_mcp.app import build_skills
     from vigil_mcp.cli import out
-    from vigil_mcp.storage.inspect import inspect_store
 
     # The verdict lines say what the loaders would log; keep their warnings off the screen.
     for name in ("vigil_mcp.services.tools", "vigil_mcp.services.skills"):
@@ -40,7 +39,7 @@ def run_checks(settings: Settings) -> int:
     out(checks[0].line())
     out(checks[1].line())
     for check in (
-        lambda: checks_of.check_store(inspect_store(settings.store)),
+        lambda: _check_store(settings),
         lambda: checks_of.check_skills(build_skills(settings)),
         lambda: _tools_check(settings),
         lambda: checks_of.check_embedding_model(settings.embedding_model, settings.embedding_model_sha256),
@@ -62,6 +61,20 @@ def _tools_check(settings: Settings) -> checks_of.Check:
         return checks_of.check_tools(build_tools(settings))
     except VigilError as exc:  # an unknown --tools name: the server would refuse to start
         return checks_of.Check("tools", "FAIL", str(exc), "fix tools / exclude_tools (flags, VIGIL_*, vigil.toml)")
+
+
+def _check_store(settings: Settings) -> checks_of.Check:
+    """The DuckDB file, or the PostgreSQL database --store / VIGIL_STORE names."""
+    from vigil_mcp.storage.inspect import inspect_store
+
+    if settings.store_url is None:
+        return checks_of.check_store(inspect_store(settings.store))
+    try:
+        from vigil_mcp.storage.postgres.inspect import inspect_database
+    except ImportError:
+        return checks_of.Check("store", "FAIL", "a PostgreSQL store needs psycopg, which is not installed",
+                               'pip install "mcp-server-vigil[postgresql]"')  # fmt: skip
+    return checks_of.check_database(inspect_database(settings.store_url))
 
 
 def run_unconfigured(error: Exception) -> int:

@@ -19,14 +19,17 @@ if TYPE_CHECKING:  # the command imports the services only when it runs
 
 
 def _scratch(settings: Settings, folder: Path) -> Settings:
-    """A copy of the store and skills in `folder`: evaluation never changes the real ones."""
+    """A copy of the store and skills in `folder`: evaluation never changes the real ones.
+
+    A PostgreSQL store is not copied: the evaluation then starts from empty knowledge (plus --knowledge).
+    """
     store = folder / "knowledge.duckdb"
-    if settings.store.exists():
+    if settings.store_url is None and settings.store.exists():
         shutil.copyfile(settings.store, store)
     skills = folder / "skills"
     if settings.skills_dir.is_dir():
         shutil.copytree(settings.skills_dir, skills, ignore=shutil.ignore_patterns(".git"))
-    return replace(settings, home=folder, store=store, skills_dir=skills)
+    return replace(settings, home=folder, store=store, store_url=None, skills_dir=skills)
 
 
 @click.command("eval")

@@ -12,6 +12,7 @@ from vigil_mcp.cli.options import global_options, json_option, settings_of
 from vigil_mcp.config import Settings
 from vigil_mcp.errors import NotFoundError
 from vigil_mcp.models import IngestReport
+from vigil_mcp.storage.location import shown as shown_store
 
 
 def running_owner(settings: Settings) -> Path | None:
@@ -59,7 +60,7 @@ def combined(first: IngestReport, second: IngestReport) -> IngestReport:
 
 def existing_store(settings: Settings) -> Settings:
     """The settings, once their store is known to exist: reading never creates one."""
-    if not settings.store.exists():
+    if settings.store_url is None and not settings.store.exists():
         raise NotFoundError(f"no store at {settings.store} yet; add knowledge first: vigil knowledge add PATH")
     return settings
 
@@ -105,14 +106,14 @@ def add(ctx: click.Context, paths: tuple[Path, ...], kind: str | None) -> int:
             arguments = {"path": str(path.resolve())} | ({"kind": kind} if kind else {})
             part = ask_owner(owner, "add_knowledge", arguments)
             report = combined(report, IngestReport.model_validate(part))
-        where = f"{settings.store} (through the running vigil serve)"
+        where = f"{shown_store(settings.store_location())} (through the running vigil serve)"
     else:
         app = build_app(settings)
         try:
             report = app.knowledge.add_paths(list(paths), kind=kind, progress=ProgressBar("ingesting"))
         finally:
             app.close()
-        where = str(settings.store)
+        where = shown_store(settings.store_location())
     for skipped in report.skipped:
         shown = f"{skipped.path}:{skipped.line}" if skipped.line else skipped.path
         err(f"skipped {shown}: {skipped.reason}")
@@ -203,5 +204,5 @@ def stats(ctx: click.Context) -> int:
             counts = dict(sorted(app.knowledge.counts().items()))
         finally:
             app.close()
-    out(json.dumps({"store": str(settings.store), "items": counts, "total": sum(counts.values())}))
+    out(json.dumps({"store": shown_store(settings.store_location()), "items": counts, "total": sum(counts.values())}))
     return 0

@@ -53,7 +53,11 @@ def global_options(fn: F) -> F:
                 metavar="DIR",
                 help="the vigil home: knowledge.duckdb, vigil.toml, tools/, skills/ (default: $VIGIL_HOME, else .)",
             ),
-            setting_option("--store", metavar="FILE", help="the DuckDB store file (default: HOME/knowledge.duckdb)"),
+            setting_option(
+                "--store",
+                metavar="FILE|URL",
+                help="the DuckDB store file, or postgresql://... for replicas (default: HOME/knowledge.duckdb)",
+            ),
             setting_option(
                 "--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), help="log level (stderr)"
             ),

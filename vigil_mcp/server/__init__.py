@@ -101,6 +101,8 @@ def build_server(
     )
     register_aliases(mcp)  # first: every later middleware sees the new name of a deprecated one
     mcp.middleware.append(app.notifier.middleware)
+    if app.replicas is not None:
+        background.add(app.replicas.run)
     register_metrics(mcp, app)  # before any middleware that may refuse a call, so it counts those too
     advertise_list_changed(mcp)
     register_logging_level(mcp)

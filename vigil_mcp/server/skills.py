@@ -232,9 +232,11 @@ def register_skills(
     # MCPServer takes extensions only at construction (build_server owns that); this is its own path.
     mcp._apply_extension(SkillsExtension(library))  # pyright: ignore[reportPrivateUsage]
 
-    async def on_refresh(report: RefreshReport) -> None:
+    async def on_refresh(report: RefreshReport, local: bool = True) -> None:
         prompts.sync()
         touched = report.changed + report.removed
+        if local and app.replicas is not None:  # the folder is shared: the other replicas reload these too
+            await app.replicas.announce_skills(touched)
         try:
             await anyio.to_thread.run_sync(index_skills, app.knowledge, library, touched)
         except Exception:  # clients must still hear of the reload; the index catches up on the next one
@@ -280,6 +282,13 @@ def register_skills(
             except Exception:  # reviews are picked up at the next reload instead
                 log.exception("following skill reviews in git failed")
 
+    async def from_other_replica(names: list[str]) -> None:
+        report = await reload_skills(library, set(names))
+        if report.any_change:
+            await on_refresh(report, local=False)
+
+    if app.replicas is not None:
+        app.replicas.skills_hooks.append(from_other_replica)
     background.add(keep_current)
     background.add(index_at_start)
     if app.review.repo is not None and not app.review.serve_drafts:

@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
@@ -22,6 +22,9 @@ from vigil_mcp.services.knowledge.embed import resolve_source, verify
 from vigil_mcp.services.skills import SkillLibrary
 from vigil_mcp.services.tools import ToolRegistry
 from vigil_mcp.storage.inspect import StoreInfo
+
+if TYPE_CHECKING:
+    from vigil_mcp.storage.postgres.inspect import DatabaseInfo
 
 Verdict = Literal["ok", "warn", "FAIL"]
 PROBE_SECONDS = 3.0
@@ -139,6 +142,32 @@ def check_store(info: StoreInfo) -> Check:
     if not items:
         return Check("store", "warn", f"{path} is empty", "add runbooks with `vigil knowledge add PATH`")
     return Check("store", "ok", f"{path}: schema version {info.schema_version}, {found}")
+
+
+def check_database(info: DatabaseInfo) -> Check:
+    """What a read-only look at a PostgreSQL store found (replicas share it)."""
+    where = info.url
+    if not info.reachable:
+        return Check("store", "FAIL", f"cannot connect to {where}: {info.error}",
+                     "check the URL, that PostgreSQL runs and accepts this user (PGPASSWORD or ~/.pgpass)")  # fmt: skip
+    if info.error or info.schema_version is None:
+        return Check("store", "FAIL", f"{where} cannot be read: {info.error}", "check the user's privileges")
+    if info.schema_version > info.latest_version:
+        return Check("store", "FAIL", f"{where} has schema version {info.schema_version}, newer than this vigil "
+                     f"({info.latest_version})", "upgrade vigil-mcp on every replica")  # fmt: skip
+    items = sum(info.knowledge_by_kind.values())
+    found = _plural(items, "knowledge item") + (f" ({_by_kind(info.knowledge_by_kind)})" if items else "")
+    found += f", {_plural(info.tickets or 0, 'ticket')}, PostgreSQL {info.server_version}, "
+    found += f"round trip {info.round_trip_ms} ms"
+    if not info.notify_ok:
+        return Check("store", "FAIL", f"{where}: LISTEN/NOTIFY did not come back; {found}",
+                     "replicas wake each other with NOTIFY: connect directly, not through a pooler in "
+                     "transaction mode")  # fmt: skip
+    if info.schema_version < info.latest_version:
+        what = "empty" if info.schema_version == 0 else f"schema version {info.schema_version} of {info.latest_version}"
+        return Check("store", "warn", f"{where}: {what}; {found}",
+                     "the first vigil that opens it migrates it (back it up first)")  # fmt: skip
+    return Check("store", "ok", f"{where}: schema version {info.schema_version}, {found}")
 
 
 # ---- skills and tools ------------------------------------------------------------------------

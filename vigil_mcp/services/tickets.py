@@ -169,6 +169,7 @@ class TicketService:
         self.new_job = new_job
         self.quiet_minutes = quiet_minutes
         self.on_queued: list[Callable[[LearningJob], object]] = []  # told after a job is stored
+        self.on_feedback: list[Callable[[Suggestion], object]] = []  # told after a verdict is stored
         self.diagnostics: Callable[[str, str, str, bool, datetime], None] | None = None  # where diagnostics go
         self._lock = threading.RLock()
         self._cache: OrderedDict[str, _State] = OrderedDict()
@@ -504,7 +505,26 @@ class TicketService:
                 state.suggestions = [updated if s.id == found.id else s for s in state.suggestions]
             question = _question_of(state, found)
         self.answers.take_feedback(updated, given, question)
+        for hook in self.on_feedback:
+            hook(updated)
         return updated
+
+    def feedback_given_elsewhere(self, suggestion_ids: Sequence[str]) -> int:
+        """Fold verdicts another replica stored into this replica's answer path; how many were found.
+
+        Only the priors: the replica that took the verdict already changed the lessons it concerns.
+        """
+        found = 0
+        for suggestion_id in suggestion_ids:
+            stored = self.store.feedback_of(suggestion_id)
+            if stored is None:
+                continue
+            suggestion, given = stored
+            with self._lock:
+                question = _question_of(self._state(suggestion.ticket_id), suggestion)
+            self.answers.feedback.record(suggestion, given, question)
+            found += 1
+        return found
 
     def resolve(
         self,

@@ -1,10 +1,11 @@
-"""The narrow storage interface. DuckDB implements it (embedded, the default); PostgreSQL implements tickets.
+"""The narrow storage interface, implemented by DuckDB (embedded, the default) and PostgreSQL (replicas).
 
-Services talk to storage only through `KnowledgeStore` and `TicketStore`, so a second backend needs
-nothing more than these methods and the same transaction guarantees: every `apply_*` is one atomic
-write. A store whose `shared` is False (DuckDB) has one writer, this process, so services may trust
-what they cached; a `shared` store (PostgreSQL) has other writers, the other replicas, so it refuses
-a write based on stale state with `StoreConflict`, and services re-read what they cached first.
+Services talk to storage only through `KnowledgeStore`, `TicketStore` and `LearningStore`, so a second
+backend needs nothing more than these methods and the same transaction guarantees: every `apply_*` is
+one atomic write. A store whose `shared` is False (DuckDB) has one writer, this process, so services
+may trust what they cached; a `shared` store (PostgreSQL) has other writers, the other replicas, so it
+refuses a write based on stale state with `StoreConflict`, and services re-read what they cached first.
+A shared knowledge store also keeps a change feed (`SharedKnowledgeStore`) each replica's index follows.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Snapshot:
     doc_no_of_doc: npt.NDArray[np.int32]  # passages: number, length, kind code of its item
     length_of_doc: npt.NDArray[np.float64]
     kind_of_doc: Sequence[str]
+    position: int = 0  # a shared store: the last change feed entry this snapshot includes
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +109,35 @@ class KnowledgeChange:
     remove_ids: Sequence[str] = ()  # items that are gone, with their passages
     replaced_ids: Sequence[str] = ()  # upserted items already stored: their old passages are dropped
     files: Sequence[IngestedFile] = ()  # files whose items this change completes, with their hashes
+    # A shared store: the feed position the writer's index is at. Passage numbers and term ids were
+    # planned from that index, so the store refuses the change (StoreConflict) if the feed moved on.
+    feed_position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPassage:
+    """A stored passage as an index takes it from the change feed: display record, term counts, vector."""
+
+    record: PassageRecord
+    length: int
+    counts: Mapping[str, int]
+    embedding: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One knowledge item touched by a write on a shared store: its id and the replica that wrote it."""
+
+    seq: int
+    item_id: str
+    origin: str
 
 
 class KnowledgeStore(Protocol):
     """Everything the knowledge service asks of a store."""
 
-    path: str
+    path: str  # where it is, for people (a PostgreSQL URL without its password)
+    shared: bool  # other processes write it too (see the module docstring)
 
     def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, str]]:
         """Items already stored from each source: source -> id -> content_hash."""
@@ -134,8 +159,8 @@ class KnowledgeStore(Protocol):
         """One above the highest passage number ever stored."""
         ...
 
-    def apply_knowledge(self, change: KnowledgeChange) -> None:
-        """Write a change in one transaction; on failure nothing of it is stored."""
+    def apply_knowledge(self, change: KnowledgeChange) -> int:
+        """Write a change in one transaction (nothing of it on failure); the feed position after it (0: no feed)."""
         ...
 
     def get_knowledge(self, item_id: str) -> KnowledgeItem | None:
@@ -180,6 +205,24 @@ class KnowledgeStore(Protocol):
 
     def close(self) -> None:
         """Release the store."""
+        ...
+
+
+class SharedKnowledgeStore(KnowledgeStore, Protocol):
+    """A knowledge store other replicas write too: the change feed that keeps each index current."""
+
+    origin: str  # this process's name among the replicas (its own feed entries are already in its index)
+
+    def knowledge_changes(self, after: int, limit: int = 5000) -> list[FeedEntry]:
+        """Feed entries after position `after`, oldest first."""
+        ...
+
+    def stored_passages(self, item_ids: Sequence[str]) -> list[StoredPassage]:
+        """Every stored passage of these items, with its term counts and embedding."""
+        ...
+
+    def terms_from(self, first_id: int) -> list[str]:
+        """The terms whose ids are `first_id` and above, in id order (ids are dense)."""
         ...
 
 
@@ -251,6 +294,10 @@ class TicketStore(Protocol):
 
         A shared store raises `StoreConflict`, writing nothing, when the suggestion is no longer pending.
         """
+        ...
+
+    def feedback_of(self, suggestion_id: str) -> tuple[Suggestion, Feedback] | None:
+        """The verdict on one suggestion, with the suggestion, if it has one."""
         ...
 
     def feedback_history(self) -> list[tuple[Suggestion, Feedback]]:

@@ -77,8 +77,8 @@ class KnowledgeTables(DuckDBConnection):
         """One above the highest passage number stored."""
         return int(self._query("SELECT coalesce(max(passage_no) + 1, 0) FROM passages")[0][0])
 
-    def apply_knowledge(self, change: KnowledgeChange) -> None:
-        """Write a change in one transaction."""
+    def apply_knowledge(self, change: KnowledgeChange) -> int:
+        """Write a change in one transaction (one writer: there is no change feed, so the position is 0)."""
         now = datetime.now(UTC)
         dropped = sorted(set(change.remove_ids) | set(change.replaced_ids))
         with self._write() as con:
@@ -163,6 +163,7 @@ class KnowledgeTables(DuckDBConnection):
                         now,
                     ],
                 )
+        return 0
 
     def get_knowledge(self, item_id: str) -> KnowledgeItem | None:
         """One item by id."""

@@ -10,28 +10,15 @@ import duckdb
 
 from vigil_mcp.models import LearningJob, LearnResult, Lesson
 from vigil_mcp.storage.duckdb_base import DuckDBConnection
+from vigil_mcp.storage.rows import JOB_COLS, LESSON_COLS, LESSON_FIELDS, job_of, job_values, lesson_of
 
-_LESSON_FIELDS = [name for name in Lesson.model_fields]
-_LESSON_COLS = ", ".join(_LESSON_FIELDS)
-_LIST_FIELDS = frozenset({"symptoms", "environment", "tried", "fix_seqs", "evidence", "diagnostics"})
-_JOB_COLS = "id, ticket_id, trigger, resolution_seqs, status, attempts, created_at, started_at, finished_at, result"
+_LESSON_FIELDS = LESSON_FIELDS
+_LESSON_COLS = LESSON_COLS
+_JOB_COLS = JOB_COLS
 # The newest version of each lesson.
 _NEWEST = f"SELECT {_LESSON_COLS} FROM lessons QUALIFY version = max(version) OVER (PARTITION BY id)"
-
-
-def _lesson(row: tuple[Any, ...]) -> Lesson:
-    values = dict(zip(_LESSON_FIELDS, row, strict=True))
-    for name in _LIST_FIELDS:
-        values[name] = list(values[name] or [])
-    return Lesson.model_validate(values)
-
-
-def _job(r: tuple[Any, ...]) -> LearningJob:
-    result = LearnResult.model_validate_json(r[9]) if r[9] else None
-    return LearningJob(
-        id=r[0], ticket_id=r[1], trigger=r[2], resolution_seqs=list(r[3] or []), status=r[4], attempts=r[5],
-        created_at=r[6], started_at=r[7], finished_at=r[8], result=result,
-    )  # fmt: skip
+_lesson = lesson_of
+_job = job_of
 
 
 def insert_jobs(con: duckdb.DuckDBPyConnection, jobs: Sequence[LearningJob]) -> None:
@@ -39,9 +26,8 @@ def insert_jobs(con: duckdb.DuckDBPyConnection, jobs: Sequence[LearningJob]) -> 
     for job in jobs:
         con.execute(
             f"INSERT INTO learning_jobs ({_JOB_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [job.id, job.ticket_id, job.trigger, job.resolution_seqs, job.status, job.attempts, job.created_at,
-             job.started_at, job.finished_at, job.result.model_dump_json() if job.result else None],
-        )  # fmt: skip
+            job_values(job),
+        )
 
 
 class LearningTables(DuckDBConnection):

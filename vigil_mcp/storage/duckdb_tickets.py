@@ -12,6 +12,7 @@ from vigil_mcp.storage.duckdb_base import DuckDBConnection
 from vigil_mcp.storage.duckdb_learning import insert_jobs
 from vigil_mcp.storage.rows import (
     FEEDBACK_HISTORY_SQL,
+    FEEDBACK_SELECT,
     MESSAGE_COLS,
     MESSAGE_FIELDS,
     SUGGESTION_COLS,
@@ -159,6 +160,11 @@ class TicketTables(DuckDBConnection):
                 "UPDATE suggestions SET status = ?, updated_at = ? WHERE id = ?",
                 [suggestion.status, suggestion.updated_at, suggestion.id],
             )
+
+    def feedback_of(self, suggestion_id: str) -> tuple[Suggestion, Feedback] | None:
+        """The verdict on one suggestion, with the suggestion, if it has one."""
+        found = feedback_history_of(self._query(f"{FEEDBACK_SELECT} WHERE s.id = ?", [suggestion_id]))
+        return found[0] if found else None
 
     def feedback_history(self) -> list[tuple[Suggestion, Feedback]]:
         """Every verdict with the suggestion it judged, oldest first."""

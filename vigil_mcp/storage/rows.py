@@ -1,4 +1,4 @@
-"""Ticket, message, suggestion and feedback rows as every SQL backend reads and writes them.
+"""Ticket, message, suggestion, feedback, lesson and job rows as every SQL backend reads and writes them.
 
 One place for the column lists and the row <-> model mapping, so DuckDB and PostgreSQL cannot drift.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, LiteralString
 
-from vigil_mcp.models import Feedback, Message, Suggestion, Ticket
+from vigil_mcp.models import Feedback, LearningJob, LearnResult, Lesson, Message, Suggestion, Ticket
 
 TICKET_COLS: LiteralString = (
     "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary, "
@@ -64,8 +64,40 @@ def feedback_history_of(rows: list[tuple[Any, ...]]) -> list[tuple[Suggestion, F
     return out
 
 
-FEEDBACK_HISTORY_SQL: LiteralString = (
+FEEDBACK_SELECT: LiteralString = (
     "SELECT s.id, s.ticket_id, s.message_seq, s.text, s.confidence, s.citations, s.skills, s.engine, s.reason, "
     "s.status, s.created_at, s.updated_at, s.why, f.verdict, f.edited_text, f.comment, f.created_at "
-    "FROM feedback f JOIN suggestions s ON s.id = f.suggestion_id ORDER BY f.created_at, s.id"
+    "FROM feedback f JOIN suggestions s ON s.id = f.suggestion_id"
 )
+FEEDBACK_HISTORY_SQL: LiteralString = FEEDBACK_SELECT + " ORDER BY f.created_at, s.id"
+
+
+LESSON_FIELDS = list(Lesson.model_fields)
+LESSON_COLS = ", ".join(LESSON_FIELDS)
+_LESSON_LISTS = frozenset({"symptoms", "environment", "tried", "fix_seqs", "evidence", "diagnostics"})
+JOB_COLS: LiteralString = (
+    "id, ticket_id, trigger, resolution_seqs, status, attempts, created_at, started_at, finished_at, result"
+)
+
+
+def lesson_of(row: tuple[Any, ...]) -> Lesson:
+    """A lesson from a row of LESSON_COLS."""
+    values = dict(zip(LESSON_FIELDS, row, strict=True))
+    for name in _LESSON_LISTS:
+        values[name] = list(values[name] or [])
+    return Lesson.model_validate(values)
+
+
+def job_of(r: tuple[Any, ...]) -> LearningJob:
+    """A learning job from a row of JOB_COLS (its result is stored as JSON text)."""
+    result = LearnResult.model_validate_json(r[9]) if r[9] else None
+    return LearningJob(
+        id=r[0], ticket_id=r[1], trigger=r[2], resolution_seqs=list(r[3] or []), status=r[4], attempts=r[5],
+        created_at=r[6], started_at=r[7], finished_at=r[8], result=result,
+    )  # fmt: skip
+
+
+def job_values(job: LearningJob) -> list[Any]:
+    """The values a job stores in JOB_COLS."""
+    return [job.id, job.ticket_id, job.trigger, job.resolution_seqs, job.status, job.attempts, job.created_at,
+            job.started_at, job.finished_at, job.result.model_dump_json() if job.result else None]  # fmt: skip

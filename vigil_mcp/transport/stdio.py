@@ -161,7 +161,7 @@ def serve_stdio(settings: Settings) -> None:
         home = HomeSocket(path)
         mcp = build_server(app, local_paths=True, jobs=[home.serve])
         home.attach(mcp)
-        log.info("vigil serving on stdio (store %s)", settings.store)
+        log.info("vigil serving on stdio (store %s)", app.knowledge.store.path)
         with _claim_stdio() as (source, sink):
             anyio.run(run_stdio, mcp, source, sink, home)
     finally:

@@ -71,6 +71,11 @@ class Bm25Index:
         return self._n_docs
 
     @property
+    def n_terms(self) -> int:
+        """Size of the vocabulary (the id the next new term gets)."""
+        return len(self._docs)
+
+    @property
     def next_doc_no(self) -> int:
         """The smallest doc_no above every one seen so far."""
         return self._next_doc_no

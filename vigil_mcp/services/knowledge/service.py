@@ -4,6 +4,10 @@ An item is a section of a document (a runbook section, a page section, an OpenAP
 Q&A, a skill section); its passages (a few sentences, a list item, a code block, a field) are what
 retrieval matches. Two in-memory indexes over passages are kept in step with the store: BM25 over
 words, and embedding vectors (when a local model is installed) over meaning.
+
+On a shared store (replicas on PostgreSQL) the other replicas write too: their changes arrive through
+the store's change feed (`apply_feed`), and a write planned from an index the feed has moved past is
+refused by the store, so this service catches up and plans it again.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from vigil_mcp.errors import InputError, NotFoundError, NotReadyError
+from vigil_mcp.errors import InputError, NotFoundError, NotReadyError, StoreConflict
 from vigil_mcp.models import IngestReport, KnowledgeItem, SearchHit, SearchResult, SkippedInput
 from vigil_mcp.services.knowledge.bm25 import Bm25Index, DocTerms, lucene_idf
 from vigil_mcp.services.knowledge.chunking import Chunk
@@ -37,6 +42,7 @@ from vigil_mcp.storage.base import (
     KnowledgeStore,
     PassageRecord,
     PassageRow,
+    SharedKnowledgeStore,
 )
 
 log = logging.getLogger(__name__)
@@ -53,7 +59,9 @@ EMBED_BATCH = 64  # passages embedded per write-lock hold while backfilling
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009); ranks beyond ~60 barely count
 POOL = 50  # candidates each index contributes to fusion
 MODEL_KEY = "embedding_model"
+CONFLICT_RETRIES = 10  # a knowledge write another replica overtook is planned again this many times at most
 
+T = TypeVar("T")
 Progress = Callable[[int, int], None]
 EmbedderFactory = Callable[[], Embedder | None]
 
@@ -176,6 +184,7 @@ class KnowledgeService:
         else:
             self._embedder_factory = embedder
         self._next_passage_no = 0
+        self.feed_position = 0  # a shared store: the last change feed entry the indexes include
         self._write_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._ready = threading.Event()
@@ -198,6 +207,7 @@ class KnowledgeService:
                 if self._embedder_factory is not None:
                     self._embedder = self._embedder_factory()
                 snap, records = self.store.load_index()
+                self.feed_position = snap.position
                 self.index.load(snap)
                 self._records = records
                 self._items = {r.item_id for r in records.values()}
@@ -254,7 +264,8 @@ class KnowledgeService:
                     break
                 tried.update(r.id for r in rows)
                 planned = [_Planned(r, _split(r.body)) for r in rows]
-                self._apply(planned, replaced_ids=[r.id for r in rows], remove_ids=[])
+                ids = [r.id for r in rows]
+                self._retrying(lambda planned=planned, ids=ids: self._apply(planned, replaced_ids=ids, remove_ids=[]))
         embedder = self._embedder
         if embedder is None:
             self._vectors_ready.set()
@@ -528,40 +539,50 @@ class KnowledgeService:
         self, batch: Sequence[Document], kind: str, report: IngestReport, files: Sequence[IngestedFile] = ()
     ) -> None:
         with self._write_lock:
-            existing = self.store.source_items([d.source for d in batch])
-            planned: list[_Planned] = []
-            remove_ids: list[str] = []
-            replaced_ids: list[str] = []
-            for doc in batch:
-                old = existing.get(doc.source, {})
-                seen: set[str] = set()
-                ordinals: Counter[str] = Counter()
-                for chunk in doc.chunks:
-                    ordinals[chunk.section] += 1
-                    cid = item_id(doc.source, chunk.section, ordinals[chunk.section])
-                    seen.add(cid)
-                    row_hash = _content_hash(kind, chunk, doc.tags)
-                    if cid in old and old[cid] == row_hash:
-                        report.unchanged += 1
-                        continue
-                    if cid in old:
-                        replaced_ids.append(cid)
-                        report.updated += 1
-                    else:
-                        report.added += 1
-                    row = KnowledgeRow(
-                        id=cid, kind=kind, title=chunk.title, section=chunk.section, body=chunk.body,
-                        source=doc.source, anchor=chunk.anchor, tags=doc.tags, content_hash=row_hash,
-                    )  # fmt: skip
-                    planned.append(_Planned(row, _pieces(chunk)))
-                for gone_id in old:
-                    if gone_id not in seen:
-                        remove_ids.append(gone_id)
-                        report.removed += 1
-            if planned or remove_ids:
-                self._apply(planned, replaced_ids, remove_ids, files)
-            elif files:
-                self.store.apply_knowledge(KnowledgeChange(files=files))
+            counts = self._retrying(lambda: self._plan_batch(batch, kind, files))
+        report.added += counts.added
+        report.updated += counts.updated
+        report.unchanged += counts.unchanged
+        report.removed += counts.removed
+
+    def _plan_batch(self, batch: Sequence[Document], kind: str, files: Sequence[IngestedFile]) -> IngestReport:
+        """Plan a batch from what is stored now and write it; what it did (write lock held)."""
+        counts = IngestReport()
+        existing = self.store.source_items([d.source for d in batch])
+        planned: list[_Planned] = []
+        remove_ids: list[str] = []
+        replaced_ids: list[str] = []
+        for doc in batch:
+            old = existing.get(doc.source, {})
+            seen: set[str] = set()
+            ordinals: Counter[str] = Counter()
+            for chunk in doc.chunks:
+                ordinals[chunk.section] += 1
+                cid = item_id(doc.source, chunk.section, ordinals[chunk.section])
+                seen.add(cid)
+                row_hash = _content_hash(kind, chunk, doc.tags)
+                if cid in old and old[cid] == row_hash:
+                    counts.unchanged += 1
+                    continue
+                if cid in old:
+                    replaced_ids.append(cid)
+                    counts.updated += 1
+                else:
+                    counts.added += 1
+                row = KnowledgeRow(
+                    id=cid, kind=kind, title=chunk.title, section=chunk.section, body=chunk.body,
+                    source=doc.source, anchor=chunk.anchor, tags=doc.tags, content_hash=row_hash,
+                )  # fmt: skip
+                planned.append(_Planned(row, _pieces(chunk)))
+            for gone_id in old:
+                if gone_id not in seen:
+                    remove_ids.append(gone_id)
+                    counts.removed += 1
+        if planned or remove_ids:
+            self._apply(planned, replaced_ids, remove_ids, files)
+        elif files:
+            self.store.apply_knowledge(KnowledgeChange(files=files))
+        return counts
 
     def _apply(
         self,
@@ -572,6 +593,7 @@ class KnowledgeService:
     ) -> None:
         """Write items with their passages, postings and embeddings, then update memory (write lock held)."""
         old_nos = [no for nos in self.store.passages_of(replaced_ids + remove_ids).values() for no in nos]
+        first_no = self._next_passage_no
         rows: list[PassageRow] = []
         docs: list[DocTerms] = []
         texts: list[str] = []
@@ -596,12 +618,19 @@ class KnowledgeService:
                 tid = self.index.term_id(term)
                 postings.append((d.doc_no, new_terms[term] if tid is None else tid, tf))
         old_terms = self.store.terms_of(old_nos) if old_nos else []
-        self.store.apply_knowledge(
-            KnowledgeChange(
-                upserts=[p.row for p in planned], passages=rows, postings=postings, new_terms=new_terms,
-                remove_ids=remove_ids, replaced_ids=replaced_ids, files=files,
-            )
-        )  # fmt: skip
+        try:
+            position = self.store.apply_knowledge(
+                KnowledgeChange(
+                    upserts=[p.row for p in planned], passages=rows, postings=postings, new_terms=new_terms,
+                    remove_ids=remove_ids, replaced_ids=replaced_ids, files=files,
+                    feed_position=self.feed_position if self.store.shared else None,
+                )
+            )  # fmt: skip
+        except BaseException:
+            self._next_passage_no = first_no  # nothing was stored: the numbers are free again
+            raise
+        if self.store.shared:
+            self.feed_position = position
         # The store has it; now bring the in-memory indexes and records in step.
         self.index.remove(old_nos, old_terms)
         self.vectors.remove(old_nos)
@@ -620,6 +649,72 @@ class KnowledgeService:
         self._items.update(by_id)
         if vectors is not None:
             self.vectors.add([r.passage_no for r in rows], vectors, [by_id[r.item_id].kind for r in rows])
+
+    # ---- following other replicas (a shared store) ------------------------------------------
+    def _retrying(self, write: Callable[[], T]) -> T:
+        """Run a planned write (write lock held); when another replica wrote first, catch up and run it again."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return write()
+            except StoreConflict:
+                if not self.store.shared or attempt == CONFLICT_RETRIES - 1:
+                    raise
+                log.debug("knowledge changed on another replica; catching up and planning again")
+                self._catch_up()
+        raise AssertionError("unreachable")
+
+    def apply_feed(self) -> int:
+        """Bring the indexes up to the shared store's change feed; how many items other replicas changed."""
+        if not self.store.shared or not self._ready.is_set():
+            return 0
+        with self._write_lock:
+            return self._catch_up()
+
+    def _catch_up(self) -> int:
+        store = cast(SharedKnowledgeStore, self.store)
+        applied = 0
+        while True:
+            entries = store.knowledge_changes(self.feed_position)
+            if not entries:
+                return applied
+            # This replica's own entries are in its indexes already (it wrote them from there).
+            others = list(dict.fromkeys(e.item_id for e in entries if e.origin != store.origin))
+            if others:
+                self._reload(store, others)
+            self.feed_position = entries[-1].seq
+            applied += len(others)
+
+    def _reload(self, store: SharedKnowledgeStore, item_ids: Sequence[str]) -> None:
+        """Replace what the indexes hold of these items with what the store holds now (write lock held)."""
+        wanted = set(item_ids)
+        gone = [rec for rec in self._records.values() if rec.item_id in wanted]
+        stored = store.stored_passages(item_ids)
+        # Read after the passages, so every term they use has its id here.
+        new_terms = store.terms_from(self.index.n_terms)
+        planned = {term: self.index.n_terms + i for i, term in enumerate(new_terms)}
+        old_terms = {t for rec in gone for t in tokenize(index_text(rec.title, rec.section, rec.text))}
+        gone_nos = [rec.passage_no for rec in gone]
+        self.index.remove(gone_nos, old_terms)
+        self.vectors.remove(gone_nos)
+        for no in gone_nos:
+            self._records.pop(no, None)
+            self._terms.pop(no, None)
+        self._items.difference_update(wanted)
+        self.index.add(
+            [DocTerms(p.record.passage_no, p.counts, p.length, p.record.kind) for p in stored], planned_terms=planned
+        )
+        with_vectors = [p for p in stored if p.embedding is not None and len(p.embedding) == DIM * 2]
+        for p in stored:
+            self._records[p.record.passage_no] = p.record
+            self._items.add(p.record.item_id)
+            self._next_passage_no = max(self._next_passage_no, p.record.passage_no + 1)
+        if with_vectors:
+            matrix = np.frombuffer(b"".join(p.embedding or b"" for p in with_vectors), dtype="<f2")
+            self.vectors.add(
+                [p.record.passage_no for p in with_vectors],
+                matrix.reshape(len(with_vectors), DIM).astype(np.float32),
+                [p.record.kind for p in with_vectors],
+            )
 
 
 def _valid_kind(kind: str) -> str:

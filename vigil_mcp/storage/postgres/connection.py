@@ -13,7 +13,6 @@ import time
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from typing import Any, LiteralString, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import psycopg.errors
@@ -21,6 +20,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from vigil_mcp.errors import StoreConflict, StoreError, StoreUnavailable
+from vigil_mcp.storage.location import redact_url
 from vigil_mcp.storage.postgres.migrations import LATEST_VERSION, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -28,16 +28,6 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 3.0  # seconds a call waits for the database before it is refused
 POOL_SIZE = 8  # connections per replica: sync MCP tools run on worker threads
 MIGRATION_LOCK = 0x7669_6731  # pg_advisory_xact_lock key: one replica migrates at a time
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for logs, errors and `path`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def unavailable(url: str, exc: BaseException) -> StoreUnavailable:

@@ -1,13 +1,11 @@
-"""The PostgreSQL store: every table group over one connection pool.
-
-Tickets today; knowledge (with the change feed that keeps each replica's index current) joins it
-once the passage and vector index it must carry has settled on main.
-"""
+"""The PostgreSQL store: every table group over one connection pool."""
 
 from __future__ import annotations
 
+from vigil_mcp.storage.postgres.knowledge import KnowledgeTables
+from vigil_mcp.storage.postgres.learning import LearningTables
 from vigil_mcp.storage.postgres.tickets import TicketTables
 
 
-class PostgresStore(TicketTables):
-    """The PostgreSQL implementation of `TicketStore`, shared by any number of replicas."""
+class PostgresStore(KnowledgeTables, TicketTables, LearningTables):
+    """The PostgreSQL implementation of the knowledge, ticket and learning stores, shared by any number of replicas."""

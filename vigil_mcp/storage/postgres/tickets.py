@@ -22,12 +22,15 @@ from vigil_mcp.storage.base import TicketChange
 from vigil_mcp.storage.postgres.connection import PostgresConnection
 from vigil_mcp.storage.rows import (
     FEEDBACK_HISTORY_SQL,
+    FEEDBACK_SELECT,
+    JOB_COLS,
     MESSAGE_COLS,
     MESSAGE_FIELDS,
     SUGGESTION_COLS,
     SUGGESTION_FIELDS,
     TICKET_COLS,
     feedback_history_of,
+    job_values,
     message_of,
     suggestion_of,
     suggestion_value,
@@ -49,7 +52,7 @@ _UPDATE_SET = (
     "message_count = %s, summary = %s, resolved_by = %s, resolution_seq = %s, confirmed_seq = %s, "
     "confirmed_at = %s, flags = %s"
 )
-_JOB_COLS = "id, ticket_id, trigger, resolution_seqs, status, attempts, created_at, started_at, finished_at, result"
+_JOB_COLS = JOB_COLS
 _MESSAGE_FIELDS = MESSAGE_FIELDS
 _SUGGESTION_FIELDS = SUGGESTION_FIELDS
 _ticket = ticket_of
@@ -151,10 +154,8 @@ class TicketTables(PostgresConnection):
                     cur.executemany(
                         f"INSERT INTO learning_jobs ({_JOB_COLS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                         "ON CONFLICT (id) DO NOTHING",
-                        [[j.id, j.ticket_id, j.trigger, j.resolution_seqs, j.status, j.attempts, j.created_at,
-                          j.started_at, j.finished_at, j.result.model_dump_json() if j.result else None]
-                         for j in jobs],
-                    )  # fmt: skip
+                        [job_values(j) for j in jobs],
+                    )
             for change in changes:
                 if change.expire_pending:
                     con.execute(
@@ -198,6 +199,11 @@ class TicketTables(PostgresConnection):
                 "INSERT INTO feedback VALUES (%s, %s, %s, %s, %s)",
                 [feedback.suggestion_id, feedback.verdict, feedback.edited_text, feedback.comment, feedback.created_at],
             )
+
+    def feedback_of(self, suggestion_id: str) -> tuple[Suggestion, Feedback] | None:
+        """The verdict on one suggestion, with the suggestion, if it has one."""
+        found = feedback_history_of(self._query(FEEDBACK_SELECT + " WHERE s.id = %s", [suggestion_id]))
+        return found[0] if found else None
 
     def feedback_history(self) -> list[tuple[Suggestion, Feedback]]:
         """Every verdict with the suggestion it judged, oldest first."""
