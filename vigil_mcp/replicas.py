@@ -25,7 +25,7 @@ import anyio
 import anyio.to_thread
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, ServerEvent
 
-from vigil_mcp.errors import StoreError, StoreUnavailable
+from vigil_mcp.errors import StoreError
 from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.storage.postgres import PostgresStore
 from vigil_mcp.storage.postgres.feed import Listener
@@ -133,9 +133,12 @@ class ReplicaSync:
                                 await self._event(payload)
                         # A wake-up, or the poll when none came: the feed table is the record either way.
                         await self._apply_feed()
-                except (StoreUnavailable, StoreError) as exc:
-                    if self.connected:
-                        log.warning("lost the other replicas: %s", exc)
+                except Exception as exc:  # a lost database (StoreError), or a bug: follow again, never stop serving
+                    if isinstance(exc, StoreError):
+                        if self.connected:
+                            log.warning("lost the other replicas: %s", exc)
+                    else:
+                        log.exception("following the other replicas failed; starting over")
                     self.connected = False
                     self.listening = anyio.Event()
                     await listener.close()

@@ -10,7 +10,7 @@ import pytest
 
 from vigil_mcp.errors import StoreConflict, StoreError, StoreUnavailable
 from vigil_mcp.models import Feedback, Message, Suggestion, Ticket
-from vigil_mcp.storage.base import TicketChange
+from vigil_mcp.storage.base import KnowledgeChange, KnowledgeRow, PassageRow, TicketChange
 from vigil_mcp.storage.postgres import PostgresStore, redact_url
 from vigil_mcp.storage.postgres.migrations import LATEST_VERSION, MIGRATIONS
 
@@ -147,3 +147,29 @@ def test_a_lost_database_refuses_with_a_clear_error_and_the_store_recovers(
         assert [m.seq for m in store.ticket_messages("T-1")] == [1, 2]
     finally:
         store.close()
+
+
+def _item(item_id: str, passage_no: int) -> KnowledgeChange:
+    row = KnowledgeRow(item_id, "runbook", "Disk full", "", "rotate logs", "kb", "", ("ops",), "h")
+    return KnowledgeChange(
+        upserts=[row], passages=[PassageRow(passage_no, item_id, 1, "prose", "rotate logs", 2, b"\x00" * 768)],
+        postings=[(passage_no, 0, 1)], new_terms={"rotat": 0} if passage_no == 0 else {}, feed_position=0,
+    )  # fmt: skip
+
+
+def test_a_knowledge_write_planned_before_another_replicas_write_is_refused_and_writes_nothing(
+    postgres_url: str,
+) -> None:
+    a, b = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        position = a.apply_knowledge(_item("kb-a", 0))
+        assert [(e.seq, e.item_id, e.origin) for e in b.knowledge_changes(0)] == [(position, "kb-a", a.origin)]
+        with pytest.raises(StoreConflict, match="another replica changed knowledge first"):
+            b.apply_knowledge(_item("kb-b", 0))  # planned at position 0: passage 0 and term 0 are taken
+        assert b.get_knowledge("kb-b") is None and b.knowledge_changes(position) == []
+        [stored] = b.stored_passages(["kb-a"])
+        assert (stored.record.passage_no, stored.counts, stored.embedding) == (0, {"rotat": 1}, b"\x00" * 768)
+        assert b.terms_from(0) == ["rotat"] and b.terms_from(1) == []
+    finally:
+        a.close()
+        b.close()

@@ -9,6 +9,8 @@ from vigil_mcp.errors import InputError, NotFoundError
 from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.ingest import Document
 
+pytestmark = pytest.mark.both_backends
+
 RUNBOOK = (
     """# Redis failover
 
