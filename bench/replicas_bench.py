@@ -1,7 +1,7 @@
 """Replicas benchmark: N `vigil serve --http` replicas on one PostgreSQL database (run by hand; prints figures).
 
     nice .venv/bin/python bench/replicas_bench.py [--replicas 3] [--clients 16] [--calls 500] [--kill]
-        [--baseline] [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--search-docs 100000]
+        [--baseline] [--search-only] [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--search-docs 100000]
 
 Without --postgres it starts a throw-away cluster (tests/postgres_cluster.py: Debian's initdb/pg_ctl).
 Every vigil here runs with the same settings (`--embedding-model`, default auto: hybrid retrieval).
@@ -336,11 +336,17 @@ def main() -> int:
     parser.add_argument("--runbooks", type=Path, default=BUNDLED_RUNBOOKS)
     parser.add_argument("--embedding-model", default="auto", help="auto (hybrid retrieval) or none (BM25 only)")
     parser.add_argument("--baseline", action="store_true", help="first the same load on one vigil over DuckDB")
+    parser.add_argument("--search-only", action="store_true", help="only the search at scale (--search-docs)")
     args = parser.parse_args()
     global EMBEDDING
     EMBEDDING = args.embedding_model
     token = secrets.token_urlsafe(32)
     failed = False
+    if args.search_only:
+        with postgres(args.postgres) as server:
+            print(f"search with {args.search_docs} items on a replica")
+            search_at_scale(server, args.search_docs)
+        return 0
     with postgres(args.postgres) as server, tempfile.TemporaryDirectory(prefix="vigil-replicas-") as tmp:
         url = fresh_database(server, "vigil_bench")
         root = Path(tmp)

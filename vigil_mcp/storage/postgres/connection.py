@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, LiteralString, cast
 
@@ -28,6 +28,18 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 3.0  # seconds a call waits for the database before it is refused
 POOL_SIZE = 8  # connections per replica: sync MCP tools run on worker threads
 MIGRATION_LOCK = 0x7669_6731  # pg_advisory_xact_lock key: one replica migrates at a time
+
+
+def where(filters: Mapping[LiteralString, Any]) -> tuple[LiteralString, list[Any]]:
+    """`WHERE a = %s AND b = %s` for the filters whose value is not None, with those values."""
+    used: list[tuple[LiteralString, Any]] = [(column, value) for column, value in filters.items() if value is not None]
+    if not used:
+        return "", []
+    clause: LiteralString = "WHERE"
+    for n, (column, _) in enumerate(used):
+        joiner: LiteralString = " AND " if n else " "
+        clause = clause + joiner + column + " = %s"
+    return clause, [value for _, value in used]
 
 
 def unavailable(url: str, exc: BaseException) -> StoreUnavailable:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, LiteralString, cast
+from typing import LiteralString, cast
 
 from vigil_mcp.models import LearningJob, LearnResult, Lesson
-from vigil_mcp.storage.postgres.connection import PostgresConnection
+from vigil_mcp.storage.postgres.connection import PostgresConnection, where
 from vigil_mcp.storage.rows import JOB_COLS, LESSON_COLS, LESSON_FIELDS, job_of, lesson_of
 
 LEASE = timedelta(minutes=10)  # a learning job takes seconds; ten minutes without an outcome means its replica died
@@ -57,17 +57,9 @@ class LearningTables(PostgresConnection):
 
     def lessons(self, status: str | None, ticket_id: str | None, limit: int, offset: int = 0) -> list[Lesson]:
         """Newest versions of lessons, most recently changed first."""
-        clauses: list[LiteralString] = []
-        params: list[Any] = []
-        if status is not None:
-            clauses.append("status = %s")
-            params.append(status)
-        if ticket_id is not None:
-            clauses.append("ticket_id = %s")
-            params.append(ticket_id)
-        where: LiteralString = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        clause, params = where({"status": status, "ticket_id": ticket_id})
         rows = self._query(
-            f"SELECT * FROM ({_NEWEST}) newest {where} ORDER BY updated_at DESC, id LIMIT %s OFFSET %s",
+            f"SELECT * FROM ({_NEWEST}) newest {clause} ORDER BY updated_at DESC, id LIMIT %s OFFSET %s",
             [*params, limit, offset],
         )
         return [lesson_of(r) for r in rows]
@@ -119,17 +111,9 @@ class LearningTables(PostgresConnection):
 
     def jobs(self, ticket_id: str | None, status: str | None, limit: int, offset: int = 0) -> list[LearningJob]:
         """Jobs, newest first."""
-        clauses: list[LiteralString] = []
-        params: list[Any] = []
-        if ticket_id is not None:
-            clauses.append("ticket_id = %s")
-            params.append(ticket_id)
-        if status is not None:
-            clauses.append("status = %s")
-            params.append(status)
-        where: LiteralString = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        clause, params = where({"ticket_id": ticket_id, "status": status})
         rows = self._query(
-            f"SELECT {JOB_COLS} FROM learning_jobs {where} ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
+            f"SELECT {JOB_COLS} FROM learning_jobs {clause} ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
             [*params, limit, offset],
         )
         return [job_of(r) for r in rows]

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 
 from vigil_mcp.errors import StoreConflict
 from vigil_mcp.models import Feedback, Message, Suggestion, Ticket
 from vigil_mcp.storage.base import TicketChange
-from vigil_mcp.storage.postgres.connection import PostgresConnection
+from vigil_mcp.storage.postgres.connection import PostgresConnection, where
 from vigil_mcp.storage.rows import (
     FEEDBACK_HISTORY_SQL,
     FEEDBACK_SELECT,
@@ -166,17 +166,9 @@ class TicketTables(PostgresConnection):
 
     def suggestions(self, ticket_id: str | None, status: str | None, limit: int, offset: int = 0) -> list[Suggestion]:
         """Suggestions, newest first."""
-        clauses: list[LiteralString] = []
-        params: list[Any] = []
-        if ticket_id is not None:
-            clauses.append("ticket_id = %s")
-            params.append(ticket_id)
-        if status is not None:
-            clauses.append("status = %s")
-            params.append(status)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        clause, params = where({"ticket_id": ticket_id, "status": status})
         rows = self._query(
-            f"SELECT {_SUGGESTION_COLS} FROM suggestions {where} ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+            f"SELECT {_SUGGESTION_COLS} FROM suggestions {clause} ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
             [*params, limit, offset],
         )
         return [_suggestion(r) for r in rows]
