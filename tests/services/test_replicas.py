@@ -286,3 +286,40 @@ def test_a_job_left_running_by_a_killed_replica_is_claimed_again_only_after_its_
     assert store_of(b).requeue_running() == 0  # nor put back by a replica that starts meanwhile
     again = store_of(b).claim_jobs(now + LEASE + timedelta(seconds=1))
     assert [(j.id, j.attempts) for j in again] == [(job.id, 2)]
+
+
+def test_both_replicas_sweeping_a_confirmed_ticket_resolve_it_once(two: tuple[App, App]) -> None:
+    a, b = two
+    dialogue = [
+        (
+            "customer",
+            "Our postgres PersistentVolumeClaim is stuck in Pending and the pod never mounts, how do we fix it?",
+        ),
+        (
+            "analyst",
+            "The cluster has no default StorageClass: set storageClassName: standard and apply the claim again.",
+        ),
+        ("customer", "fixed, thanks!"),
+    ]
+    for n, (role, text) in enumerate(dialogue):
+        a.tickets.observe(Incoming("T-7", role, role, text, T0 + timedelta(minutes=n)))
+    assert b.tickets.get("T-7").ticket.confirmed_seq == 3
+    barrier = threading.Barrier(2)
+    resolved: list[str] = []
+    errors: list[BaseException] = []
+
+    def sweep(app: App) -> None:
+        barrier.wait()
+        try:
+            resolved.extend(r.ticket.id for r in app.tickets.resolve_confirmed(now=T0 + timedelta(days=1)))
+        except BaseException as exc:  # the losing sweep must step aside, not fail
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sweep, args=(app,)) for app in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and resolved == ["T-7"]
+    assert [j.ticket_id for j in b.worker.list(ticket_id="T-7")] == ["T-7"]
+    assert a.tickets.get("T-7").ticket.status == "resolved"

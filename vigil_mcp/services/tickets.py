@@ -610,7 +610,10 @@ class TicketService:
                 if confirmed_at is None or confirmed_at > now - timedelta(minutes=self.quiet_minutes):
                     continue
                 seq = state.ticket.confirmed_seq
-                done.append(self._resolve(state, [], None, "signal", seq))
+                try:
+                    done.append(self._resolve(state, [], None, "signal", seq))
+                except StoreConflict:  # another replica's sweep resolved it first (or the customer wrote again)
+                    continue
                 log.info("ticket %s resolved by the customer's confirmation (message #%d)", stored.id, seq)
         return done
 
