@@ -148,6 +148,7 @@ def test_writers_on_both_replicas_append_to_one_ticket_without_losing_or_reorder
         assert [m.message_id for m in messages if m.author == name] == [f"{name}-{n}" for n in range(15)]
 
 
+@pytest.mark.embeddings
 def test_feedback_given_on_one_replica_is_refused_on_the_other(make_two: Callable[..., tuple[App, App]]) -> None:
     a, b = make_two(embedding_model="auto")
     teach(a)
@@ -162,6 +163,7 @@ def test_feedback_given_on_one_replica_is_refused_on_the_other(make_two: Callabl
     assert [s.status for s in b.tickets.get("T-3").suggestions] == ["adopted"]
 
 
+@pytest.mark.embeddings
 @pytest.mark.anyio
 async def test_knowledge_added_on_one_replica_is_found_on_the_other_within_a_second_by_words_and_meaning(
     make_two: Callable[..., tuple[App, App]],
@@ -225,6 +227,7 @@ def test_replicas_adding_knowledge_at_once_never_give_two_passages_one_number(tw
         assert [h.title for h in app.knowledge.search("ann word5").hits[:1]] == ["ann note 5"]
 
 
+@pytest.mark.embeddings
 @pytest.mark.anyio
 async def test_a_verdict_given_on_one_replica_moves_the_priors_on_the_other(
     make_two: Callable[..., tuple[App, App]],

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.models import SkippedInput
@@ -48,6 +50,7 @@ def _run(app: App, runbooks: Path) -> dict[str, Any]:
     }
 
 
+@pytest.mark.embeddings
 def test_duckdb_and_postgresql_answer_the_same(tmp_path: Path, postgres_url: str) -> None:
     runbooks = tmp_path / "runbooks.jsonl"
     lines = (DATA / "runbooks-sample.jsonl").read_text(encoding="utf-8").splitlines()[:RUNBOOKS]
