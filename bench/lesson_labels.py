@@ -103,9 +103,14 @@ def score(args: argparse.Namespace) -> int:
             r for r in rows if str(r["ticket_id"]) in found and fix_hash(found[str(r["ticket_id"])][1]) == r["fix_hash"]
         ]
         kept = sum(1 for r in current if r["keep"])
-        stale = len(rows) - len(current)
+        gone = [r for r in rows if str(r["ticket_id"]) not in found]
+        changed = len(rows) - len(current) - len(gone)
+        dropped_keep = sum(1 for r in gone if r["keep"])
         share = f"{kept / len(current):.0%}" if current else "n/a"
-        print(f"{part.stem}: {kept} of {len(current)} lessons kept ({share}); {stale} stale (changed since labelled)")
+        print(
+            f"{part.stem}: {kept} of {len(current)} lessons kept ({share}); {len(gone)} no longer learned "
+            f"({dropped_keep} of them labelled keep); {changed} changed since labelled"
+        )
     return 0
 
 
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="dialogues JSONL (default ../shared/data)")
     actions = parser.add_subparsers(dest="action", required=True)
     s = actions.add_parser("sample", help="append random unlabelled lessons to a part")
-    s.add_argument("--part", choices=["fit", "fit2", "heldout"], required=True)
+    s.add_argument("--part", choices=["fit", "fit2", "heldout", "heldout2"], required=True)
     s.add_argument("--n", type=int, default=40)
     s.add_argument("--seed", type=int, default=11)
     actions.add_parser("score", help="the kept share of each labelled part")

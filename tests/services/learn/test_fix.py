@@ -1,0 +1,43 @@
+"""Which analyst turns can be a case's fix: steps, commands, settings and explanations, never talk around them."""
+
+from __future__ import annotations
+
+import pytest
+
+from vigil_mcp.services.learn.fix import carries_content, deflects
+
+NOT_A_FIX = [
+    "Hi, looking at it now.",
+    "is the recorder picking up your microphone",  # a question back without its "?"
+    "do you have the proprietary driver loaded",
+    "The screen unlocked by itself after the reboot?",
+    "it might help to rebuild the package yourself",  # a guess with no step
+    "I think the wifi chip is simply not supported, not sure though",
+    "maybe someone else knows more about printers",
+    "just keep in mind that writing to that filesystem is still experimental",
+    "be aware that the installer has a bug with that layout",
+    "(printer person here)",
+    "because it ends up under /media",  # answers a "why?" follow-up, not the problem
+    "I only have one drive here so I cannot reproduce it, my laptop gives me the same error",
+    "thanks for your patience! If anyone knows they will respond asap",
+]
+
+A_FIX = [
+    "sudo apt-get install ntfs-3g, then remount the drive",
+    "run `sudo update-grub` after editing /etc/default/grub",
+    "set GRUB_DEFAULT=2 in /etc/default/grub",
+    "You need to pass the raw request body to constructEvent, not the parsed JSON.",
+    "did you try `sudo dpkg --configure -a`?",  # a question that proposes a step
+    "I think you need `sudo modprobe snd-hda-intel` for that card",  # hedged, but a concrete step
+    "install gpm",
+]
+
+
+@pytest.mark.parametrize("text", NOT_A_FIX)
+def test_talk_around_a_fix_is_not_a_fix(text: str) -> None:
+    assert not carries_content(text) or deflects(text), text
+
+
+@pytest.mark.parametrize("text", A_FIX)
+def test_a_step_a_command_a_setting_or_an_explanation_is_a_fix(text: str) -> None:
+    assert carries_content(text) and not deflects(text), text
