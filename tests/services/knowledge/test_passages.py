@@ -92,6 +92,20 @@ def test_an_unclosed_fence_is_closed_in_its_passage() -> None:
     assert code.kind == "code" and code.text.endswith("apt install foo\n```")
 
 
+def test_a_sentence_that_runs_on_after_its_command_stays_with_it() -> None:
+    body = (
+        "## 5.8. Which version am I running?\n\n" + LONG + "\n\nTo check the release you are running, use the\n\n"
+        "```\nlsb_release -a\n```\n\ncommand.  It will display the name of the distribution and its version.\n\n"
+        "Another paragraph that stands on its own, with enough words in it to be a passage."
+    )
+    passages = split_passages(body)
+    code = next(p for p in passages if p.kind == "code")
+    assert code.text.startswith("To check the release") and "lsb_release -a" in code.text
+    assert code.text.endswith("command. It will display the name of the distribution and its version.")
+    assert not any(p.text.startswith("command.") for p in passages)
+    assert passages[-1].text.startswith("Another paragraph")
+
+
 @given(
     st.lists(
         st.sampled_from(

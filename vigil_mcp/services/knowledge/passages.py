@@ -22,6 +22,10 @@ from markdown_it.tree import SyntaxTreeNode
 
 from vigil_mcp.services.knowledge.ingest.html_markdown import hang, table_row
 
+# Recorded with each ingested file (beside its parser): a change to how bodies become passages
+# re-reads files whose content did not change.
+SPLITTER = "passages-2"
+
 PassageKind = Literal["prose", "list", "code", "table", "field"]
 
 # Sizes in characters. A paragraph of at most MAX_SENTENCES sentences and MAX_PROSE_CHARS stays
@@ -41,6 +45,8 @@ MAX_LEAD_CHARS = 300
 # A passage says something when it has at least this many words outside links, images and markup;
 # "NA", "1. CloudFront", "</details>", a bare link or "Returns `charge` (200)." answer nothing.
 MIN_WORDS = 3
+# A paragraph that starts in lower case after a code block finishes the sentence the code sits in.
+_CONTINUES = re.compile(r"^[a-z]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +277,13 @@ def split_passages(body: str) -> list[Passage]:
             label, previous = found, None
             continue
         context = ""
+        if block.type == "paragraph" and previous is not None and previous.type in ("fence", "code_block"):
+            tail = _inline(block)
+            if _CONTINUES.match(tail) and passages and passages[-1].kind == "code" and len(tail) <= MAX_LEAD_CHARS:
+                # "… use the" + `lsb_release -a` + "command. It will display …": one sentence around the code.
+                passages[-1] = Passage(f"{passages[-1].text}\n\n{' '.join(tail.split())}", "code", passages[-1].heading)
+                label, previous = "", block
+                continue
         if previous is not None and previous.type == "paragraph" and passages and passages[-1].kind == "prose":
             lead = passages[-1].text
             if block.type in ("fence", "code_block") and len(lead) <= MAX_LEAD_CHARS:

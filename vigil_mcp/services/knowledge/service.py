@@ -31,7 +31,7 @@ from vigil_mcp.services.knowledge.bm25 import Bm25Index, DocTerms, lucene_idf
 from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.embed import DIM, Embedder
 from vigil_mcp.services.knowledge.ingest import Document, find_files, format_of, parse_file, read_file
-from vigil_mcp.services.knowledge.passages import split_passages
+from vigil_mcp.services.knowledge.passages import SPLITTER, split_passages
 from vigil_mcp.services.knowledge.terms import PassageTerms, passage_terms
 from vigil_mcp.services.knowledge.vectors import VectorIndex
 from vigil_mcp.services.text import STOPWORDS, tokenize
@@ -474,7 +474,8 @@ class KnowledgeService:
             key = str(path.resolve())
             file_kind = kind or fmt.kind
             last = known.get(key)
-            if last is not None and (last.sha256, last.parser, last.kind) == (loaded.sha256, fmt.parser, file_kind):
+            reader = f"{fmt.parser}+{SPLITTER}"  # a new parser or passage splitter re-reads old files
+            if last is not None and (last.sha256, last.parser, last.kind) == (loaded.sha256, reader, file_kind):
                 report.unchanged += last.items
                 report.unchanged_files += 1
             else:
@@ -486,7 +487,7 @@ class KnowledgeService:
                 pending_chunks += items
                 # A file with skipped parts is read again next time, so its problems are reported again.
                 if parsed.documents and not parsed.skipped:
-                    pending_files.append(IngestedFile(key, loaded.sha256, fmt.parser, file_kind, items))
+                    pending_files.append(IngestedFile(key, loaded.sha256, reader, file_kind, items))
                 if len(pending) >= WRITE_BATCH_DOCS or pending_chunks >= FLUSH_CHUNKS:
                     self._flush(pending, pending_files, report)
                     pending_chunks = 0
