@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.eval_scripts import eval_script
 from vigil_mcp.errors import ModelError
 from vigil_mcp.services.answer.judge import FEATURE_NAMES, Features, load_models, parse_models
 
@@ -17,12 +17,7 @@ LABELS = REPO / "eval" / "labels" / "judge"
 
 
 def _fit_judge():  # the fitting script is not part of the package
-    sys.path.insert(0, str(REPO / "eval"))
-    try:
-        import fit_judge  # pyright: ignore[reportMissingImports]
-    finally:
-        sys.path.pop(0)
-    return fit_judge  # pyright: ignore[reportUnknownVariableType]
+    return eval_script("fit_judge")
 
 
 def test_the_shipped_judge_is_what_a_refit_on_the_committed_labels_gives() -> None:

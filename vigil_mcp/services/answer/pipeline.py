@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from vigil_mcp.errors import NotFoundError, VigilError
 from vigil_mcp.models import Feedback, Message, Suggestion
 from vigil_mcp.services.answer.compose import answer_part
-from vigil_mcp.services.answer.dedupe import Sameness, without_citation
+from vigil_mcp.services.answer.dedupe import repeated
 from vigil_mcp.services.answer.engine.base import Draft, DraftRequest, Engine, Evidence
 from vigil_mcp.services.answer.feedback import RETIRE_AFTER, FeedbackBook
 from vigil_mcp.services.answer.identify import identify_turn
@@ -39,6 +39,7 @@ from vigil_mcp.services.answer.rewrite import Query, rewrite
 from vigil_mcp.services.knowledge.passages import says_something
 from vigil_mcp.services.knowledge.service import KnowledgeService, Retrieved
 from vigil_mcp.services.redact import redact
+from vigil_mcp.services.similarity import Sameness, without_citation
 from vigil_mcp.services.text import content_terms
 
 log = logging.getLogger(__name__)
@@ -307,11 +308,9 @@ class AnswerService:
             text = redact(said).text + draft.text[len(said) :]
         else:
             text = redact(draft.text).text
-        said = without_citation(text)
-        if self.sameness.repeats(said, [without_citation(p) for p in previous]):
-            return Decision(False, "already suggested in this ticket", draft, why=why)
-        if self.sameness.repeats(said, [m.text for m in history if m.role == "analyst"]):
-            return Decision(False, "an analyst already said this", draft, why=why)
+        repeat = repeated(self.sameness, text, previous, history)
+        if repeat is not None:
+            return Decision(False, repeat, draft, why=why)
         skills = tuple(e.id for e in evidence if e.kind == "skill" and e.id in draft.citations)
         final = Draft(
             answerable=True, text=text, citations=tuple(c for c in draft.citations if c not in skills),

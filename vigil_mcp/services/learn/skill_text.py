@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from vigil_mcp.models import Lesson
 from vigil_mcp.services.learn.extract import scrub
-from vigil_mcp.services.learn.similarity import Idf, problem_terms
+from vigil_mcp.services.similarity import SAME_LINE, SAME_SYMPTOM, Idf, problem_terms, same_line
 from vigil_mcp.services.skills.model import DESCRIPTION_CHARS, name_problem
-from vigil_mcp.services.text import GENERIC_TERMS, token_f1
+from vigil_mcp.services.text import GENERIC_TERMS
 
 MAX_SYMPTOMS = 12
 MAX_STEPS = 12  # numbered diagnosis items; past this vigil adds no more steps
@@ -32,8 +32,6 @@ ANSWER_CHARS = 700
 TITLE_CHARS = 80
 NAME_WORDS = 4
 NAME_CHARS = 48  # leaves room for a "-vigil" or "-12" suffix under the 64-character limit
-SAME_LINE = 0.6  # token F1 at or above which a new step or answer only repeats one the skill has
-SAME_SYMPTOM = 0.8  # the same for symptoms: another wording of the same problem is worth keeping
 SIBLING_SUFFIX = "-vigil"
 
 # Section keys -> headings vigil writes, and the headings (lower case) it recognises in other skills.
@@ -106,12 +104,8 @@ def title_of(lesson: Lesson) -> str:
     return title[:1].upper() + title[1:] if title else "Support case"
 
 
-def _same(a: str, b: str, threshold: float = SAME_LINE) -> bool:
-    return token_f1(a, b) >= threshold
-
-
 def _add_unique(items: list[str], item: str, limit: int, threshold: float = SAME_LINE) -> bool:
-    if not item or len(items) >= limit or any(_same(item, seen, threshold) for seen in items):
+    if not item or len(items) >= limit or any(same_line(item, seen, threshold) for seen in items):
         return False
     items.append(item)
     return True
@@ -323,10 +317,10 @@ def new_skill(name: str, lessons: Sequence[Lesson]) -> Composed:
             _add_unique(env, one_line(fact, 60), MAX_ENVIRONMENT)
         for symptom in [lesson.problem, *lesson.symptoms]:
             line = symptom_line(lesson, symptom)
-            if not any(_same(line, seen, SAME_SYMPTOM) for seen in symptoms) and len(symptoms) < MAX_SYMPTOMS:
+            if not any(same_line(line, seen, SAME_SYMPTOM) for seen in symptoms) and len(symptoms) < MAX_SYMPTOMS:
                 symptoms.append(line)
         for step in diagnosis_steps(lesson):
-            if len(steps) < MAX_STEPS and not any(_same(step, seen) for seen, _ in steps):
+            if len(steps) < MAX_STEPS and not any(same_line(step, seen) for seen, _ in steps):
                 steps.append((step, ref))
         _add_unique(fixes, f"{one_line(lesson.fix, ANSWER_CHARS)} (ticket `{ref}`)", MAX_ANSWERS)
     applies = [f'A customer reports this problem: "{title.rstrip(" .")}"']
@@ -401,7 +395,7 @@ def fold(description: str, body: str, lesson: Lesson, *, add_answer: bool, note:
     known += [_QUOTED.sub("", line) for line in _quoted(symptoms)]
     symptom = symptom_line(lesson, lesson.problem)
     count = len(_items(symptoms, _BULLET)) + len(_quoted(symptoms))
-    if count < MAX_SYMPTOMS and not any(_same(_QUOTED.sub("", symptom), k, SAME_SYMPTOM) for k in known):
+    if count < MAX_SYMPTOMS and not any(same_line(_QUOTED.sub("", symptom), k, SAME_SYMPTOM) for k in known):
         _add_quoted(symptoms, symptom)
         changes.append("symptom variant")
     diagnosis = _section(doc, "diagnosis")
@@ -409,7 +403,7 @@ def fold(description: str, body: str, lesson: Lesson, *, add_answer: bool, note:
     numbers = [int(m.group(1)) for line in diagnosis.lines if (m := _NUMBERED.match(line))]
     added = 0
     for step in diagnosis_steps(lesson):
-        if len(numbers) >= MAX_STEPS or any(_same(step, p) for p in present):
+        if len(numbers) >= MAX_STEPS or any(same_line(step, p) for p in present):
             continue
         numbers.append(max(numbers, default=0) + 1)
         line = f"{numbers[-1]}. {step} (ticket `{ref}`)"
@@ -422,7 +416,7 @@ def fold(description: str, body: str, lesson: Lesson, *, add_answer: bool, note:
         answer_section = _section(doc, "answer")
         answers = _items(answer_section, _BULLET) or [line for line in answer_section.lines if line.strip()]
         answer = f"{one_line(lesson.fix, ANSWER_CHARS)} (ticket `{ref}`)"
-        if len(answers) < MAX_ANSWERS and not any(_same(answer, a) for a in answers):
+        if len(answers) < MAX_ANSWERS and not any(same_line(answer, a) for a in answers):
             _append(answer_section, f"- {answer}")
             changes.append("fix variant")
     references = _section(doc, "references")

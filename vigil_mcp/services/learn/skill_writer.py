@@ -29,7 +29,6 @@ from vigil_mcp.errors import VigilError
 from vigil_mcp.models import Lesson
 from vigil_mcp.services.knowledge.service import KnowledgeService
 from vigil_mcp.services.learn.lessons import QA_SOURCE, LessonBook, qa_passage
-from vigil_mcp.services.learn.similarity import Idf, is_similar, problem_terms, similarity, smoothed_idf
 from vigil_mcp.services.learn.skill_target import DEFAULT_AUTHOR, SkillTarget
 from vigil_mcp.services.learn.skill_text import (
     Composed,
@@ -40,6 +39,7 @@ from vigil_mcp.services.learn.skill_text import (
     sibling_name,
     ticket_ref,
 )
+from vigil_mcp.services.similarity import Idf, is_similar, problem_terms, similarity, smoothed_idf
 from vigil_mcp.services.skills.library import Clock, SkillLibrary
 from vigil_mcp.services.skills.model import GeneratedBy, Skill, Status, split_tickets
 

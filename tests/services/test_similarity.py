@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vigil_mcp.services.learn.similarity import is_similar, problem_terms, similarity, smoothed_idf
+from vigil_mcp.services.similarity import is_similar, problem_terms, similarity, smoothed_idf
 
-from .cases import GRUB, WEBHOOK
+from .learn.cases import GRUB, WEBHOOK
 
 
 def idf_over(questions: list[str]) -> Callable[[str], float]:

@@ -1,0 +1,154 @@
+"""Are two texts the same? Every rule vigil uses to decide it, with its constant, in one place.
+
+The terms and term-set measures come from `services/text.py`; this module holds the decisions.
+
+**Same problem** (learning: clustering resolved cases, matching a skill, `is_similar`). A problem is
+the set of its informative words (`text.problem_terms`: content words minus the words every support
+question uses and bare numbers, links left out). Two problems are the same when
+
+    sum(idf(t) for t in A & B) / sum(idf(t) for t in A | B) >= SIMILAR   and   |A & B| >= MIN_SHARED
+
+an idf-weighted Jaccard index: shared rare words (`ntfs`, `grub`, `webhook`) count for much, shared
+common ones for little, and a long text cannot look similar just by containing many words. The idf is
+the knowledge index's, with a prior of PRIOR_DOCS documents that contain none of the words
+(`smoothed_idf`): in a new, nearly empty knowledge base, where the two cases compared are most of the
+documents and every word they share looks common, all words weigh about the same and the index falls
+back to a plain Jaccard index. SIMILAR was chosen on the 877 learnable resolved cases of the shared
+dialogues, where it pairs "change GRUB so that windows is the default OS" with "How do I change grub
+to boot to windows by default?" and leaves apart questions that only share words such as "command
+line" or "version" (bench/learn_bench.py lists the pairs).
+
+**Same line** (learning: a skill's steps, answers and symptoms, `same_line`): token F1 of the two
+lines' content terms at or above SAME_LINE (SAME_SYMPTOM for symptoms, where another wording of the
+same problem is worth keeping).
+
+**Same meaning** (the answer path, `Sameness`). A draft repeats an earlier suggestion or analyst reply
+of the ticket (`Sameness.repeats`) when the cosine of the two texts' embeddings reaches SAME_MEANING,
+or, without an embedding model, when their token F1 reaches SAME_WORDS. Both are fitted on 300 pairs
+(a draft of vigil's, an earlier text of its ticket; 73 `same`, 227 `new`) labelled by reading
+(eval/labels/dedupe/, GUIDE.md; 174 to fit, 126 held back, split by ticket) with
+
+    .venv/bin/python eval/fit_dedupe.py
+
+as the threshold with the best F0.5 for "same" on the fit part: a repeat that goes out costs the
+analyst a glance and a click, a useful draft held back loses the help vigil exists for, so precision
+counts twice. Held back, cosine 0.90 gives precision 0.85 and recall 0.49 for "same" (the open-source
+Vigil's 0.7: precision 0.48); token F1 0.85 gives 0.83 and 0.43 (F0.5 0.70 against cosine's 0.74),
+so cosine stays. Cosine cannot tell the same sentence about another object (a field of a SetupIntent
+vs of a PaymentIntent) from a repeat: 6 of the 8 pairs it wrongly flags. What it misses is mostly an
+analyst saying the same thing in chat words (16 of the 36 `same` pairs below 0.90).
+Two customer questions are the same question (`Sameness.same`: was it already answered, was this
+item rejected for it) at SAME_QUESTION (cosine) or SAME_QUESTION_WORDS (token F1): the open-source
+Vigil's values, not measured here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+from vigil_mcp.services.knowledge.embed import Embedder
+from vigil_mcp.services.text import Idf, problem_terms, smoothed_idf, token_f1, weighted_jaccard, without_urls
+
+SIMILAR = 0.35
+MIN_SHARED = 2
+PRIOR_DOCS = 100
+SAME_LINE = 0.6
+SAME_SYMPTOM = 0.8
+SAME_MEANING = 0.9  # fitted: eval/fit_dedupe.py
+SAME_WORDS = 0.85  # fitted: eval/fit_dedupe.py
+SAME_QUESTION = 0.7
+SAME_QUESTION_WORDS = 0.5
+CACHE = 4096
+_CITATION = re.compile(r"\n+Source: .*\Z", re.DOTALL)
+
+__all__ = [
+    "MIN_SHARED",
+    "PRIOR_DOCS",
+    "SAME_LINE",
+    "SAME_MEANING",
+    "SAME_QUESTION",
+    "SAME_QUESTION_WORDS",
+    "SAME_SYMPTOM",
+    "SAME_WORDS",
+    "SIMILAR",
+    "Idf",
+    "Sameness",
+    "is_similar",
+    "problem_terms",
+    "same_line",
+    "similarity",
+    "smoothed_idf",
+    "without_citation",
+    "without_urls",
+]
+
+similarity = weighted_jaccard
+
+
+def is_similar(score: tuple[float, int]) -> bool:
+    """Whether a `similarity` result makes two problems the same problem."""
+    return score[0] >= SIMILAR and score[1] >= MIN_SHARED
+
+
+def same_line(a: str, b: str, threshold: float = SAME_LINE) -> bool:
+    """Whether two lines of a skill say the same thing (token F1 of their content terms)."""
+    return token_f1(a, b) >= threshold
+
+
+def without_citation(text: str) -> str:
+    """A draft without its citation line (the citation does not change what it says)."""
+    return _CITATION.sub("", text).strip()
+
+
+class Sameness:
+    """Compares texts by meaning (embeddings, cached) or, without a model, by words."""
+
+    def __init__(
+        self, embedder: Embedder | None, threshold: float = SAME_MEANING, question_threshold: float = SAME_QUESTION
+    ) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self.question_threshold = question_threshold
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def vector(self, text: str) -> npt.NDArray[np.float32] | None:
+        """The (cached) embedding of a text, or None without a model."""
+        if self.embedder is None:
+            return None
+        key = hashlib.sha1(text.encode()).hexdigest()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        vec = self.embedder.embed_one(text)
+        with self._lock:
+            self._cache[key] = vec
+            while len(self._cache) > CACHE:
+                self._cache.popitem(last=False)
+        return vec
+
+    def score(self, a: str, b: str) -> float:
+        """Cosine of the two texts (or token F1 without a model)."""
+        va, vb = self.vector(a), self.vector(b)
+        if va is None or vb is None:
+            return token_f1(a, b)
+        return float(va @ vb)
+
+    def same(self, a: str, b: str) -> bool:
+        """Whether two customer questions ask the same thing."""
+        threshold = self.question_threshold if self.embedder is not None else SAME_QUESTION_WORDS
+        return self.score(a, b) >= threshold
+
+    def repeats(self, text: str, earlier: Iterable[str]) -> bool:
+        """Whether draft `text` says what one of `earlier` (suggestions, analyst replies) already said."""
+        threshold = self.threshold if self.embedder is not None else SAME_WORDS
+        return any(self.score(text, e) >= threshold for e in earlier if e.strip())
