@@ -20,6 +20,12 @@ NOT_A_FIX = [
     "because it ends up under /media",  # answers a "why?" follow-up, not the problem
     "I only have one drive here so I cannot reproduce it, my laptop gives me the same error",
     "thanks for your patience! If anyone knows they will respond asap",
+    "please stop that",  # moderation, not help
+    "whats a rolling release",  # a bystander's question without its "?"
+    "bit hard to recommend packages if one doesnt know what you want to use it for",
+    "see dan's paste above, I think he has got the answer: https://paste.example.org/5vmhq",  # opaque link
+    "man grep, it's definitely in there",
+    "they merged the two editions, so one assumes so",
 ]
 
 A_FIX = [

@@ -113,8 +113,14 @@ def normalise_problem(text: str, names: Sequence[str]) -> str:
     return clip(flat, MAX_PROBLEM_CHARS)
 
 
+# "You mean it's not an active one?": a clarifying reply in a thread that started elsewhere, not a problem.
+_CLARIFIES = re.compile(r"^\W*(?:(?:so|oh|ah|ok)\W+)?(?:(?:do|did)\s+)?(?:you|u)\s+mean\b", re.IGNORECASE)
+
+
 def _problem_turns(messages: Sequence[Message]) -> list[Message]:
-    customer = [m for m in messages if m.role == "customer"]
+    """The customer's requests for help that name something, else statements that say enough (identify
+    misses some problem reports); a clarifying reply ("you mean …?") is neither."""
+    customer = [m for m in messages if m.role == "customer" and not _CLARIFIES.match(body_of(m.text))]
     questions = [m for m in customer if m.kind == "question" and len(specific_terms(m.text)) >= 2]
     return questions or [m for m in customer if m.kind == "statement" and len(specific_terms(m.text)) >= 3]
 

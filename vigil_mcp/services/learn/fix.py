@@ -75,12 +75,14 @@ _PROPOSES = re.compile(
 )
 _INVERTED = re.compile(
     r"^\s*(?:is|are|was|were|do|does|did|have|has|can|could|would|will|should)\s+"
-    r"(?:(?:you|your|u|ur|it|there|this|that|the|he|she|they|we|i)\b|\S+(?:\s+\S+)?\s+\w+ing\b)",
+    r"(?:(?:you|your|u|ur|it|there|this|that|the|he|she|they|we|i)\b|\S+(?:\s+\S+)?\s+\w+ing\b)"
+    r"|^\s*(?:what|where|which|who|why|how)(?:'?s|\s+(?:is|are|was|were|do|does|did|can|would))\b",
     re.IGNORECASE,
 )  # "is gnome recorder recording your mike": a question back without its "?"
 _HEDGE = re.compile(
     r"\b(?:might\s+(?:help|work|be|fix)|maybe|perhaps|i\s+think|i\s+guess|i\s+believe|i\s+suppose|probably|"
-    r"not\s+sure|worth\s+a\s+(?:try|shot)|i\s+prefer|could\s+be|possibly|no\s+guarantees?)\b",
+    r"not\s+sure|worth\s+a\s+(?:try|shot)|i\s+prefer|could\s+be|possibly|no\s+guarantees?|"
+    r"(?:one|i)\s+(?:would\s+)?assumes?)\b",
     re.IGNORECASE,
 )  # a guess or a preference: without a concrete step it is not a fix
 _WARNS = re.compile(
@@ -101,6 +103,20 @@ _MIN_NEW_TERM = 4  # a short recommendation names something the customer did not
 _SENTENCES = re.compile(r"(?<=[.!;])\s+")
 _ONE_WORD = re.compile(r"[\w.+-]{3,40}")
 _EMOTICON = re.compile(r"[:;]-?[()DPp]|\blol\b|\bheh\b|!$")
+
+
+# Links whose target says nothing by itself: a paste or a screenshot someone made, a link shortener.
+_OPAQUE_LINK = re.compile(
+    r"paste|imageshack|imgur|tinypic|irccloud|ompldr|imagebin|screenshot|tinyurl|bit\.ly|goo\.gl", re.IGNORECASE
+)
+
+
+def _telling_link(body: str) -> bool:
+    """Whether the turn links to a page that can teach the fix (not a search, a paste or a screenshot)."""
+    return any(
+        not _SEARCH_LINK.search(link) and not _OPAQUE_LINK.search(link)
+        for link in (m.group(0) for m in _LINK.finditer(body))
+    )
 
 
 def body_of(text: str) -> str:
@@ -128,7 +144,7 @@ def carries_content(text: str, role: str = "analyst", customer_words: frozenset[
     if not body or (role != "bot" and _FACTOID_CALL.match(body)):
         return False  # "!grub | nick" asks the bot; its reply is the content
     terms = specific_terms(body)
-    has_step = bool(_COMMAND.search(body) or _SETTING.search(body) or _LINK.search(body))
+    has_step = bool(_COMMAND.search(body) or _SETTING.search(body) or _telling_link(body))
     if role == "bot":
         return len(terms) >= 3 or has_step
     if _SMALL_TALK.match(body) and not has_step and len(terms) < 4:
@@ -142,7 +158,7 @@ def carries_content(text: str, role: str = "analyst", customer_words: frozenset[
     concrete = bool(_COMMAND.search(body) or _SETTING.search(body))
     if (_HEDGE.search(body) and not has_step) or _ASIDE.match(body):
         return False
-    if not concrete and (_WARNS.search(body) or len(_FIRST_PERSON.findall(body)) >= 3):
+    if (not concrete and _WARNS.search(body)) or (len(_FIRST_PERSON.findall(body)) >= 3 and not _COMMAND.search(body)):
         return False  # a warning, or the helper's own story, is not a step
     if has_step:
         return True
@@ -224,7 +240,8 @@ _DEFLECTS = re.compile(
     r"lemme|i\s+think\s+so|noobish|might\s+help|it\s+depends|(?:also\s+)?try\s+asking|ask\s+in|discussion\s+in|"
     r"support\s+and\s+discussion|thanks\s+for\s+(?:your\s+)?patience|sorry\s+for\s+the\s+wait|"
     r"if\s+any\s?(?:one|body)\s+knows|(?:some|any)\s?(?:one|body)\s+(?:will|may|might|should)\s+(?:respond|answer|help)|"
-    r"respond\s+asap)\b|(?:^|\s)#[a-z][\w+.-]*",
+    r"respond\s+asap|please\s+stop|stop\s+(?:that|it|pasting|flooding)|don'?t\s+(?:paste|flood)|"
+    r"(?:bit\s+)?hard\s+to\s+(?:say|tell|recommend|know)|depends\s+on\s+what)\b|(?:^|\s)#[a-z][\w+.-]*",
     re.IGNORECASE,
 )
 
@@ -235,13 +252,18 @@ _THANKED = re.compile(r"\b(?:thanks?|thank\s*you|thx|ty)\b", re.IGNORECASE)
 _SEARCH_LINK = re.compile(r"\b(?:google|bing|duckduckgo)\.\w+/(?:search|\?q=)|lmgtfy\.com", re.IGNORECASE)
 
 
+# Pointing at where an answer is without giving it: a deflection even when a command is named.
+_REFERS = re.compile(
+    r"\b(?:it'?s\s+(?:all\s+)?(?:definitely\s+)?in\s+there|rtfm|(?:paste|answer|link)\s+above)\b", re.IGNORECASE
+)
+
+
 def deflects(text: str) -> bool:
     """Whether a fix only deflects ("not sure", "ask in #other", "good luck", a search link) without a step."""
     body = body_of(text)
-    if _SEARCH_LINK.search(body):
+    if _SEARCH_LINK.search(body) or _REFERS.search(body):
         return True
-    links = [m.group(0) for m in _LINK.finditer(body)]
-    step = _COMMAND.search(body) or _SETTING.search(body) or any(not _SEARCH_LINK.search(link) for link in links)
+    step = _COMMAND.search(body) or _SETTING.search(body) or _telling_link(body)
     return bool(_DEFLECTS.search(body)) and not step
 
 
