@@ -22,17 +22,24 @@ _WORKED = re.compile(
     r"\b(?:(?:that|it|this|which|you)\s+(?:worked|works|did\s+it|did\s+the\s+trick|fixed\s+it|solved\s+it|helped)"
     r"|works?\s+(?:now|great|fine|perfectly|again)|working\s+(?:now|again|fine)|(?:all\s+)?(?:fixed|solved|sorted)"
     r"(?:\s+(?:it|now))?\b|problem\s+solved|got\s+it\s+(?:working|going|to\s+work)|is\s+back|it'?s\s+back"
-    r"|perfect|brilliant|awesome|excellent|great\s+success|success|bingo|yay|that\s+was\s+it|there\s+we\s+go"
-    r"|(?:it'?s|is)\s+(?:installing|running|up|working)|no\s+more\s+errors?|that\s+did\s+it)\b",
+    r"|that\s+was\s+it|(?:it'?s|it\s+is|that'?s|thats)\s+(?:installing|running|up|working)|no\s+more\s+errors?"
+    r"|that\s+did\s+it)\b",
     re.IGNORECASE,
 )
+# An exclamation confirms only as a short turn of its own ("perfect!", "yay, thanks"); in a sentence
+# ("I use VLC, which I found excellent") it is an opinion.
+_EXCLAIM = re.compile(
+    r"\b(?:perfect|brilliant|awesome|excellent|great\s+success|success|bingo|yay|there\s+we\s+go)\b", re.IGNORECASE
+)
+MAX_EXCLAIM_WORDS = 4  # content words
 # It did not, or not yet: polite words that confirm nothing.
 _NOT_YET = re.compile(
     r"\b(?:but|however|though|still|anyway|anyways|w/e|regardless|nevertheless|no\s+luck|not\s+(?:working|work|"
     r"fixed|solved|yet|really|quite|sure)|doesn'?t|does\s+not|didn'?t|did\s+not|"
     r"(?:i'?ll|i\s+will|will|going\s+to|gonna|let\s+me|i'?m\s+going\s+to)\s+(?:try|check|look|see|test|give|read)"
     r"|for\s+trying|someone\s+else|somewhere\s+else|elsewhere|no\s+idea|same\s+(?:error|problem|thing)"
-    r"|fails?|failed|broken|nvm|never\s*mind|figured\s+(?:it\s+)?out|on\s+my\s+own|myself|trythat)\b",
+    r"|fails?|failed|broken|nvm|never\s*mind|figured\s+(?:it\s+)?out|on\s+my\s+own|myself|trythat"
+    r"|how\s+(?:it|this|that)\s+works|until|used\s+to|all\s+the\s+time|test\s+is\s+running)\b",
     re.IGNORECASE,
 )
 _THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|thnx|thanx|tnx|ty|tyvm|cheers|appreciated?)\b", re.I)
@@ -55,7 +62,7 @@ def confirmation(text: str, handles: frozenset[str] = frozenset()) -> Confirmati
     addressed = _addressee(body, handles)
     if _NOT_YET.search(body):
         return None
-    if _WORKED.search(body):
+    if _WORKED.search(body) or (_EXCLAIM.search(body) and len(content_words(body)) <= MAX_EXCLAIM_WORDS):
         return Confirmation("worked", addressed)
     if _THANKS.search(body) and len(content_words(body)) <= MAX_THANKS_WORDS:
         return Confirmation("thanks", addressed)

@@ -1,0 +1,36 @@
+"""Which customer turns confirm that a fix worked: the outcome, not an opinion, a plan or a story."""
+
+from __future__ import annotations
+
+import pytest
+
+from vigil_mcp.services.learn.confirm import confirmation
+
+WORKED = ["that worked, thanks!", "perfect!", "yay, thanks bob", "it's working now", "sudo mount -a fixed it"]
+THANKS = ["thanks a lot :)", "ok, thank you bob"]
+NOTHING = [
+    "I think I get how it works now...",  # understanding, not an outcome
+    "it worked all the time... until yesterday, when I updated",
+    "I also use VLC which I have found to be excellent",  # an opinion
+    "that makes more sense :P test is running...",
+    "thanks, I'll try that",
+    "thanks, but it still fails",
+    "did that work for you?",
+]
+
+
+@pytest.mark.parametrize("text", WORKED)
+def test_an_outcome_confirms_that_the_fix_worked(text: str) -> None:
+    found = confirmation(text, frozenset({"bob"}))
+    assert found is not None and found.strength == "worked", text
+
+
+@pytest.mark.parametrize("text", THANKS)
+def test_a_plain_thanks_is_a_weaker_confirmation(text: str) -> None:
+    found = confirmation(text, frozenset({"bob"}))
+    assert found is not None and found.strength == "thanks", text
+
+
+@pytest.mark.parametrize("text", NOTHING)
+def test_opinions_plans_stories_and_questions_confirm_nothing(text: str) -> None:
+    assert confirmation(text, frozenset({"bob"})) is None, text
