@@ -74,7 +74,7 @@ def test_a_database_from_a_newer_schema_is_refused_and_left_untouched(postgres_u
 def test_an_unreachable_server_is_a_clear_error_without_the_password() -> None:
     url = "postgresql://vigil:s3cret-pass@127.0.0.1:9/vigil"
     with pytest.raises(StoreError, match=r"cannot connect to postgresql://vigil:\*\*\*@127\.0\.0\.1:9/vigil") as err:
-        PostgresStore(url, connect_timeout=1)
+        PostgresStore(url, connect_timeout=1, open_timeout=1)
     assert "s3cret-pass" not in str(err.value)
     assert redact_url(url) == "postgresql://vigil:***@127.0.0.1:9/vigil"
 

@@ -3,7 +3,8 @@
 Any number of vigil replicas use one database. What one DuckDB process guarantees with its write
 lock, this store guarantees with transactions, constraints and row locks, so every write is safe
 whichever replica makes it. A lost database turns into `StoreUnavailable` (nothing written, retry
-later) within `CONNECT_TIMEOUT`; the pool reconnects by itself when the database is back.
+later) within `CONNECT_TIMEOUT`; at start a replica waits up to `OPEN_TIMEOUT` for its first
+connection. The pool reconnects by itself when the database is back.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from vigil_mcp.storage.postgres.migrations import LATEST_VERSION, MIGRATIONS
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0  # seconds a call waits for the database before it is refused
+# Seconds a replica waits at start for its first connection: a database started beside it, or a busy
+# host forking a backend for a freshly created database, can take longer than one call may wait.
+OPEN_TIMEOUT = 15.0
 POOL_SIZE = 8  # connections per replica: sync MCP tools run on worker threads
 MIGRATION_LOCK = 0x7669_6731  # pg_advisory_xact_lock key: one replica migrates at a time
 
@@ -61,7 +65,14 @@ class PostgresConnection:
 
     shared = True  # other replicas write the same tables
 
-    def __init__(self, url: str, *, pool_size: int = POOL_SIZE, connect_timeout: float = CONNECT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = POOL_SIZE,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        open_timeout: float = OPEN_TIMEOUT,
+    ) -> None:
         self.url = url
         self.path = redact_url(url)
         self.connect_timeout = connect_timeout
@@ -77,12 +88,13 @@ class PostgresConnection:
             configure=_configure,
             name="vigil",
         )
+        wait = max(connect_timeout, open_timeout)
         try:
-            self._pool.open(wait=True, timeout=connect_timeout)
+            self._pool.open(wait=True, timeout=wait)
         except PoolTimeout as exc:
             self._pool.close()
             raise StoreError(
-                f"cannot connect to {self.path} within {connect_timeout:g} s: check the URL, that PostgreSQL runs "
+                f"cannot connect to {self.path} within {wait:g} s: check the URL, that PostgreSQL runs "
                 "and accepts this user (`vigil doctor --store URL` says more)"
             ) from exc
         try:
