@@ -28,6 +28,12 @@ DEMO_QUERIES = (
 )
 
 Say = Callable[[str], None]
+# The product each bundled doc set documents: the #stripe and #ubuntu dialogues are answered from their
+# own channel's docs; the runbooks (OpenShift alerts and GitLab service runbooks) serve on-call tickets.
+DOC_PRODUCTS = {
+    "stripe-api": "stripe", "debian-faq": "ubuntu", "debian-handbook": "ubuntu", "debian-reference": "ubuntu",
+}  # fmt: skip
+RUNBOOKS_PRODUCT = "openshift"
 
 
 def _data(name: str) -> Path:
@@ -51,13 +57,18 @@ def sample_docs() -> list[Path]:
 
 
 def load_sample(app: App) -> IngestReport:
-    """Ingest the bundled runbooks (idempotent: a second run changes nothing)."""
-    return app.knowledge.add_paths([sample_runbooks()])
+    """Ingest the bundled runbooks for on-call tickets (idempotent: a second run changes nothing)."""
+    return app.knowledge.add_paths([sample_runbooks()], product=RUNBOOKS_PRODUCT)
 
 
 def load_sample_docs(app: App) -> IngestReport:
-    """Ingest the bundled docs excerpt as product docs (idempotent)."""
-    return app.knowledge.add_paths(sample_docs(), kind="doc")
+    """Ingest the bundled docs excerpt as product docs, each set for its product (idempotent)."""
+    report = IngestReport()
+    for product in dict.fromkeys(DOC_PRODUCTS.values()):
+        paths = [p for p in sample_docs() if DOC_PRODUCTS.get(p.name) == product]
+        report = report.plus(app.knowledge.add_paths(paths, kind="doc", product=product))
+    others = [p for p in sample_docs() if p.name not in DOC_PRODUCTS]
+    return report.plus(app.knowledge.add_paths(others, kind="doc")) if others else report
 
 
 async def ask(app: App, queries: tuple[str, ...] = DEMO_QUERIES) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -22,6 +22,9 @@ class KnowledgeItem(BaseModel):
         description="Where in the source it starts (an HTML id, an OpenAPI JSON pointer); cite it as source#anchor.",
     )
     tags: list[str] = Field(default_factory=list[str])
+    product: str | None = Field(
+        default=None, description="The product it documents; only that product's tickets see it (None: every ticket)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -37,6 +40,7 @@ class SearchHit(BaseModel):
     score: float = Field(description="BM25 score; higher is better, comparable within one query only.")
     source: str
     anchor: str = Field(default="", description="Where in the source the hit starts; cite it as source#anchor.")
+    product: str | None = Field(default=None, description="The product the item documents (None: every product).")
 
 
 class SearchResult(BaseModel):
@@ -75,6 +79,12 @@ class IngestReport(BaseModel):
         return (
             f"{self.documents} documents: {self.added} chunks added, {self.updated} updated, "
             f"{self.unchanged} unchanged{files}, {self.removed} removed, {len(self.skipped)} skipped"
+        )
+
+    def plus(self, other: IngestReport) -> IngestReport:
+        """Both reports added up (counts summed, lists joined)."""
+        return IngestReport.model_validate(
+            {name: getattr(self, name) + getattr(other, name) for name in IngestReport.model_fields}
         )
 
 
@@ -121,6 +131,11 @@ class Ticket(BaseModel):
     )
     confirmed_at: datetime | None = None
     flags: list[str] = Field(default_factory=list[str], description="Why vigil would not learn from it.")
+    product: str | None = Field(
+        default=None,
+        description="The product or queue it belongs to (the first one a message named); its suggestions come only "
+        "from that product's knowledge and knowledge with no product. None: all knowledge.",
+    )
 
 
 class Suggestion(BaseModel):
@@ -236,6 +251,7 @@ class Lesson(BaseModel):
     changed_by: str = Field(description="vigil, or the analyst who retired, restored or revised it.")
     note: str | None = Field(default=None, description="Why (a retirement reason, a revision note).")
     suggestion_id: str | None = Field(default=None, description="The suggestion a revision came from, if any.")
+    product: str | None = Field(default=None, description="The product of its ticket; its Q&A carries it.")
     created_at: datetime
     updated_at: datetime
 

@@ -70,3 +70,27 @@ def test_a_missing_replay_file_is_an_error(
 ) -> None:
     assert main(["replay", str(tmp_path / "nope.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_dialogue_is_replayed_as_a_ticket_of_its_source_product_unless_it_names_a_product(
+    tmp_path: Path, settings_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vigil_mcp.app import build_app
+    from vigil_mcp.config import load_settings
+
+    records = [json.loads(dialogue(f"d/{i}", i, [("customer", "kim", QUESTION)])) for i in range(4)]
+    records[0]["source"] = "stripe"
+    records[1] |= {"source": "ubuntu", "product": "openshift"}  # an explicit product wins over the source
+    records[2]["source"] = "no such product!"  # a bad name: the line is skipped, saying why
+    data = tmp_path / "dialogues.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    assert main(["replay", str(data)]) == 0
+    captured = capsys.readouterr()
+    assert "3 dialogues" in captured.out
+    assert f"skipped {data}:3: \"source\": product 'no such product!' is not valid" in captured.err
+    app = build_app(load_settings({"home": str(settings_home)}, environ={}))
+    try:
+        products = {t.id: t.product for t in app.tickets.list()}
+    finally:
+        app.close()
+    assert products == {"d/0": "stripe", "d/1": "openshift", "d/3": None}

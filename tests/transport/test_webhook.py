@@ -39,6 +39,12 @@ def test_a_delivered_message_is_stored_and_a_retry_stores_nothing_twice(app: App
     assert len(app.tickets.get("W-1").messages) == 1
 
 
+def test_a_delivery_with_a_product_opens_a_ticket_of_that_product(app: App, http: TestClient) -> None:
+    status, body = post_signed(http, {**MESSAGE, "ticket_id": "W-9", "product": "stripe"})
+    assert status == 201 and body["ticket"]["product"] == "stripe"
+    assert app.tickets.get("W-9").ticket.product == "stripe"
+
+
 def test_a_resolve_event_resolves_the_ticket_and_a_retried_resolve_answers_200_unchanged(
     app: App, http: TestClient
 ) -> None:
@@ -69,6 +75,8 @@ def test_a_resolve_event_resolves_the_ticket_and_a_retried_resolve_answers_200_u
         ({"ticket_id": "W", "role": "customer", "author": "a", "text": "hi", "colour": 1}, 400, "unknown fields"),
         ({"ticket_id": "W", "role": "customer", "author": "a", "text": "hi", "ts": "yesterday"}, 400, "ISO 8601"),
         ({"ticket_id": "W", "role": "customer", "author": "a", "text": "bad \ud800 text"}, 400, "surrogate"),
+        ({"ticket_id": "W", "role": "customer", "author": "a", "text": "hi", "product": "A B"}, 400, "product 'A B'"),
+        ({"ticket_id": "W", "role": "customer", "author": "a", "text": "hi", "product": 7}, 400, "product must be"),
         ({"event": "explode", "ticket_id": "W"}, 400, "event must be"),
         ({"event": "resolve", "ticket_id": "W", "why": "x"}, 400, "unknown fields"),
         ({"event": "resolve", "ticket_id": "W", "summary": {"a": 1}}, 400, "summary must be a string"),

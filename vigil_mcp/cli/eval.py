@@ -46,8 +46,9 @@ def _scratch(settings: Settings, folder: Path) -> Settings:
     "--knowledge",
     "knowledge_paths",
     multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="docs, runbooks or folders to add to the scratch store first (repeatable)",
+    metavar="[PRODUCT=]PATH",
+    help="docs, runbooks or folders to add to the scratch store first (repeatable); PRODUCT=PATH scopes them "
+    "to that product's dialogues (a dialogue's product is its product field, else its source)",
 )
 @click.option(
     "--labels",
@@ -64,7 +65,7 @@ def eval_command(
     file: Path,
     no_learn: bool,
     report: Path,
-    knowledge_paths: tuple[Path, ...],
+    knowledge_paths: tuple[str, ...],
     labels_path: Path | None,
     window: int,
     limit: int | None,
@@ -95,17 +96,21 @@ def eval_command(
     for s in skipped:
         err(f"skipped {s.path}:{s.line}: {s.reason}")
     requests = read_request_labels(labels_path) if labels_path else None
+    scoped = [scoped_path(value) for value in knowledge_paths]
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="vigil-eval-base-") as base:
         base_settings = _scratch(settings, Path(base))
-        if knowledge_paths:
+        if scoped:
             app = build_app(base_settings)
             try:
-                added = app.knowledge.add_paths(list(knowledge_paths), progress=ProgressBar("adding knowledge"))
+                for product in dict.fromkeys(p for p, _ in scoped):
+                    paths = [path for p, path in scoped if p == product]
+                    bar = ProgressBar("adding knowledge" + (f" ({product})" if product else ""))
+                    added = app.knowledge.add_paths(paths, progress=bar, product=product)
+                    out(f"knowledge{f' ({product})' if product else ''}: {added.summary()}")
                 app.knowledge.wait_backfilled()
             finally:
                 app.close()
-            out(f"knowledge: {added.summary()}")
         for learn in [False] if no_learn else [True, False]:
             runs.append(_run(base_settings, dialogues, learn, window, requests))
     report.mkdir(parents=True, exist_ok=True)
@@ -157,6 +162,21 @@ def _run(
         f"non-questions{labelled}, {t.knowledge_items} knowledge items, {t.skills} skills, {result.seconds:.1f} s"
     )
     return result
+
+
+def scoped_path(value: str) -> tuple[str | None, Path]:
+    """`PATH` or `PRODUCT=PATH` as (product or None, path); InputError for a missing path or bad name."""
+    from vigil_mcp.errors import InputError
+    from vigil_mcp.services.product import valid_product
+
+    product: str | None = None
+    name, sep, rest = value.partition("=")
+    if sep and not Path(value).exists():
+        product, value = valid_product(name), rest
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise InputError(f"--knowledge {value}: no such file or folder (give PATH or PRODUCT=PATH)")
+    return product, path
 
 
 def read_request_labels(path: Path) -> dict[tuple[str, str], bool]:

@@ -49,15 +49,6 @@ def ask_owner(path: Path, tool: str, arguments: dict[str, Any]) -> dict[str, Any
         raise InputError(exc.error.message) from None
 
 
-def combined(first: IngestReport, second: IngestReport) -> IngestReport:
-    """Two ingest reports added up (counts summed, lists joined)."""
-    values: dict[str, Any] = {}
-    for name in IngestReport.model_fields:
-        a, b = getattr(first, name), getattr(second, name)
-        values[name] = a + b
-    return IngestReport.model_validate(values)
-
-
 def existing_store(settings: Settings) -> Settings:
     """The settings, once their store is known to exist: reading never creates one."""
     if settings.store_url is None and not settings.store.exists():
@@ -78,21 +69,30 @@ def knowledge() -> None:
 @click.option(
     "--kind", default=None, help="kind of the added items [default: runbook for Markdown and JSONL, doc for the rest]"
 )
+@click.option(
+    "--product",
+    metavar="NAME",
+    help="the product these documents are about (such as stripe): only its tickets, and tickets without a "
+    "product, are answered from them [default: every ticket]",
+)
 @global_options
 @click.pass_context
-def add(ctx: click.Context, paths: tuple[Path, ...], kind: str | None) -> int:
+def add(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, product: str | None) -> int:
     """Add documents: files, folders and runbook JSONL.
 
     Markdown, runbook JSONL, HTML pages and OpenAPI 3 specs (JSON or YAML); folders are walked.
-    A file whose content is unchanged since it was last added is not read again.
+    A file whose content is unchanged since it was last added is not read again (adding it again
+    with another --product only relabels its items).
     """
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import err, out
     from vigil_mcp.errors import InputError
     from vigil_mcp.models import SkippedInput
     from vigil_mcp.progress import ProgressBar
+    from vigil_mcp.services.product import valid_product
 
     settings = settings_of(ctx)
+    product = valid_product(product)
     if not any(path.exists() for path in paths):  # nothing to add: never create an empty store for it
         shown = ", ".join(str(p) for p in paths)
         raise InputError(f"{shown}: no such file or folder; nothing added (give Markdown, HTML or JSONL paths)")
@@ -104,13 +104,14 @@ def add(ctx: click.Context, paths: tuple[Path, ...], kind: str | None) -> int:
                 report.skipped.append(SkippedInput(path=str(path), reason="no such file or folder"))
                 continue
             arguments = {"path": str(path.resolve())} | ({"kind": kind} if kind else {})
+            arguments |= {"product": product} if product else {}
             part = ask_owner(owner, "add_knowledge", arguments)
-            report = combined(report, IngestReport.model_validate(part))
+            report = report.plus(IngestReport.model_validate(part))
         where = f"{shown_store(settings.store_location())} (through the running vigil serve)"
     else:
         app = build_app(settings)
         try:
-            report = app.knowledge.add_paths(list(paths), kind=kind, progress=ProgressBar("ingesting"))
+            report = app.knowledge.add_paths(list(paths), kind=kind, progress=ProgressBar("ingesting"), product=product)
         finally:
             app.close()
         where = shown_store(settings.store_location())
@@ -127,10 +128,11 @@ def add(ctx: click.Context, paths: tuple[Path, ...], kind: str | None) -> int:
 @click.argument("query")
 @click.option("--limit", type=int, default=5, show_default=True, help="how many hits")
 @click.option("--kind", help="only items of this kind (runbook, qa, skill, ...)")
+@click.option("--product", metavar="NAME", help="only items of this product and items with no product")
 @json_option("the result")
 @global_options
 @click.pass_context
-def search(ctx: click.Context, query: str, limit: int, kind: str | None, as_json: bool) -> int:
+def search(ctx: click.Context, query: str, limit: int, kind: str | None, product: str | None, as_json: bool) -> int:
     """BM25 search, best hits first."""
     from vigil_mcp.app import build_app
     from vigil_mcp.cli import out
@@ -139,12 +141,12 @@ def search(ctx: click.Context, query: str, limit: int, kind: str | None, as_json
     settings = settings_of(ctx)
     owner = running_owner(settings)
     if owner is not None:
-        arguments: dict[str, Any] = {"query": query, "limit": limit, "kind": kind}
+        arguments: dict[str, Any] = {"query": query, "limit": limit, "kind": kind, "product": product}
         result = SearchResult.model_validate(ask_owner(owner, "search_knowledge", arguments))
     else:
         app = build_app(existing_store(settings))
         try:
-            result = app.knowledge.search(query, limit, kind)
+            result = app.knowledge.search(query, limit, kind, product=product)
         finally:
             app.close()
     if as_json:

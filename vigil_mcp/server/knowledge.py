@@ -20,12 +20,17 @@ from vigil_mcp.server.schema import flatten_output_schema
 from vigil_mcp.services.knowledge.chunking import chunk_markdown
 from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.knowledge.service import MAX_LIMIT, KnowledgeService
+from vigil_mcp.services.product import valid_product
 from vigil_mcp.services.redact import redact
 
 # Adding the same source again updates it in place: a write, never destructive, idempotent.
 ADDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 MAX_BODY_CHARS = 400_000  # the HTTP body cap is 512 KiB; stdio gets the same limit
 TITLE_CHARS = 300
+PRODUCT_HELP = (
+    "The product this knowledge documents (a short name such as stripe or ubuntu: letters, digits, - or _); "
+    "only tickets of that product, and tickets without one, are answered from it. Omit for every ticket."
+)
 PATH_HELP = (
     "Instead of title and body: a file or folder on the server's machine (Markdown, HTML, OpenAPI, runbook "
     "JSONL). Only over stdio, where client and server are one user; refused over HTTP."
@@ -39,7 +44,7 @@ class KnowledgeAdded(IngestReport):
     redacted: int = Field(0, description="Credentials and personal data masked before storing.")
 
 
-def _text_document(title: str, body: str, source: str | None) -> tuple[Document, int]:
+def _text_document(title: str, body: str, source: str | None, product: str | None) -> tuple[Document, int]:
     title = " ".join(title.split())
     if not title or len(title) > TITLE_CHARS:
         raise InputError(f"title must be 1 to {TITLE_CHARS} characters")
@@ -51,7 +56,8 @@ def _text_document(title: str, body: str, source: str | None) -> tuple[Document,
     where = (source or "").strip() or f"mcp:{slug}"
     clean_title, clean_body = redact(title), redact(body)
     chunks = chunk_markdown(clean_body.text, clean_title.text)
-    return Document(where, clean_title.text, chunks), len(clean_title.findings) + len(clean_body.findings)
+    found = len(clean_title.findings) + len(clean_body.findings)
+    return Document(where, clean_title.text, chunks, product=valid_product(product)), found
 
 
 def render_item(item: KnowledgeItem) -> str:
@@ -59,8 +65,10 @@ def render_item(item: KnowledgeItem) -> str:
     heading = f"# {item.title}"
     section = f"\n\n## {item.section}" if item.section else ""
     tags = f"\ntags: {', '.join(item.tags)}" if item.tags else ""
+    product = f"\nproduct: {item.product}" if item.product else ""
     return (
-        f"{heading}{section}\n\n{item.body}\n\n---\nid: {item.id}\nkind: {item.kind}\nsource: {item.source}{tags}\n"
+        f"{heading}{section}\n\n{item.body}\n\n---\nid: {item.id}\nkind: {item.kind}\nsource: {item.source}{tags}"
+        f"{product}\n"
         f"updated: {item.updated_at.isoformat()}\n"
     )
 
@@ -79,6 +87,10 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService, *, loca
         kind: Annotated[
             str | None, Field(description="Only items of this kind: runbook, qa, skill. Omit for all.")
         ] = None,
+        product: Annotated[
+            str | None,
+            Field(description="Only items of this product (such as stripe) and items with no product. Omit for all."),
+        ] = None,
     ) -> SearchResult:
         """Search vigil's knowledge (runbooks, learned Q&A, skills) with BM25 and return the best hits.
 
@@ -87,8 +99,8 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService, *, loca
         ERR_CONN_RESET, etcdMembersDown, v1.27.3 or kube-apiserver match whole and by their parts.
         """
         if knowledge.ready:  # answered on the loop: ~1 ms, cheaper than a thread hop
-            return call_service(lambda: knowledge.search(query, limit, kind))
-        return await call_service_in_thread(lambda: knowledge.search(query, limit, kind))
+            return call_service(lambda: knowledge.search(query, limit, kind, product=product))
+        return await call_service_in_thread(lambda: knowledge.search(query, limit, kind, product=product))
 
     @mcp.tool(name="get_knowledge", title="Get a knowledge item", annotations=READ_ONLY)
     def get_knowledge(
@@ -114,6 +126,7 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService, *, loca
             ),
         ] = None,
         path: Annotated[str | None, Field(description=PATH_HELP)] = None,
+        product: Annotated[str | None, Field(description=PRODUCT_HELP)] = None,
     ) -> KnowledgeAdded:
         """Add a document to vigil's knowledge (runbook, product doc, Q&A) so search_knowledge finds it at once.
 
@@ -123,9 +136,10 @@ def register_knowledge(mcp: MCPServer[Any], knowledge: KnowledgeService, *, loca
         if path is not None:
             local = local_paths or local_client.get()
             target = call_service(lambda: _local_target(path, local, title is not None or body is not None))
-            report = await call_service_in_thread(lambda: knowledge.add_paths([target], kind=kind))
+            scope = call_service(lambda: valid_product(product))
+            report = await call_service_in_thread(lambda: knowledge.add_paths([target], kind=kind, product=scope))
             return KnowledgeAdded(**report.model_dump(), source=str(target.resolve()))
-        document, masked = call_service(lambda: _text_document(title or "", body or "", source))
+        document, masked = call_service(lambda: _text_document(title or "", body or "", source, product))
         report = await call_service_in_thread(lambda: knowledge.add_documents([document], kind=kind or "runbook"))
         return KnowledgeAdded(**report.model_dump(), source=document.source, redacted=masked)
 

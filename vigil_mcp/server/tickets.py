@@ -64,6 +64,13 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         message_id: Annotated[
             str | None, Field(description="The sender's id for this message; a repeat with the same id stores nothing.")
         ] = None,
+        product: Annotated[
+            str | None,
+            Field(
+                description="The product or queue the ticket belongs to (such as stripe); the first one given stays "
+                "with the ticket, and vigil answers it only from that product's knowledge and unscoped knowledge."
+            ),
+        ] = None,
     ) -> ObserveResult:
         """Record one message of a customer <-> analyst dialogue; vigil may answer a customer question unasked.
 
@@ -71,7 +78,7 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
         (otherwise `decision` says why it stayed silent). Idempotent on message_id.
         """
         result = await call_service_in_thread(
-            lambda: tickets.observe(Incoming(ticket_id, role, author, text, ts, message_id))
+            lambda: tickets.observe(Incoming(ticket_id, role, author, text, ts, message_id, product))
         )
         if not result.duplicate:
             await announce(app, result.ticket.id, result.suggestion is not None)

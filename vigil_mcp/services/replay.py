@@ -1,4 +1,8 @@
-"""Replay recorded dialogues (the format of shared/data/dialogues.jsonl) through the ticket service."""
+"""Replay recorded dialogues (the format of shared/data/dialogues.jsonl) through the ticket service.
+
+A dialogue's product is its `product` field, else its `source` (`stripe`, `ubuntu` in the shared
+dialogues): its ticket is answered only from that product's knowledge and unscoped knowledge.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from vigil_mcp.errors import VigilError
+from vigil_mcp.errors import InputError, VigilError
 from vigil_mcp.models import SkippedInput, Suggestion
+from vigil_mcp.services.product import valid_product
 from vigil_mcp.services.tickets import Incoming, TicketService
 
 ROLE_MAP = {"customer": "customer", "agent": "analyst", "analyst": "analyst", "bot": "bot"}
@@ -61,6 +66,7 @@ def parse_dialogue(record: Any) -> Dialogue:
         raise ValueError('no "id" string')
     if not isinstance(turns, list) or not turns:
         raise ValueError('no "turns" list')
+    product = _product_of(rec)
     out: list[Incoming] = []
     for i, raw in enumerate(cast(list[Any], turns)):
         if not isinstance(raw, dict):
@@ -76,7 +82,7 @@ def parse_dialogue(record: Any) -> Dialogue:
         idx = turn.get("idx", i)
         if not text.strip():
             continue
-        out.append(Incoming(did, role, speaker or "unknown", text, ts, str(idx)))
+        out.append(Incoming(did, role, speaker or "unknown", text, ts, str(idx), product))
     if not out:
         raise ValueError("every turn is empty")
     resolution = rec.get("resolution")
@@ -92,6 +98,20 @@ def parse_dialogue(record: Any) -> Dialogue:
                 res_id = str(cast(dict[str, Any], res_turn).get("idx", turn_no))
     seq = rec.get("seq")
     return Dialogue(did, seq if isinstance(seq, int) else 0, tuple(out), bool(rec.get("resolved")), res_id, res_text)
+
+
+def _product_of(rec: dict[str, Any]) -> str | None:
+    """The dialogue's product: its `product` field, else its `source`; ValueError for a bad name."""
+    field_name = "product" if rec.get("product") is not None else "source"
+    value = rec.get(field_name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f'"{field_name}" is not a string')
+    try:
+        return valid_product(value)
+    except InputError as exc:
+        raise ValueError(f'"{field_name}": {exc}') from None
 
 
 def read_dialogues(path: Path, skipped: list[SkippedInput]) -> list[Dialogue]:

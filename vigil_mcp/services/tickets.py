@@ -42,6 +42,7 @@ from vigil_mcp.services.answer.pipeline import AnswerService, Decision
 from vigil_mcp.services.learn.confirm import confirmation
 from vigil_mcp.services.learn.fix import carries_content
 from vigil_mcp.services.learn.jobs import new_job
+from vigil_mcp.services.product import valid_product
 from vigil_mcp.services.redact import redact
 from vigil_mcp.storage.base import TicketChange, TicketStore
 
@@ -71,6 +72,7 @@ class Incoming:
     text: str
     ts: datetime | None = None
     message_id: str | None = None
+    product: str | None = None  # the ticket's product; the first one a message carries stays with the ticket
 
 
 @dataclass(slots=True)
@@ -139,7 +141,7 @@ def validate(incoming: Incoming) -> Incoming:
     mid = incoming.message_id.strip() if incoming.message_id else None
     if mid is not None and (not mid or len(mid) > MAX_ID_CHARS):
         raise InputError(f"message_id must be 1-{MAX_ID_CHARS} characters when given")
-    return Incoming(tid, incoming.role, author, text, ts, mid)
+    return Incoming(tid, incoming.role, author, text, ts, mid, valid_product(incoming.product))
 
 
 def _question_of(state: _State | None, suggestion: Suggestion) -> str:
@@ -324,7 +326,7 @@ class TicketService:
             title = msg.text.splitlines()[0][:120] if msg.role == "customer" else ""
             ticket = Ticket(
                 id=msg.ticket_id, title=title, customer=customer, status="waiting_on_customer",
-                opened_at=ts, updated_at=ts, message_count=0,
+                opened_at=ts, updated_at=ts, message_count=0, product=msg.product,
             )  # fmt: skip
             state = _State(ticket, [], [], stored=False)
         if len(state.messages) >= MAX_MESSAGES_PER_TICKET:
@@ -339,6 +341,10 @@ class TicketService:
         updates: dict[str, object] = {"updated_at": max(t.updated_at, ts), "message_count": t.message_count + 1}
         if not t.customer and msg.role == "customer":
             updates["customer"] = msg.author
+        if msg.product is not None and t.product is None:
+            updates["product"] = msg.product  # first value wins: a later, different product is ignored
+        elif msg.product is not None and msg.product != t.product:
+            log.info("ticket %s keeps product %s; a message named %s", t.id, t.product, msg.product)
         if (not t.title or t.title == "") and msg.role == "customer":
             updates["title"] = msg.text.splitlines()[0][:120]
         if msg.role == "customer":
@@ -388,7 +394,7 @@ class TicketService:
             return stored
         state, message, history = stored
         previous = [s.text for s in state.suggestions]
-        decision = self.answers.decide(history, message, previous)
+        decision = self.answers.decide(history, message, previous, product=state.ticket.product)
         suggestion = self._suggestion(state, message, decision, datetime.now(UTC))
         if suggestion is not None:
             with self._lock:
@@ -429,7 +435,7 @@ class TicketService:
                 suggestion = None
                 if decide and message.role == "customer":
                     previous = [s.text for s in state.suggestions]
-                    decision = self.answers.decide(state.messages[:-1], message, previous)
+                    decision = self.answers.decide(state.messages[:-1], message, previous, product=state.ticket.product)
                     suggestion = self._suggestion(state, message, decision, now)
                     if suggestion is not None:
                         state.suggestions.append(suggestion)

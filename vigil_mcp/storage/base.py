@@ -47,7 +47,8 @@ class KnowledgeRow:
     source: str
     anchor: str
     tags: tuple[str, ...]
-    content_hash: str
+    content_hash: str  # of what the item says; its product is not part of it (relabelling keeps the passages)
+    product: str | None = None  # None: the item serves every ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class IngestedFile:
     parser: str
     kind: str
     items: int
+    product: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class PassageRecord:
     anchor: str
     form: str
     text: str
+    product: str | None = None  # the item's product; None: every ticket may be answered from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ class KnowledgeChange:
     remove_ids: Sequence[str] = ()  # items that are gone, with their passages
     replaced_ids: Sequence[str] = ()  # upserted items already stored: their old passages are dropped
     files: Sequence[IngestedFile] = ()  # files whose items this change completes, with their hashes
+    relabels: Sequence[tuple[str, str | None]] = ()  # (item id, product) of unchanged items given a new product
     # A shared store: the feed position the writer's index is at. Passage numbers and term ids were
     # planned from that index, so the store refuses the change (StoreConflict) if the feed moved on.
     feed_position: int | None = None
@@ -139,8 +143,8 @@ class KnowledgeStore(Protocol):
     path: str  # where it is, for people (a PostgreSQL URL without its password)
     shared: bool  # other processes write it too (see the module docstring)
 
-    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, str]]:
-        """Items already stored from each source: source -> id -> content_hash."""
+    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, tuple[str, str | None]]]:
+        """Items already stored from each source: source -> id -> (content_hash, product)."""
         ...
 
     def passages_of(self, item_ids: Sequence[str]) -> dict[str, list[int]]:

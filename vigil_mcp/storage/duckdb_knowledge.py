@@ -15,29 +15,29 @@ from vigil_mcp.storage.duckdb_base import DuckDBConnection
 
 EMBEDDING_BYTES = 384 * 2  # float16 vectors of the embedding model's dimension
 
-_ITEM_COLUMNS = "id, kind, title, section, body, source, anchor, tags, created_at, updated_at"
+_ITEM_COLUMNS = "id, kind, title, section, body, source, anchor, tags, created_at, updated_at, product"
 
 
 def _item(r: tuple[Any, ...]) -> KnowledgeItem:
     return KnowledgeItem(
         id=r[0], kind=r[1], title=r[2], section=r[3], body=r[4], source=r[5], anchor=r[6], tags=list(r[7]),
-        created_at=r[8], updated_at=r[9],
+        created_at=r[8], updated_at=r[9], product=r[10],
     )  # fmt: skip
 
 
 class KnowledgeTables(DuckDBConnection):
     """The `KnowledgeStore` methods."""
 
-    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, str]]:
-        """Items already stored from each source: source -> id -> content_hash."""
-        out: dict[str, dict[str, str]] = {s: {} for s in sources}
+    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, tuple[str, str | None]]]:
+        """Items already stored from each source: source -> id -> (content_hash, product)."""
+        out: dict[str, dict[str, tuple[str, str | None]]] = {s: {} for s in sources}
         if not sources:
             return out
         rows = self._query(
-            "SELECT source, id, content_hash FROM knowledge WHERE source = ANY(?::VARCHAR[])", [list(sources)]
+            "SELECT source, id, content_hash, product FROM knowledge WHERE source = ANY(?::VARCHAR[])", [list(sources)]
         )
-        for source, item_id, content_hash in rows:
-            out[source][item_id] = content_hash
+        for source, item_id, content_hash, product in rows:
+            out[source][item_id] = (content_hash, product)
         return out
 
     def passages_of(self, item_ids: Sequence[str]) -> dict[str, list[int]]:
@@ -68,10 +68,10 @@ class KnowledgeTables(DuckDBConnection):
         if not paths:
             return {}
         rows = self._query(
-            "SELECT path, sha256, parser, kind, items FROM knowledge_files WHERE path = ANY(?::VARCHAR[])",
+            "SELECT path, sha256, parser, kind, items, product FROM knowledge_files WHERE path = ANY(?::VARCHAR[])",
             [list(paths)],
         )
-        return {r[0]: IngestedFile(r[0], r[1], r[2], r[3], int(r[4])) for r in rows}
+        return {r[0]: IngestedFile(r[0], r[1], r[2], r[3], int(r[4]), r[5]) for r in rows}
 
     def next_passage_no(self) -> int:
         """One above the highest passage number stored."""
@@ -104,7 +104,8 @@ class KnowledgeTables(DuckDBConnection):
                 con.execute(
                     "INSERT INTO knowledge SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
                     "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-                    "unnest(?::VARCHAR[][]), unnest(?::VARCHAR[]), ?::TIMESTAMPTZ, ?::TIMESTAMPTZ",
+                    "unnest(?::VARCHAR[][]), unnest(?::VARCHAR[]), ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, "
+                    "unnest(?::VARCHAR[])",
                     [
                         [u.id for u in fresh],
                         [u.kind for u in fresh],
@@ -117,16 +118,23 @@ class KnowledgeTables(DuckDBConnection):
                         [u.content_hash for u in fresh],
                         now,
                         now,
+                        [u.product for u in fresh],
                     ],
                 )
             for u in change.upserts:
                 if u.id in replaced:
                     con.execute(
                         "UPDATE knowledge SET kind = ?, title = ?, section = ?, body = ?, source = ?, anchor = ?, "
-                        "tags = ?, content_hash = ?, updated_at = ? WHERE id = ?",
+                        "tags = ?, content_hash = ?, updated_at = ?, product = ? WHERE id = ?",
                         [u.kind, u.title, u.section, u.body, u.source, u.anchor, list(u.tags), u.content_hash, now,
-                         u.id],
+                         u.product, u.id],
                     )  # fmt: skip
+            if change.relabels:
+                con.execute(
+                    "UPDATE knowledge SET product = r.product, updated_at = ?::TIMESTAMPTZ FROM "
+                    "(SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS product) r WHERE knowledge.id = r.id",
+                    [now, [i for i, _ in change.relabels], [p for _, p in change.relabels]],
+                )
             if change.passages:
                 ps = change.passages
                 con.execute(
@@ -153,7 +161,8 @@ class KnowledgeTables(DuckDBConnection):
                 con.execute("DELETE FROM knowledge_files WHERE path = ANY(?::VARCHAR[])", [list(files)])
                 con.execute(
                     "INSERT INTO knowledge_files SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-                    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), ?::TIMESTAMPTZ",
+                    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), ?::TIMESTAMPTZ, "
+                    "unnest(?::VARCHAR[])",
                     [
                         [f.path for f in files.values()],
                         [f.sha256 for f in files.values()],
@@ -161,6 +170,7 @@ class KnowledgeTables(DuckDBConnection):
                         [f.kind for f in files.values()],
                         [f.items for f in files.values()],
                         now,
+                        [f.product for f in files.values()],
                     ],
                 )
         return 0
@@ -190,7 +200,7 @@ class KnowledgeTables(DuckDBConnection):
             post: dict[str, Any] = cursor.fetchnumpy()  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
             rows = self._con.execute(
                 "SELECT p.passage_no, p.length, k.kind, p.item_id, k.title, k.section, k.source, k.anchor, p.form, "
-                "p.text, p.ordinal FROM passages p JOIN knowledge k ON k.id = p.item_id"
+                "p.text, p.ordinal, k.product FROM passages p JOIN knowledge k ON k.id = p.item_id"
             ).fetchall()
             self._release_memory()
         snap = Snapshot(
@@ -203,7 +213,7 @@ class KnowledgeTables(DuckDBConnection):
             kind_of_doc=[r[2] for r in rows],
         )
         records = {
-            int(r[0]): PassageRecord(int(r[0]), r[3], r[2], int(r[10]), r[4], r[5], r[6], r[7], r[8], r[9])
+            int(r[0]): PassageRecord(int(r[0]), r[3], r[2], int(r[10]), r[4], r[5], r[6], r[7], r[8], r[9], r[11])
             for r in rows
         }
         return snap, records
@@ -251,11 +261,11 @@ class KnowledgeTables(DuckDBConnection):
     def items_without_passages(self, limit: int) -> list[KnowledgeRow]:
         """Items that have no passages (stored before passages existed)."""
         rows = self._query(
-            "SELECT id, kind, title, section, body, source, anchor, tags, content_hash FROM knowledge k "
+            "SELECT id, kind, title, section, body, source, anchor, tags, content_hash, product FROM knowledge k "
             "WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.item_id = k.id) ORDER BY id LIMIT ?",
             [limit],
         )
-        return [KnowledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(r[7]), r[8]) for r in rows]
+        return [KnowledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(r[7]), r[8], r[9]) for r in rows]
 
     def get_meta(self, key: str) -> str | None:
         """A store-wide setting."""

@@ -90,16 +90,17 @@ class TicketTables(DuckDBConnection):
                     "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[]), "
                     "unnest(?::TIMESTAMPTZ[]), unnest(?::TIMESTAMPTZ[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]), "
                     "unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]), unnest(?::TIMESTAMPTZ[]), "
-                    "unnest(?::VARCHAR[][])",
+                    "unnest(?::VARCHAR[][]), unnest(?::VARCHAR[])",
                     [[getattr(t, col) for t in new] for col in _TICKET_FIELDS],
                 )
             for t in updated:
                 con.execute(
                     "UPDATE tickets SET title = ?, customer = ?, status = ?, updated_at = ?, resolved_at = ?, "
                     "waiting_since = ?, message_count = ?, summary = ?, resolved_by = ?, resolution_seq = ?, "
-                    "confirmed_seq = ?, confirmed_at = ?, flags = ? WHERE id = ?",
+                    "confirmed_seq = ?, confirmed_at = ?, flags = ?, product = ? WHERE id = ?",
                     [t.title, t.customer, t.status, t.updated_at, t.resolved_at, t.waiting_since, t.message_count,
-                     t.summary, t.resolved_by, t.resolution_seq, t.confirmed_seq, t.confirmed_at, t.flags, t.id],
+                     t.summary, t.resolved_by, t.resolution_seq, t.confirmed_seq, t.confirmed_at, t.flags, t.product,
+                     t.id],
                 )  # fmt: skip
             if messages:
                 con.execute(

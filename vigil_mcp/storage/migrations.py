@@ -217,6 +217,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE suggestions ADD COLUMN why VARCHAR NOT NULL DEFAULT '{}';
         """,
     ),
+    Migration(
+        6,
+        "knowledge, tickets and lessons scoped by product",
+        """
+        -- NULL: no product (the item serves every ticket; the ticket sees every item), as before.
+        ALTER TABLE knowledge ADD COLUMN product VARCHAR;
+        ALTER TABLE knowledge_files ADD COLUMN product VARCHAR;
+        ALTER TABLE tickets ADD COLUMN product VARCHAR;
+        ALTER TABLE lessons ADD COLUMN product VARCHAR;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

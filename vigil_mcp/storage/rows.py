@@ -12,7 +12,7 @@ from vigil_mcp.models import Feedback, LearningJob, LearnResult, Lesson, Message
 
 TICKET_COLS: LiteralString = (
     "id, title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary, "
-    "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags"
+    "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags, product"
 )
 MESSAGE_COLS: LiteralString = "ticket_id, seq, role, author, text, ts, message_id, kind"
 SUGGESTION_COLS: LiteralString = (
@@ -29,7 +29,7 @@ def ticket_of(r: tuple[Any, ...]) -> Ticket:
     return Ticket(
         id=r[0], title=r[1], customer=r[2], status=r[3], opened_at=r[4], updated_at=r[5], resolved_at=r[6],
         waiting_since=r[7], message_count=r[8], summary=r[9], resolved_by=r[10], resolution_seq=r[11],
-        confirmed_seq=r[12], confirmed_at=r[13], flags=list(r[14] or []),
+        confirmed_seq=r[12], confirmed_at=r[13], flags=list(r[14] or []), product=r[15],
     )  # fmt: skip
 
 

@@ -26,7 +26,7 @@ from vigil_mcp.transport.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, Si
 
 WEBHOOK_PATH = "/webhook/messages"
 WEBHOOK_MAX_BYTES = 256 * 1024
-_MESSAGE_FIELDS = frozenset({"ticket_id", "role", "author", "text", "ts", "message_id"})
+_MESSAGE_FIELDS = frozenset({"ticket_id", "role", "author", "text", "ts", "message_id", "product"})
 _RESOLVE_FIELDS = frozenset({"ticket_id", "resolution_message_ids", "summary"})
 OFF_MESSAGE = (
     "the webhook is off: start vigil with VIGIL_WEBHOOK_SECRET set and sign each delivery "
@@ -71,7 +71,7 @@ def parse_webhook(body: bytes) -> tuple[str, dict[str, Any]]:
         for name in ("ticket_id", "role", "author", "text"):
             if not isinstance(fields.get(name), str):
                 raise InputError(f"{name} is required and must be a string")
-        for name in ("ts", "message_id"):
+        for name in ("ts", "message_id", "product"):
             if fields.get(name) is not None and not isinstance(fields[name], str):
                 raise InputError(f"{name} must be a string when given")
         if fields.get("ts"):
@@ -116,6 +116,7 @@ async def _deliver(app: App, event: str, fields: dict[str, Any]) -> Response:
         fields["text"],
         fields.get("ts"),
         fields.get("message_id"),
+        fields.get("product"),
     )
     result = await anyio.to_thread.run_sync(lambda: app.tickets.observe(incoming))
     if not result.duplicate:

@@ -259,8 +259,11 @@ class AnswerService:
         return out
 
     # ---- the decision ------------------------------------------------------------------------
-    def decide(self, history: Sequence[Message], message: Message, previous: Sequence[str] = ()) -> Decision:
-        """Decide on `message` given the ticket's earlier `history` and the texts already suggested."""
+    def decide(
+        self, history: Sequence[Message], message: Message, previous: Sequence[str] = (), product: str | None = None
+    ) -> Decision:
+        """Decide on `message` given the ticket's earlier `history` and the texts already suggested; a
+        ticket with a `product` is answered only from that product's knowledge and unscoped knowledge."""
         if message.role != "customer":
             return Decision(False, f"{message.role} message")
         identified = identify_turn(history, message.author, message.text)
@@ -273,7 +276,7 @@ class AnswerService:
         if not key_terms(query.text, self.idf):
             return Decision(False, "nothing specific to look up")
         vector = self.sameness.vector(query.text)
-        retrieved = self.knowledge.retrieve(query.text, POOL, vector=vector)
+        retrieved = self.knowledge.retrieve(query.text, POOL, vector=vector, product=product)
         if not retrieved:
             return Decision(False, "nothing in knowledge matches")
         judged = self.judge_candidates(query, retrieved, message.ticket_id)

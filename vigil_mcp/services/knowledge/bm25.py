@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from vigil_mcp.services.knowledge.scope import Allowed
 from vigil_mcp.storage.base import Snapshot
 
 IntArray = npt.NDArray[np.int32]
@@ -208,8 +209,13 @@ class Bm25Index:
                     self._tfs[tid] = self._tfs[tid][keep]
 
     # ---- querying --------------------------------------------------------------------------
-    def search(self, query_terms: Sequence[str], limit: int, kind: str | None = None) -> list[tuple[int, float]]:
-        """Top `limit` (doc_no, score) pairs, best first; ties broken by lower doc_no."""
+    def search(
+        self, query_terms: Sequence[str], limit: int, kind: str | None = None, allowed: Allowed | None = None
+    ) -> list[tuple[int, float]]:
+        """Top `limit` (doc_no, score) pairs, best first; ties broken by lower doc_no.
+
+        `allowed` keeps only the documents it marks True, before the cut, so the `limit` are all allowed ones.
+        """
         with self._lock:
             if self._n_docs == 0 or limit <= 0:
                 return []
@@ -246,6 +252,9 @@ class Bm25Index:
                 candidates, cand_scores = docs_cat, scores[docs_cat]
             if kind_code is not None:
                 keep = self._kinds[candidates] == kind_code
+                candidates, cand_scores = candidates[keep], cand_scores[keep]
+            if allowed is not None and candidates.size:
+                keep = allowed(candidates)
                 candidates, cand_scores = candidates[keep], cand_scores[keep]
             if candidates.size == 0:
                 return []

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -32,8 +32,10 @@ from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.embed import DIM, Embedder
 from vigil_mcp.services.knowledge.ingest import Document, find_files, format_of, parse_file, read_file
 from vigil_mcp.services.knowledge.passages import SPLITTER, split_passages
+from vigil_mcp.services.knowledge.scope import ProductScopes
 from vigil_mcp.services.knowledge.terms import PassageTerms, passage_terms
 from vigil_mcp.services.knowledge.vectors import VectorIndex
+from vigil_mcp.services.product import valid_product
 from vigil_mcp.services.text import STOPWORDS, tokenize
 from vigil_mcp.storage.base import (
     IngestedFile,
@@ -174,6 +176,7 @@ class KnowledgeService:
         self.store = store
         self.index = Bm25Index()
         self.vectors = VectorIndex(DIM)
+        self.scopes = ProductScopes()  # the product of each passage, for scoped retrieval
         self._records: dict[int, PassageRecord] = {}
         self._terms: dict[int, PassageTerms] = {}  # the judge's view of each passage, filled on first use
         self._items: set[str] = set()
@@ -210,6 +213,7 @@ class KnowledgeService:
                 self.feed_position = snap.position
                 self.index.load(snap)
                 self._records = records
+                self.scopes.set((no, r.product) for no, r in records.items())
                 self._items = {r.item_id for r in records.values()}
                 self._next_passage_no = self.store.next_passage_no()
                 self._load_vectors()
@@ -354,19 +358,22 @@ class KnowledgeService:
         kind: str | None = None,
         vector: npt.NDArray[np.float32] | None = None,
         dense: bool = True,
+        product: str | None = None,
     ) -> list[Retrieved]:
         """Passages for a query from both indexes, fused by reciprocal rank; best first.
 
         `vector` is the query's embedding when the caller already has it; with `dense` False (or no
-        model) only BM25 ranks.
+        model) only BM25 ranks. With a `product`, only passages of that product's items and of items
+        with no product are ranked (inside each index, so the pool is full of them).
         """
         self._wait_ready()
         terms = self._query_terms(query)
         pool = max(POOL, limit)
-        lexical = self.index.search(terms, pool, kind)
+        allowed = self.scopes.allowed(product)
+        lexical = self.index.search(terms, pool, kind, allowed)
         if dense and vector is None and self._embedder is not None:
             vector = self._embedder.embed_one(query[:MAX_QUERY_CHARS])
-        semantic = self.vectors.search(vector, pool, kind) if dense and vector is not None else []
+        semantic = self.vectors.search(vector, pool, kind, allowed) if dense and vector is not None else []
         scores: dict[int, float] = {}
         bm25: dict[int, tuple[float, int]] = {}
         cosine: dict[int, tuple[float, int]] = {}
@@ -388,8 +395,11 @@ class KnowledgeService:
             out.append(Retrieved(rec, fused, b[0] if b else 0.0, b[1] if b else None, cos, c[1] if c else None))
         return out
 
-    def search(self, query: str, limit: int = 5, kind: str | None = None, semantic: bool = False) -> SearchResult:
-        """Search items: BM25 over their passages (plus meaning with `semantic`), one hit per item."""
+    def search(
+        self, query: str, limit: int = 5, kind: str | None = None, semantic: bool = False, product: str | None = None
+    ) -> SearchResult:
+        """Search items: BM25 over their passages (plus meaning with `semantic`), one hit per item; with
+        a `product`, only that product's items and items with no product."""
         started = time.perf_counter()
         if not query.strip():
             raise InputError("query is empty: give words to search for, such as an alert name or an error message")
@@ -397,11 +407,12 @@ class KnowledgeService:
             raise InputError(f"limit must be between 1 and {MAX_LIMIT}; got {limit}")
         if kind is not None and not kind.strip():
             kind = None
+        product = valid_product(product)
         self._wait_ready()
         focus = snippet_terms(self._query_terms(query), self.index.df)
         hits: list[SearchHit] = []
         seen: set[str] = set()
-        for found in self.retrieve(query, limit * 4, kind, dense=semantic):
+        for found in self.retrieve(query, limit * 4, kind, dense=semantic, product=product):
             rec = found.record
             if rec.item_id in seen:
                 continue
@@ -411,6 +422,7 @@ class KnowledgeService:
                 SearchHit(
                     id=rec.item_id, kind=rec.kind, title=rec.title, section=rec.section,
                     snippet=make_snippet(rec.text, focus), score=round(score, 6), source=rec.source, anchor=rec.anchor,
+                    product=rec.product,
                 )
             )  # fmt: skip
             if len(hits) == limit:
@@ -448,16 +460,23 @@ class KnowledgeService:
 
     # ---- writing -------------------------------------------------------------------------
     def add_paths(
-        self, paths: Sequence[Path], kind: str | None = None, progress: Progress | None = None
+        self,
+        paths: Sequence[Path],
+        kind: str | None = None,
+        progress: Progress | None = None,
+        product: str | None = None,
     ) -> IngestReport:
         """Ingest files and folders; re-adding a source updates it in place, and a file whose content
         hash is the one recorded when it was last added is not read again.
 
         `kind` names the kind of every item; None gives each format's own (runbook for Markdown
-        and JSONL, doc for HTML and OpenAPI).
+        and JSONL, doc for HTML and OpenAPI). `product` scopes every item to that product's tickets
+        (None: every ticket); re-adding unchanged files with another product relabels their items
+        without recomputing passages or embeddings.
         """
         if kind is not None:
             kind = _valid_kind(kind)
+        product = valid_product(product)
         files, skipped = find_files(paths)
         report = IngestReport(skipped=skipped)
         self._wait_ready()
@@ -475,19 +494,22 @@ class KnowledgeService:
             file_kind = kind or fmt.kind
             last = known.get(key)
             reader = f"{fmt.parser}+{SPLITTER}"  # a new parser or passage splitter re-reads old files
-            if last is not None and (last.sha256, last.parser, last.kind) == (loaded.sha256, reader, file_kind):
+            current = (loaded.sha256, reader, file_kind, product)
+            if last is not None and (last.sha256, last.parser, last.kind, last.product) == current:
                 report.unchanged += last.items
                 report.unchanged_files += 1
             else:
                 parsed = parse_file(loaded)
                 report.skipped.extend(parsed.skipped)
                 report.notes.extend(parsed.notes)
+                for doc in parsed.documents:
+                    doc.product = product
                 pending.extend((doc, file_kind) for doc in parsed.documents)
                 items = sum(len(d.chunks) for d in parsed.documents)
                 pending_chunks += items
                 # A file with skipped parts is read again next time, so its problems are reported again.
                 if parsed.documents and not parsed.skipped:
-                    pending_files.append(IngestedFile(key, loaded.sha256, reader, file_kind, items))
+                    pending_files.append(IngestedFile(key, loaded.sha256, reader, file_kind, items, product))
                 if len(pending) >= WRITE_BATCH_DOCS or pending_chunks >= FLUSH_CHUNKS:
                     self._flush(pending, pending_files, report)
                     pending_chunks = 0
@@ -510,8 +532,10 @@ class KnowledgeService:
     def add_documents(
         self, documents: Sequence[Document], kind: str = "runbook", progress: Progress | None = None
     ) -> IngestReport:
-        """Store and index documents, WRITE_BATCH_DOCS per transaction."""
+        """Store and index documents, WRITE_BATCH_DOCS per transaction (each with its own product)."""
         kind = _valid_kind(kind)
+        for doc in documents:
+            doc.product = valid_product(doc.product)
         self._wait_ready()
         report = IngestReport()
         self._add(documents, kind, report, (), progress)
@@ -553,6 +577,7 @@ class KnowledgeService:
         planned: list[_Planned] = []
         remove_ids: list[str] = []
         replaced_ids: list[str] = []
+        relabels: list[tuple[str, str | None]] = []
         for doc in batch:
             old = existing.get(doc.source, {})
             seen: set[str] = set()
@@ -562,8 +587,12 @@ class KnowledgeService:
                 cid = item_id(doc.source, chunk.section, ordinals[chunk.section])
                 seen.add(cid)
                 row_hash = _content_hash(kind, chunk, doc.tags)
-                if cid in old and old[cid] == row_hash:
-                    counts.unchanged += 1
+                if cid in old and old[cid][0] == row_hash:
+                    if old[cid][1] == doc.product:
+                        counts.unchanged += 1
+                    else:  # the same words for another product: only the label moves
+                        relabels.append((cid, doc.product))
+                        counts.updated += 1
                     continue
                 if cid in old:
                     replaced_ids.append(cid)
@@ -572,15 +601,15 @@ class KnowledgeService:
                     counts.added += 1
                 row = KnowledgeRow(
                     id=cid, kind=kind, title=chunk.title, section=chunk.section, body=chunk.body,
-                    source=doc.source, anchor=chunk.anchor, tags=doc.tags, content_hash=row_hash,
+                    source=doc.source, anchor=chunk.anchor, tags=doc.tags, content_hash=row_hash, product=doc.product,
                 )  # fmt: skip
                 planned.append(_Planned(row, _pieces(chunk)))
             for gone_id in old:
                 if gone_id not in seen:
                     remove_ids.append(gone_id)
                     counts.removed += 1
-        if planned or remove_ids:
-            self._apply(planned, replaced_ids, remove_ids, files)
+        if planned or remove_ids or relabels:
+            self._apply(planned, replaced_ids, remove_ids, files, relabels)
         elif files:
             self.store.apply_knowledge(KnowledgeChange(files=files))
         return counts
@@ -591,9 +620,11 @@ class KnowledgeService:
         replaced_ids: list[str],
         remove_ids: list[str],
         files: Sequence[IngestedFile] = (),
+        relabels: Sequence[tuple[str, str | None]] = (),
     ) -> None:
         """Write items with their passages, postings and embeddings, then update memory (write lock held)."""
         old_nos = [no for nos in self.store.passages_of(replaced_ids + remove_ids).values() for no in nos]
+        relabelled = self.store.passages_of([i for i, _ in relabels]) if relabels else {}
         first_no = self._next_passage_no
         rows: list[PassageRow] = []
         docs: list[DocTerms] = []
@@ -623,7 +654,7 @@ class KnowledgeService:
             position = self.store.apply_knowledge(
                 KnowledgeChange(
                     upserts=[p.row for p in planned], passages=rows, postings=postings, new_terms=new_terms,
-                    remove_ids=remove_ids, replaced_ids=replaced_ids, files=files,
+                    remove_ids=remove_ids, replaced_ids=replaced_ids, files=files, relabels=relabels,
                     feed_position=self.feed_position if self.store.shared else None,
                 )
             )  # fmt: skip
@@ -638,15 +669,23 @@ class KnowledgeService:
         for no in old_nos:
             self._records.pop(no, None)
             self._terms.pop(no, None)
+        self.scopes.clear(old_nos)
         self._items.difference_update(remove_ids)
+        for item, product in relabels:
+            for no in relabelled.get(item, []):
+                rec = self._records.get(no)
+                if rec is not None:
+                    self._records[no] = replace(rec, product=product)
+            self.scopes.set((no, product) for no in relabelled.get(item, []))
         self.index.add(docs, planned_terms=new_terms)
         by_id = {p.row.id: p.row for p in planned}
         for r in rows:
             item = by_id[r.item_id]
             self._records[r.passage_no] = PassageRecord(
                 r.passage_no, r.item_id, item.kind, r.ordinal, item.title, item.section, item.source, item.anchor,
-                r.form, r.text,
+                r.form, r.text, item.product,
             )  # fmt: skip
+        self.scopes.set((r.passage_no, by_id[r.item_id].product) for r in rows)
         self._items.update(by_id)
         if vectors is not None:
             self.vectors.add([r.passage_no for r in rows], vectors, [by_id[r.item_id].kind for r in rows])
@@ -700,11 +739,13 @@ class KnowledgeService:
         for no in gone_nos:
             self._records.pop(no, None)
             self._terms.pop(no, None)
+        self.scopes.clear(gone_nos)
         self._items.difference_update(wanted)
         self.index.add(
             [DocTerms(p.record.passage_no, p.counts, p.length, p.record.kind) for p in stored], planned_terms=planned
         )
         with_vectors = [p for p in stored if p.embedding is not None and len(p.embedding) == DIM * 2]
+        self.scopes.set((p.record.passage_no, p.record.product) for p in stored)
         for p in stored:
             self._records[p.record.passage_no] = p.record
             self._items.add(p.record.item_id)

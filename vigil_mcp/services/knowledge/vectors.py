@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from vigil_mcp.services.knowledge.scope import Allowed
 from vigil_mcp.storage.base import VectorSnapshot
 
 Matrix = npt.NDArray[np.float32]
@@ -100,8 +101,13 @@ class VectorIndex:
                     self._row_of[moved] = row
                 self._n -= 1
 
-    def search(self, vector: npt.NDArray[np.float32], limit: int, kind: str | None = None) -> list[tuple[int, float]]:
-        """Top `limit` (passage number, cosine), best first; ties broken by lower passage number."""
+    def search(
+        self, vector: npt.NDArray[np.float32], limit: int, kind: str | None = None, allowed: Allowed | None = None
+    ) -> list[tuple[int, float]]:
+        """Top `limit` (passage number, cosine), best first; ties broken by lower passage number.
+
+        `allowed` keeps only the passages it marks True, before the cut (see `Bm25Index.search`).
+        """
         with self._lock:
             if self._n == 0 or limit <= 0:
                 return []
@@ -111,6 +117,8 @@ class VectorIndex:
                 if code is None:
                     return []
                 scores = np.where(self._kinds[: self._n] == code, scores, -np.inf)
+            if allowed is not None:
+                scores = np.where(allowed(self._keys[: self._n]), scores, -np.inf)
             k = min(limit, self._n)
             top = np.argpartition(-scores, k - 1)[:k] if self._n > k else np.arange(self._n)
             keys = self._keys[top]

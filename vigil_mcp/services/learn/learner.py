@@ -75,7 +75,9 @@ class Learner:
         calls = [
             f"{tool}({args})" + ("" if ok else " failed") for tool, args, ok in self.store.diagnostics_of(ticket_id)
         ]
-        lesson, changed = self.lessons.record(ticket_id, found, evidence_refs(case.messages, seqs), calls)
+        lesson, changed = self.lessons.record(
+            ticket_id, found, evidence_refs(case.messages, seqs), calls, product=case.ticket.product
+        )
         skill_started = time.perf_counter()
         skill = self._skill_change(lesson) if lesson.status == "active" else no_change("the lesson is retired")
         if skill.name is not None:

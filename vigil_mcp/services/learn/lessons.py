@@ -37,7 +37,9 @@ MAX_NOTE_CHARS = 500
 LIST_LIMIT = 200
 CACHE_TICKETS = 20_000
 # The fields a relearning compares: when none changed, no new version is written.
-_CONTENT = ("problem", "symptoms", "environment", "tried", "fix", "fix_seqs", "confirmation_seq", "diagnostics")
+_CONTENT = (
+    "problem", "symptoms", "environment", "tried", "fix", "fix_seqs", "confirmation_seq", "diagnostics", "product",
+)  # fmt: skip
 
 Clock = Callable[[], datetime]
 
@@ -116,8 +118,12 @@ class LessonBook:
         found: Extraction,
         evidence: Sequence[str],
         diagnostics: Sequence[str] = (),
+        product: str | None = None,
     ) -> tuple[Lesson, bool]:
-        """Store what a case taught as the lesson's next version; (lesson, False) when nothing changed."""
+        """Store what a case taught as the lesson's next version; (lesson, False) when nothing changed.
+
+        `product` is the ticket's: the lesson's Q&A serves only that product's tickets (None: every ticket).
+        """
         with self._lock:
             lid = lesson_id(ticket_id)
             now = self._clock()
@@ -137,7 +143,7 @@ class LessonBook:
                 diagnostics=list(diagnostics), confidence=found.confidence, generated_by=found.generated_by,
                 knowledge_id=qa_id(ticket_id), skill=old.skill if old else None,
                 skill_version=old.skill_version if old else None, change="relearned" if old else "learned",
-                changed_by="vigil", created_at=old.created_at if old else now, updated_at=now,
+                changed_by="vigil", product=product, created_at=old.created_at if old else now, updated_at=now,
             )  # fmt: skip
             if old is not None and all(getattr(old, f) == getattr(new, f) for f in _CONTENT):
                 self.publish(old)  # a crash may have come between the lesson and its Q&A
@@ -155,7 +161,9 @@ class LessonBook:
         tag = lesson.ticket_id.split("/", 1)[0] if "/" in lesson.ticket_id else "ticket"
         title = qa_title(lesson)
         chunk = Chunk(title, "", qa_body(lesson), passages=(qa_passage(lesson),))
-        doc = Document(source=source, title=title, chunks=[chunk], tags=(tag, f"{LESSON_TAG}{lesson.id}"))
+        doc = Document(
+            source=source, title=title, chunks=[chunk], tags=(tag, f"{LESSON_TAG}{lesson.id}"), product=lesson.product
+        )
         self.knowledge.add_documents([doc], kind="qa")
         return qa_id(lesson.ticket_id)
 

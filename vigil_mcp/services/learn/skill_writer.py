@@ -170,7 +170,9 @@ class SkillWriter:
         if not terms:
             return []
         tickets: list[str] = []
-        for found in self.knowledge.retrieve(qa_passage(lesson), CANDIDATES, kind="qa", dense=False):
+        # Lessons of another product are never the same case (the ticket's product scopes the search).
+        query = qa_passage(lesson)
+        for found in self.knowledge.retrieve(query, CANDIDATES, kind="qa", dense=False, product=lesson.product):
             rec = found.record
             ticket = rec.source.removeprefix(QA_SOURCE)
             if rec.source.startswith(QA_SOURCE) and ticket != lesson.ticket_id:
@@ -178,7 +180,8 @@ class SkillWriter:
         scored: list[tuple[float, Lesson]] = []
         for other in self.lessons.by_tickets(tickets).values():
             score = similarity(terms, problem_terms(qa_passage(other)), idf)
-            if other.status == "active" and is_similar(score):
+            same_product = None in (lesson.product, other.product) or lesson.product == other.product
+            if other.status == "active" and is_similar(score) and same_product:
                 scored.append((score[0], other))
         scored.sort(key=lambda pair: (-pair[0], pair[1].ticket_id))
         return [other for _, other in scored]

@@ -31,10 +31,10 @@ from vigil_mcp.storage.base import (
 from vigil_mcp.storage.postgres.feed import FeedTables
 
 EMBEDDING_BYTES = 384 * 2  # float16 vectors of the embedding model's dimension (as DuckDB's store)
-_ITEM_COLUMNS = "id, kind, title, section, body, source, anchor, tags, created_at, updated_at"
+_ITEM_COLUMNS = "id, kind, title, section, body, source, anchor, tags, created_at, updated_at, product"
 _PASSAGE_RECORD = (
     "SELECT p.passage_no, p.length, k.kind, p.item_id, k.title, k.section, k.source, k.anchor, p.form, p.text, "
-    "p.ordinal FROM passages p JOIN knowledge k ON k.id = p.item_id"
+    "p.ordinal, k.product FROM passages p JOIN knowledge k ON k.id = p.item_id"
 )
 # Postings travel as one bytea of big-endian int4 triples (term_id, doc_no, tf) the server builds: a few
 # seconds for millions of postings, where one protocol message per row takes several times longer.
@@ -47,21 +47,21 @@ Con = psycopg.Connection[tuple[Any, ...]]
 
 
 def _record(r: tuple[Any, ...]) -> PassageRecord:
-    return PassageRecord(int(r[0]), r[3], r[2], int(r[10]), r[4], r[5], r[6], r[7], r[8], r[9])
+    return PassageRecord(int(r[0]), r[3], r[2], int(r[10]), r[4], r[5], r[6], r[7], r[8], r[9], r[11])
 
 
 class KnowledgeTables(FeedTables):
     """The `SharedKnowledgeStore` methods."""
 
-    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, str]]:
-        """Items already stored from each source: source -> id -> content_hash."""
-        out: dict[str, dict[str, str]] = {s: {} for s in sources}
+    def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, tuple[str, str | None]]]:
+        """Items already stored from each source: source -> id -> (content_hash, product)."""
+        out: dict[str, dict[str, tuple[str, str | None]]] = {s: {} for s in sources}
         if not sources:
             return out
-        for source, item_id, content_hash in self._query(
-            "SELECT source, id, content_hash FROM knowledge WHERE source = ANY(%s)", [list(sources)]
+        for source, item_id, content_hash, product in self._query(
+            "SELECT source, id, content_hash, product FROM knowledge WHERE source = ANY(%s)", [list(sources)]
         ):
-            out[source][item_id] = content_hash
+            out[source][item_id] = (content_hash, product)
         return out
 
     def passages_of(self, item_ids: Sequence[str]) -> dict[str, list[int]]:
@@ -91,9 +91,9 @@ class KnowledgeTables(FeedTables):
         if not paths:
             return {}
         rows = self._query(
-            "SELECT path, sha256, parser, kind, items FROM knowledge_files WHERE path = ANY(%s)", [list(paths)]
+            "SELECT path, sha256, parser, kind, items, product FROM knowledge_files WHERE path = ANY(%s)", [list(paths)]
         )
-        return {r[0]: IngestedFile(r[0], r[1], r[2], r[3], int(r[4])) for r in rows}
+        return {r[0]: IngestedFile(r[0], r[1], r[2], r[3], int(r[4]), r[5]) for r in rows}
 
     def next_passage_no(self) -> int:
         """One above the highest passage number stored."""
@@ -103,7 +103,7 @@ class KnowledgeTables(FeedTables):
         """Write a change in one transaction, if the feed is still where its writer planned it; the new position."""
         now = datetime.now(UTC)
         dropped = sorted(set(change.remove_ids) | set(change.replaced_ids))
-        touched = [*change.remove_ids, *(u.id for u in change.upserts)]
+        touched = [*change.remove_ids, *(u.id for u in change.upserts), *(i for i, _ in change.relabels)]
         with self._write() as con:
             position = self._lock_feed(con)
             if change.feed_position is not None and change.feed_position != position:
@@ -125,6 +125,12 @@ class KnowledgeTables(FeedTables):
             if change.remove_ids:
                 con.execute("DELETE FROM knowledge WHERE id = ANY(%s)", [list(change.remove_ids)])
             _upsert_items(con, change.upserts, now)
+            if change.relabels:
+                con.execute(
+                    "UPDATE knowledge k SET product = r.product, updated_at = %s "
+                    "FROM unnest(%s::text[], %s::text[]) AS r(id, product) WHERE k.id = r.id",
+                    [now, [i for i, _ in change.relabels], [p for _, p in change.relabels]],
+                )
             if change.passages:
                 ps = change.passages
                 con.execute(
@@ -151,7 +157,7 @@ class KnowledgeTables(FeedTables):
         r = rows[0]
         return KnowledgeItem(
             id=r[0], kind=r[1], title=r[2], section=r[3], body=r[4], source=r[5], anchor=r[6], tags=list(r[7]),
-            created_at=r[8], updated_at=r[9],
+            created_at=r[8], updated_at=r[9], product=r[10],
         )  # fmt: skip
 
     def count_knowledge(self) -> dict[str, int]:
@@ -252,11 +258,11 @@ class KnowledgeTables(FeedTables):
     def items_without_passages(self, limit: int) -> list[KnowledgeRow]:
         """Items that have no passages (stored before passages existed)."""
         rows = self._query(
-            "SELECT id, kind, title, section, body, source, anchor, tags, content_hash FROM knowledge k "
+            "SELECT id, kind, title, section, body, source, anchor, tags, content_hash, product FROM knowledge k "
             "WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.item_id = k.id) ORDER BY id LIMIT %s",
             [limit],
         )
-        return [KnowledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(r[7]), r[8]) for r in rows]
+        return [KnowledgeRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(r[7]), r[8], r[9]) for r in rows]
 
     def get_meta(self, key: str) -> str | None:
         """A store-wide setting."""
@@ -282,26 +288,27 @@ def _upsert_items(con: Con, upserts: Sequence[KnowledgeRow], now: datetime) -> N
     # One statement for new and replaced items: the feed lock makes the writer's view of which is which exact.
     con.execute(
         "INSERT INTO knowledge (id, kind, title, section, body, source, anchor, tags, content_hash, created_at, "
-        "updated_at) SELECT u.id, u.kind, u.title, u.section, u.body, u.source, u.anchor, "
-        "ARRAY(SELECT jsonb_array_elements_text(u.tags)), u.content_hash, %s, %s "
+        "updated_at, product) SELECT u.id, u.kind, u.title, u.section, u.body, u.source, u.anchor, "
+        "ARRAY(SELECT jsonb_array_elements_text(u.tags)), u.content_hash, %s, %s, u.product "
         "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[], "
-        "%s::text[]) AS u(id, kind, title, section, body, source, anchor, tags, content_hash) "
+        "%s::text[], %s::text[]) AS u(id, kind, title, section, body, source, anchor, tags, content_hash, product) "
         "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, title = excluded.title, section = excluded.section, "
         "body = excluded.body, source = excluded.source, anchor = excluded.anchor, tags = excluded.tags, "
-        "content_hash = excluded.content_hash, updated_at = excluded.updated_at",
+        "content_hash = excluded.content_hash, updated_at = excluded.updated_at, product = excluded.product",
         [now, now, [u.id for u in upserts], [u.kind for u in upserts], [u.title for u in upserts],
          [u.section for u in upserts], [u.body for u in upserts], [u.source for u in upserts],
          [u.anchor for u in upserts], [Jsonb(list(u.tags)) for u in upserts],
-         [u.content_hash for u in upserts]],
+         [u.content_hash for u in upserts], [u.product for u in upserts]],
     )  # fmt: skip
 
 
 def _record_files(con: Con, files: Sequence[IngestedFile], now: datetime) -> None:
     by_path = {f.path: f for f in files}.values()
     con.execute(
-        "INSERT INTO knowledge_files SELECT p, s, r, k, i, %s FROM unnest(%s::text[], %s::text[], %s::text[], "
-        "%s::text[], %s::integer[]) AS f(p, s, r, k, i) ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, "
-        "parser = excluded.parser, kind = excluded.kind, items = excluded.items, ingested_at = excluded.ingested_at",
+        "INSERT INTO knowledge_files SELECT p, s, r, k, i, %s, pr FROM unnest(%s::text[], %s::text[], %s::text[], "
+        "%s::text[], %s::integer[], %s::text[]) AS f(p, s, r, k, i, pr) ON CONFLICT (path) DO UPDATE SET "
+        "sha256 = excluded.sha256, parser = excluded.parser, kind = excluded.kind, items = excluded.items, "
+        "ingested_at = excluded.ingested_at, product = excluded.product",
         [now, [f.path for f in by_path], [f.sha256 for f in by_path], [f.parser for f in by_path],
-         [f.kind for f in by_path], [f.items for f in by_path]],
+         [f.kind for f in by_path], [f.items for f in by_path], [f.product for f in by_path]],
     )  # fmt: skip

@@ -211,6 +211,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE suggestions ADD COLUMN why TEXT NOT NULL DEFAULT '{}';
         """,
     ),
+    Migration(
+        6,
+        "knowledge, tickets and lessons scoped by product",
+        """
+        -- NULL: no product (the item serves every ticket; the ticket sees every item), as before.
+        ALTER TABLE knowledge ADD COLUMN product TEXT;
+        ALTER TABLE knowledge_files ADD COLUMN product TEXT;
+        ALTER TABLE tickets ADD COLUMN product TEXT;
+        ALTER TABLE lessons ADD COLUMN product TEXT;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -40,17 +40,17 @@ from vigil_mcp.storage.rows import (
 _TICKET_COLS = TICKET_COLS
 _STATE_COLS = (
     "title, customer, status, opened_at, updated_at, resolved_at, waiting_since, message_count, summary, "
-    "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags"
+    "resolved_by, resolution_seq, confirmed_seq, confirmed_at, flags, product"
 )
 _MESSAGE_COLS = MESSAGE_COLS
 _SUGGESTION_COLS = SUGGESTION_COLS
-_STATE_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
+_STATE_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
 _STATE_FIELDS = [c.strip() for c in _STATE_COLS.split(",")]
 _UPDATE_FIELDS = [name for name in _STATE_FIELDS if name != "opened_at"]
 _UPDATE_SET = (
     "title = %s, customer = %s, status = %s, updated_at = %s, resolved_at = %s, waiting_since = %s, "
     "message_count = %s, summary = %s, resolved_by = %s, resolution_seq = %s, confirmed_seq = %s, "
-    "confirmed_at = %s, flags = %s"
+    "confirmed_at = %s, flags = %s, product = %s"
 )
 _JOB_COLS = JOB_COLS
 _MESSAGE_FIELDS = MESSAGE_FIELDS

@@ -16,6 +16,7 @@ class Document:
     title: str
     chunks: list[Chunk]
     tags: tuple[str, ...] = ()
+    product: str | None = None  # the product it documents (None: every ticket may be answered from it)
 
 
 @dataclass(slots=True)
