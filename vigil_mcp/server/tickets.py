@@ -220,7 +220,8 @@ def register_tickets(mcp: MCPServer[Any], app: App) -> None:
             raise MCPError(code=INVALID_PARAMS, message=f"triage_ticket: {exc}") from None
         dialogue = "\n".join(f"[{m.seq}] {m.role} {m.author}: {m.text}" for m in view.messages)
         questions = " ".join(m.text for m in view.messages if m.role == "customer" and m.kind == "question")
-        hits = app.knowledge.search(questions or view.ticket.title or ticket_id, limit=5).hits if questions else []
+        query = questions or view.ticket.title or ticket_id
+        hits = app.knowledge.search(query, limit=5, product=view.ticket.product).hits if questions else []
         knowledge = "\n".join(
             f"- {h.title}{' > ' + h.section if h.section else ''} [{h.id}]: {h.snippet}" for h in hits
         )
