@@ -54,7 +54,7 @@ async def test_search_knowledge_finds_real_runbooks_by_alert_name_and_symptom(
     assert content is not None
     hits = content["hits"]
     assert hits[0]["title"] == expected_title
-    assert set(hits[0]) == {"id", "kind", "title", "section", "snippet", "score", "source", "anchor"}
+    assert set(hits[0]) == {"id", "kind", "title", "section", "snippet", "score", "source", "anchor", "product"}
     assert content["total_items"] >= 100  # real runbooks: 3,035 items from ../shared, 126 from the bundled sample
 
 

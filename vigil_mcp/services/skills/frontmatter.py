@@ -207,9 +207,10 @@ def dump(fields: Mapping[str, Value]) -> str:
     out = [DELIMITER]
     for key, value in fields.items():
         if isinstance(value, str):
-            out.append(f"{key}: {dump_scalar(value)}")
+            out.append(f"{dump_scalar(key)}: {dump_scalar(value)}")
         else:
-            out.append(f"{key}:")
-            out.extend(f"  {sub}: {dump_scalar(text)}" for sub, text in value.items())
+            out.append(f"{dump_scalar(key)}:")
+            # A key is a scalar too: `on` or `yes` plain would be read back as a boolean.
+            out.extend(f"  {dump_scalar(sub)}: {dump_scalar(text)}" for sub, text in value.items())
     out.append(DELIMITER)
     return "\n".join(out) + "\n"
