@@ -35,6 +35,15 @@ def test_the_packaged_model_gives_the_stored_reference_vectors() -> None:
     assert got[0] @ got[1] > 0.6 > got[0] @ got[2]
 
 
+def test_one_text_alone_gets_the_vector_it_gets_in_a_batch() -> None:
+    # A text alone runs on the one-thread session, a batch on the configured threads.
+    embedder = Embedder(packaged_source() or pytest.fail("the model package is a dependency"), threads=2)
+    ref = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    batch = embedder.embed(ref["texts"])
+    alone = np.stack([embedder.embed_one(t) for t in ref["texts"]])
+    assert np.allclose(alone, batch, atol=1e-5)
+
+
 def test_a_model_file_that_is_not_the_pinned_one_is_refused_and_vigil_runs_on_bm25(tmp_path: Path) -> None:
     source = packaged_source()
     assert source is not None

@@ -61,6 +61,22 @@ def test_an_edited_source_updates_changed_sections_and_drops_removed_ones(app: A
     assert "connected_slaves" in item.body
 
 
+def test_a_remembered_body_is_the_new_one_after_its_item_changes_and_gone_when_removed(
+    app: App, tmp_path: Path
+) -> None:
+    doc = _write(tmp_path / "redis.md", RUNBOOK)
+    app.knowledge.add_paths([doc])
+    diagnosis_id = app.knowledge.search("master_link_status", limit=1).hits[0].id
+    mitigation_id = app.knowledge.search("SENTINEL FAILOVER", limit=1).hits[0].id
+    assert "master_link_status" in app.knowledge.body(diagnosis_id)
+    assert app.knowledge.body(mitigation_id) == app.knowledge.get(mitigation_id).body
+    edited = RUNBOOK.replace("master_link_status", "connected_slaves").split("## Mitigation")[0]
+    app.knowledge.add_paths([_write(doc, edited)])
+    assert "connected_slaves" in app.knowledge.body(diagnosis_id)
+    with pytest.raises(NotFoundError):
+        app.knowledge.body(mitigation_id)
+
+
 def test_search_hits_carry_id_title_section_snippet_score_and_source(app: App, tmp_path: Path) -> None:
     app.knowledge.add_paths([_write(tmp_path / "redis.md", RUNBOOK)])
     (hit,) = app.knowledge.search("master_link_status", limit=1).hits

@@ -184,10 +184,22 @@ class AnswerService:
         return max(value, MIN_IDF) if self.knowledge.n_passages < SMALL_STORE else value
 
     # ---- stages ------------------------------------------------------------------------------
-    def _already_answered(self, history: Sequence[Message], question: str) -> bool:
+    def _memo_idf(self) -> Callable[[str], float]:
+        """`idf` remembered for one decision: the stages ask it for the same few terms thousands of times."""
+        known: dict[str, float] = {}
+
+        def idf(term: str) -> float:
+            value = known.get(term)
+            if value is None:
+                value = known[term] = self.idf(term)
+            return value
+
+        return idf
+
+    def _already_answered(self, history: Sequence[Message], question: str, idf: Callable[[str], float]) -> bool:
         """An earlier customer question that says the same thing got an analyst reply after it."""
         same = self.sameness
-        keys = key_terms(question, self.idf)
+        keys = key_terms(question, idf)
         start = max(0, len(history) - ANSWERED_LOOKBACK)
         for i, msg in enumerate(history[start:], start=start):
             if msg.role != "customer" or msg.kind != "question":
@@ -199,10 +211,12 @@ class AnswerService:
                 return True
         return False
 
-    def judge_candidates(self, query: Query, retrieved: Sequence[Retrieved], ticket_id: str) -> list[Judged]:
+    def judge_candidates(
+        self, query: Query, retrieved: Sequence[Retrieved], ticket_id: str, idf: Callable[[str], float] | None = None
+    ) -> list[Judged]:
         """The shortlisted passages (see `shortlist`; never "NA", a bare link or an image, never an item
         rejected for this question) with their probabilities, best first."""
-        idf = self.idf
+        idf = idf or self._memo_idf()
         q = asked(f"{query.question}\n{query.leaned_on}".strip(), idf)
         rejected = self.feedback.rejected_for(ticket_id, query.question, self.sameness.same)
         best: dict[str, float] = {}
@@ -227,7 +241,7 @@ class AnswerService:
         """A learned Q&A's fix (what it would answer with), once per item and question."""
         if item_id not in cache:
             try:
-                cache[item_id] = answer_part(self.knowledge.get(item_id).body)
+                cache[item_id] = answer_part(self.knowledge.body(item_id))
             except NotFoundError:  # removed since the index answered
                 cache[item_id] = ""
         return cache[item_id]
@@ -242,7 +256,7 @@ class AnswerService:
                 continue
             seen.add(rec.item_id)
             try:
-                body = self.knowledge.get(rec.item_id).body
+                body = self.knowledge.body(rec.item_id)
             except NotFoundError:  # removed since the index answered
                 continue
             skill = _SKILL_SOURCE.match(rec.source)
@@ -270,16 +284,17 @@ class AnswerService:
         if identified.kind != "question":
             return Decision(False, f"{identified.kind}: not a request for help")
         body = redact(identified.body).text
-        if self._already_answered(history, body):
+        idf = self._memo_idf()
+        if self._already_answered(history, body, idf):
             return Decision(False, "an analyst already answered this question")
-        query = rewrite(body, history, self.idf)
-        if not key_terms(query.text, self.idf):
+        query = rewrite(body, history, idf)
+        if not key_terms(query.text, idf):
             return Decision(False, "nothing specific to look up")
         vector = self.sameness.vector(query.text)
         retrieved = self.knowledge.retrieve(query.text, POOL, vector=vector, product=product)
         if not retrieved:
             return Decision(False, "nothing in knowledge matches")
-        judged = self.judge_candidates(query, retrieved, message.ticket_id)
+        judged = self.judge_candidates(query, retrieved, message.ticket_id, idf)
         if self.observer is not None:
             self.observer(message, history, query, judged)
         if not judged:

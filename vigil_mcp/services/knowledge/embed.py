@@ -129,15 +129,14 @@ class Embedder:
         tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer = tokenizer
         runtime: Any = ort
-        options = runtime.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            session: Any = runtime.InferenceSession(str(source.model), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own types for a file it cannot load
-            raise ModelError(f"embedding model {source.model} cannot be loaded: {exc}") from exc
+        wanted = threads or min(os.cpu_count() or 1, 4)
+        session = _session(runtime, source.model, wanted)
         self._session = session
+        # One short text (a customer's question, ~20 word pieces) gains nothing from a second
+        # thread and loses a lot when the cores are shared: measured on the 2-core machine at load
+        # 5-6, 1 thread p50 12-14 ms, 2 threads 14-20 ms, 2 spinning threads (onnxruntime's
+        # default) 27-47 ms, with identical vectors (docs/retrieval.md). Batches keep `wanted`.
+        self._single = session if wanted == 1 else _session(runtime, source.model, 1)
         inputs = {str(i.name) for i in cast(list[Any], session.get_inputs())}
         self._needs_type_ids = "token_type_ids" in inputs
         probe = self._run([[101, 102]])
@@ -146,6 +145,7 @@ class Embedder:
         self.dim = DIM
 
     def _run(self, ids: Sequence[Sequence[int]]) -> Vectors:
+        session = self._single if len(ids) == 1 else self._session
         width = max(len(row) for row in ids)
         input_ids = np.zeros((len(ids), width), dtype=np.int64)
         mask = np.zeros((len(ids), width), dtype=np.int64)
@@ -155,7 +155,7 @@ class Embedder:
         feeds: dict[str, npt.NDArray[np.int64]] = {"input_ids": input_ids, "attention_mask": mask}
         if self._needs_type_ids:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
-        out = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
+        out = np.asarray(session.run(None, feeds)[0], dtype=np.float32)
         if out.ndim == 3:  # token states: mean over the real tokens (sentence-transformers' pooling)
             weights = mask[..., None].astype(np.float32)
             out = (out * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
@@ -178,6 +178,21 @@ class Embedder:
     def embed_one(self, text: str) -> npt.NDArray[np.float32]:
         """The unit vector of one text."""
         return self.embed([text])[0]
+
+
+def _session(runtime: Any, model: Path, threads: int) -> Any:
+    """An onnxruntime session on `threads` threads that sleep when idle: spinning threads (the default)
+    steal the cores that the server's other work and the other thread need on a small machine."""
+    options = runtime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    try:
+        return runtime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own types for a file it cannot load
+        raise ModelError(f"embedding model {model} cannot be loaded: {exc}") from exc
 
 
 @functools.lru_cache(maxsize=4)

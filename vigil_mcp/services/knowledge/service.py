@@ -16,8 +16,8 @@ import hashlib
 import logging
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar, cast
@@ -62,6 +62,7 @@ RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009); ranks beyon
 POOL = 50  # candidates each index contributes to fusion
 MODEL_KEY = "embedding_model"
 CONFLICT_RETRIES = 10  # a knowledge write another replica overtook is planned again this many times at most
+BODY_CACHE = 4096  # item bodies the answer path keeps (a store read costs ~10-20 ms on DuckDB)
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -179,6 +180,9 @@ class KnowledgeService:
         self.scopes = ProductScopes()  # the product of each passage, for scoped retrieval
         self._records: dict[int, PassageRecord] = {}
         self._terms: dict[int, PassageTerms] = {}  # the judge's view of each passage, filled on first use
+        self._bodies: OrderedDict[str, str] = OrderedDict()  # item id -> body, dropped when the item is written
+        self._bodies_lock = threading.Lock()
+        self._bodies_generation = 0
         self._items: set[str] = set()
         self._embedder_factory: EmbedderFactory | None = None
         self._embedder: Embedder | None = None
@@ -454,6 +458,30 @@ class KnowledgeService:
             raise NotFoundError(f"no knowledge item {item!r}; search_knowledge returns valid ids")
         return found
 
+    def body(self, item: str) -> str:
+        """An item's body, as `get` gives it, remembered until the item is written again (the answer path
+        reads the same few items' bodies for question after question)."""
+        with self._bodies_lock:
+            cached = self._bodies.get(item)
+            if cached is not None:
+                self._bodies.move_to_end(item)
+                return cached
+            generation = self._bodies_generation
+        body = self.get(item).body
+        with self._bodies_lock:
+            if generation != self._bodies_generation:  # written while it was read: maybe the old body
+                return body
+            self._bodies[item] = body
+            while len(self._bodies) > BODY_CACHE:
+                self._bodies.popitem(last=False)
+        return body
+
+    def _forget_bodies(self, item_ids: Iterable[str]) -> None:
+        with self._bodies_lock:
+            self._bodies_generation += 1
+            for item in item_ids:
+                self._bodies.pop(item, None)
+
     def counts(self) -> dict[str, int]:
         """Stored items by kind."""
         return self.store.count_knowledge()
@@ -663,6 +691,7 @@ class KnowledgeService:
             raise
         if self.store.shared:
             self.feed_position = position
+        self._forget_bodies([*replaced_ids, *remove_ids, *(p.row.id for p in planned)])
         # The store has it; now bring the in-memory indexes and records in step.
         self.index.remove(old_nos, old_terms)
         self.vectors.remove(old_nos)
@@ -727,6 +756,7 @@ class KnowledgeService:
     def _reload(self, store: SharedKnowledgeStore, item_ids: Sequence[str]) -> None:
         """Replace what the indexes hold of these items with what the store holds now (write lock held)."""
         wanted = set(item_ids)
+        self._forget_bodies(wanted)
         gone = [rec for rec in self._records.values() if rec.item_id in wanted]
         stored = store.stored_passages(item_ids)
         # Read after the passages, so every term they use has its id here.
