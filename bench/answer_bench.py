@@ -3,15 +3,17 @@
     .venv/bin/python bench/answer_bench.py ingest     # all shared docs + runbooks with embeddings, timed
     .venv/bin/python bench/answer_bench.py decide     # decision time per customer message, 100k passages
     .venv/bin/python bench/answer_bench.py replay     # replay throughput with learning, over docs + runbooks
+    .venv/bin/python bench/answer_bench.py replay --dialogues 600   # the first 600 dialogues only (quicker)
 
 `ingest` builds bench/.cache/answer/docs-home (the four shared doc sets and the 605 runbooks, with
 embeddings computed at ingest) and reports the wall time. `decide` copies that store, adds
 synthetic passages until there are 100,000 (random unit vectors as their embeddings: the exact
 vector scan costs the same whatever the numbers are; their BM25 terms come from the synthetic
-vocabulary of bench/search_bench.py) and times `AnswerService.decide` on the real customer messages
-of the shared dialogues (identify, rewrite, the query's embedding, BM25 + dense retrieval, judge,
-compose, dedupe). `replay` replays all 4,224 shared dialogues in time order with learning into a copy
-of the docs store and reports messages per second.
+vocabulary of bench/search_bench.py; built once, ~200 s, and kept in bench/.cache/answer/decide-home)
+and times `AnswerService.decide` on the real customer messages of the shared dialogues (identify,
+rewrite, the query's embedding, BM25 + dense retrieval, judge, compose, dedupe). `replay` replays
+all 4,224 shared dialogues (or the first `--dialogues`) in time order with learning into a copy of
+the docs store and reports messages per second.
 """
 
 from __future__ import annotations
@@ -86,31 +88,42 @@ def docs_store() -> Path:
     return store if store.exists() else ingest()
 
 
+def filled_store() -> Path:
+    """The docs store plus synthetic passages up to TARGET_PASSAGES (built once, ~200 s)."""
+    store = CACHE / "decide-home" / "knowledge.duckdb"
+    if store.exists():
+        return store
+    home = Path(tempfile.mkdtemp(prefix="vigil-answer-fill-", dir=CACHE))
+    _copy_store(docs_store(), home)
+    app = _app(home, embedding_model="none")  # filler first, without embedding it
+    app.knowledge.load()
+    texts, _, rng = corpus(max(0, TARGET_PASSAGES - app.knowledge.n_passages))
+    for start in range(0, len(texts), 5000):
+        app.knowledge.add_documents(
+            [
+                Document(source=f"synthetic/{i}", title=f"Case {i}", chunks=[Chunk(f"Case {i}", "", texts[i])])
+                for i in range(start, min(start + 5000, len(texts)))
+            ]
+        )
+    while todo := app.knowledge.store.passages_without_embedding(20_000):
+        vectors = rng.standard_normal((len(todo), 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        app.knowledge.store.set_embeddings([(no, to_blob(v)) for (no, *_), v in zip(todo, vectors, strict=True)])
+    app.close()
+    shutil.rmtree(store.parent, ignore_errors=True)
+    home.rename(store.parent)
+    return store
+
+
 def decide(messages: int) -> None:
     """Decision time per customer message over 100k passages (real docs + synthetic filler)."""
     home = Path(tempfile.mkdtemp(prefix="vigil-answer-bench-"))
     try:
-        _copy_store(docs_store(), home)
-        app = _app(home, embedding_model="none")  # filler first, without embedding it
-        app.knowledge.load()
-        real = app.knowledge.n_passages
-        texts, _, rng = corpus(max(0, TARGET_PASSAGES - real))
-        for start in range(0, len(texts), 5000):
-            app.knowledge.add_documents(
-                [
-                    Document(source=f"synthetic/{i}", title=f"Case {i}", chunks=[Chunk(f"Case {i}", "", texts[i])])
-                    for i in range(start, min(start + 5000, len(texts)))
-                ]
-            )
-        while todo := app.knowledge.store.passages_without_embedding(20_000):
-            vectors = rng.standard_normal((len(todo), 384)).astype(np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            app.knowledge.store.set_embeddings([(no, to_blob(v)) for (no, *_), v in zip(todo, vectors, strict=True)])
-        app.close()
+        _copy_store(filled_store(), home)
         app = _app(home)
         app.knowledge.load()
         app.knowledge.wait_backfilled()
-        print(f"passages: {app.knowledge.n_passages} ({real} real, with embeddings)")
+        print(f"passages: {app.knowledge.n_passages} (the docs store's, then synthetic ones; with embeddings)")
         answers = app.tickets.answers
         times: list[float] = []
         asked: list[float] = []
@@ -144,7 +157,7 @@ def decide(messages: int) -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def replay_speed() -> None:
+def replay_speed(limit: int | None) -> None:
     """All shared dialogues replayed with learning over the docs + runbooks store."""
     home = Path(tempfile.mkdtemp(prefix="vigil-replay-bench-"))
     try:
@@ -152,7 +165,7 @@ def replay_speed() -> None:
         app = _app(home)
         app.knowledge.load()
         app.knowledge.wait_backfilled()
-        dialogues = read_dialogues(SHARED / "dialogues.jsonl", [])
+        dialogues = read_dialogues(SHARED / "dialogues.jsonl", [])[:limit]
         turns = sum(len(d.turns) for d in dialogues)
         started = time.perf_counter()
         report = replay(app.tickets, dialogues, learn=True, learn_now=app.worker.drain)
@@ -171,13 +184,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["ingest", "decide", "replay"])
     parser.add_argument("--messages", type=int, default=3000, help="customer messages timed by `decide`")
+    parser.add_argument("--dialogues", type=int, default=None, help="replay only the first N dialogues")
     args = parser.parse_args()
     if args.what == "ingest":
         ingest()
     elif args.what == "decide":
         decide(args.messages)
     else:
-        replay_speed()
+        replay_speed(args.dialogues)
 
 
 if __name__ == "__main__":
