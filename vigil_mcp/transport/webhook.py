@@ -50,7 +50,8 @@ def is_json_content_type(value: str | None) -> bool:
 def _check_fields(fields: dict[str, Any], allowed: frozenset[str], what: str) -> None:
     unknown = set(fields) - allowed
     if unknown:
-        names = ", ".join(sorted(str(n)[:40] for n in unknown)[:5])
+        # A name with a newline or a control character is quoted, so the error stays one line.
+        names = ", ".join(sorted((n if n.isprintable() else repr(n))[:40] for n in map(str, unknown))[:5])
         raise InputError(f"unknown fields {names}; a {what} has {', '.join(sorted(allowed))}")
 
 
