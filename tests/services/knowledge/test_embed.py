@@ -36,7 +36,7 @@ def test_the_packaged_model_gives_the_stored_reference_vectors() -> None:
 
 
 def test_one_text_alone_gets_the_vector_it_gets_in_a_batch() -> None:
-    # A text alone runs on the one-thread session, a batch on the configured threads.
+    # Batches pad shorter texts; the mask keeps the padding out of the vector.
     embedder = Embedder(packaged_source() or pytest.fail("the model package is a dependency"), threads=2)
     ref = json.loads(REFERENCE.read_text(encoding="utf-8"))
     batch = embedder.embed(ref["texts"])

@@ -129,14 +129,8 @@ class Embedder:
         tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer = tokenizer
         runtime: Any = ort
-        wanted = threads or min(os.cpu_count() or 1, 4)
-        session = _session(runtime, source.model, wanted)
+        session = _session(runtime, source.model, threads or min(os.cpu_count() or 1, 4))
         self._session = session
-        # One short text (a customer's question, ~20 word pieces) gains nothing from a second
-        # thread and loses a lot when the cores are shared: measured on the 2-core machine at load
-        # 5-6, 1 thread p50 12-14 ms, 2 threads 14-20 ms, 2 spinning threads (onnxruntime's
-        # default) 27-47 ms, with identical vectors (docs/retrieval.md). Batches keep `wanted`.
-        self._single = session if wanted == 1 else _session(runtime, source.model, 1)
         inputs = {str(i.name) for i in cast(list[Any], session.get_inputs())}
         self._needs_type_ids = "token_type_ids" in inputs
         probe = self._run([[101, 102]])
@@ -145,7 +139,6 @@ class Embedder:
         self.dim = DIM
 
     def _run(self, ids: Sequence[Sequence[int]]) -> Vectors:
-        session = self._single if len(ids) == 1 else self._session
         width = max(len(row) for row in ids)
         input_ids = np.zeros((len(ids), width), dtype=np.int64)
         mask = np.zeros((len(ids), width), dtype=np.int64)
@@ -155,7 +148,7 @@ class Embedder:
         feeds: dict[str, npt.NDArray[np.int64]] = {"input_ids": input_ids, "attention_mask": mask}
         if self._needs_type_ids:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
-        out = np.asarray(session.run(None, feeds)[0], dtype=np.float32)
+        out = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
         if out.ndim == 3:  # token states: mean over the real tokens (sentence-transformers' pooling)
             weights = mask[..., None].astype(np.float32)
             out = (out * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
@@ -181,8 +174,10 @@ class Embedder:
 
 
 def _session(runtime: Any, model: Path, threads: int) -> Any:
-    """An onnxruntime session on `threads` threads that sleep when idle: spinning threads (the default)
-    steal the cores that the server's other work and the other thread need on a small machine."""
+    """An onnxruntime session on `threads` threads that sleep when idle. Spinning threads (the default)
+    steal the cores the server's other work needs: on the 2-core machine at load 4-6 one customer turn
+    took 27-47 ms on 2 spinning threads, 14-20 ms on 2 sleeping ones, the same vectors (docs/retrieval.md).
+    A second, one-thread session for single texts was 12-14 ms but costs ~110 MB more memory."""
     options = runtime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
