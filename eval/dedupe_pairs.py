@@ -24,6 +24,7 @@ import json
 import random
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -146,24 +147,33 @@ def sample(seed: int = 11) -> None:
     print(f"{len(out)} pairs to label")
 
 
-def split() -> None:
-    """Write the labelled pairs into fit.jsonl and heldout.jsonl by a hash of the dialogue id."""
-    rows = _read(CACHE / "labelled.jsonl")
-    fit = [r for r in rows if not held_back(r["dialogue_id"])]
-    held = [r for r in rows if held_back(r["dialogue_id"])]
+def write_parts(rows: list[dict[str, Any]], labels: Path, is_held_back: Callable[[str], bool]) -> None:
+    """Write labelled rows into `labels`/fit.jsonl and heldout.jsonl by their dialogue id."""
+    labels.mkdir(parents=True, exist_ok=True)
+    fit = [r for r in rows if not is_held_back(r["dialogue_id"])]
+    held = [r for r in rows if is_held_back(r["dialogue_id"])]
     for name, part in (("fit", fit), ("heldout", held)):
-        with (LABELS / f"{name}.jsonl").open("w", encoding="utf-8") as f:
+        with (labels / f"{name}.jsonl").open("w", encoding="utf-8") as f:
             for r in part:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
     print(f"fit {len(fit)}, held back {len(held)}")
 
 
+def split() -> None:
+    """Write the labelled pairs into fit.jsonl and heldout.jsonl by a hash of the dialogue id."""
+    write_parts(_read(CACHE / "labelled.jsonl"), LABELS, held_back)
+
+
+def run_step(doc: str, steps: dict[str, Callable[[], None]]) -> None:
+    """Run the step named on the command line."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("step", choices=list(steps))
+    steps[parser.parse_args().step]()
+
+
 def main() -> None:
     """Run one step."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["candidates", "sample", "split"])
-    step = parser.parse_args().step
-    {"candidates": candidates, "sample": sample, "split": split}[step]()
+    run_step(__doc__, {"candidates": candidates, "sample": sample, "split": split})
 
 
 if __name__ == "__main__":

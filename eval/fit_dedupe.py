@@ -75,13 +75,8 @@ def fit_all() -> dict[str, float]:
     return {m: fit(rows, m) for m in MEASURES}
 
 
-def main() -> None:
-    """Fit, report and optionally check the shipped constants."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the shipped constants differ from a refit")
-    args = parser.parse_args()
-    fit_rows, held = load(LABELS / "fit.jsonl"), load(LABELS / "heldout.jsonl")
-    fitted = fit_all()
+def print_table(fit_rows: list[dict[str, Any]], held: list[dict[str, Any]], fitted: dict[str, float]) -> None:
+    """The parts' sizes and each fitted threshold's precision and recall for "same" on both parts."""
 
     def count(rows: list[dict[str, Any]]) -> str:
         return f"{len(rows)} pairs, {sum(r['label'] == 'same' for r in rows)} same"
@@ -90,22 +85,44 @@ def main() -> None:
     print(f"objective: best F{BETA} for 'same' on the fit part")
     print("| measure | threshold | fit P | fit R | held-back P | held-back R | held-back F0.5 | flagged |")
     print("|---|---|---|---|---|---|---|---|")
-    for m in MEASURES:
-        t = fitted[m]
+    for m, t in fitted.items():
         fp, fr, _ = scores(fit_rows, m, t)
         hp, hr, hn = scores(held, m, t)
         cells = [m, f"{t:.2f}", f"{fp:.2f}", f"{fr:.2f}", f"{hp:.2f}", f"{hr:.2f}", f"{f_beta(hp, hr):.2f}"]
         print("| " + " | ".join(cells) + f" | {hn} of {len(held)} |")
+
+
+def check_shipped(shipped: dict[str, float], fitted: dict[str, float], strict: bool) -> None:
+    """Say which shipped constant is not its refit; with `strict`, exit 1."""
+    wrong = {m: (v, fitted[m]) for m, v in shipped.items() if abs(v - fitted[m]) > 1e-9}
+    for m, (v, f) in wrong.items():
+        print(f"shipped {m} threshold {v} is not the fitted {f}", file=sys.stderr)
+    if wrong and strict:
+        raise SystemExit(1)
+
+
+Fitted = tuple[dict[str, float], list[dict[str, Any]], bool]
+
+
+def fit_and_print(doc: str, labels: Path, measures: tuple[str, ...]) -> Fitted:
+    """The command line of a fitting script: (thresholds fitted on `labels`/fit.jsonl, the held-back
+    rows, whether --check was given), with the table printed."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the shipped constants differ from a refit")
+    check = bool(parser.parse_args().check)
+    fit_rows, held = load(labels / "fit.jsonl"), load(labels / "heldout.jsonl")
+    fitted = {m: fit(fit_rows, m) for m in measures}
+    print_table(fit_rows, held, fitted)
+    return fitted, held, check
+
+
+def main() -> None:
+    """Fit, report and optionally check the shipped constants."""
+    fitted, held, check = fit_and_print(__doc__, LABELS, MEASURES)
     hp, hr, hn = scores(held, "cosine", 0.7)
     print(f"for comparison, cosine 0.70 (the open-source value) on the held-back part: precision {hp:.2f}, "
           f"recall {hr:.2f}, {hn} flagged")  # fmt: skip
-    shipped = {"cosine": similarity.SAME_MEANING, "token_f1": similarity.SAME_WORDS}
-    wrong = {m: (v, fitted[m]) for m, v in shipped.items() if abs(v - fitted[m]) > 1e-9}
-    if wrong:
-        for m, (v, f) in wrong.items():
-            print(f"shipped {m} threshold {v} is not the fitted {f}", file=sys.stderr)
-        if args.check:
-            raise SystemExit(1)
+    check_shipped({"cosine": similarity.SAME_MEANING, "token_f1": similarity.SAME_WORDS}, fitted, check)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ class Live:
     log: Path
 
 
-def wait_healthy(live: Live, timeout: float = 30.0) -> None:
+def wait_healthy(live: Live, timeout: float = 90.0) -> None:
     """Poll /healthz until it answers 200, the process dies, or the deadline passes."""
     url, proc = live.url, live.proc
     deadline = time.monotonic() + timeout

@@ -36,7 +36,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> httpx.Response:
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:

@@ -5,6 +5,7 @@
 3. rewrite   the retrieval query: the message plus what the ticket established, without noise
 4. retrieve  passages by words (BM25) and by meaning (embeddings), fused
 5. judge     the probability that each passage answers the question, updated by analysts' verdicts
+             (a learned Q&A only when this customer asks the question it answered: SAME_QUESTION)
 6. compose   the engine drafts the reply from the judged evidence (or declines)
 7. dedupe    is the draft new in this ticket?
 
@@ -215,7 +216,8 @@ class AnswerService:
         self, query: Query, retrieved: Sequence[Retrieved], ticket_id: str, idf: Callable[[str], float] | None = None
     ) -> list[Judged]:
         """The shortlisted passages (see `shortlist`; never "NA", a bare link or an image, never an item
-        rejected for this question) with their probabilities, best first."""
+        rejected for this question, never a learned Q&A of another question) with their probabilities,
+        best first."""
         idf = idf or self._memo_idf()
         q = asked(f"{query.question}\n{query.leaned_on}".strip(), idf)
         rejected = self.feedback.rejected_for(ticket_id, query.question, self.sameness.same)
@@ -226,7 +228,13 @@ class AnswerService:
         ranked = sorted(best.items(), key=lambda kv: -kv[1])[:2]
         out: list[Judged] = []
         answers: dict[str, str] = {}
-        for found in shortlist([r for r in retrieved if r.record.item_id not in rejected]):
+        same = self.sameness
+        # A learned Q&A's answer was given to another customer: it helps only if this one asks the same.
+        allowed = [
+            r for r in retrieved if r.record.item_id not in rejected
+            and (r.record.kind != "qa" or same.asks_same(r.cosine, query.text, r.record.text))
+        ]  # fmt: skip
+        for found in shortlist(allowed):
             rec = found.record
             other = next((c for item, c in ranked if item != rec.item_id), None)
             terms = self.knowledge.passage_terms(rec)
