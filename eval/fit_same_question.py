@@ -1,4 +1,4 @@
-"""Fit the same-question thresholds (`services/similarity.SAME_QUESTION`, `SAME_QUESTION_WORDS`).
+"""Fit the same-case thresholds (`services/similarity.SAME_CASE`, `SAME_CASE_WORDS`).
 
     .venv/bin/python eval/fit_same_question.py            # fit on fit.jsonl, report on heldout.jsonl
     .venv/bin/python eval/fit_same_question.py --check    # exit 1 if the shipped constants are not a refit
@@ -50,7 +50,7 @@ def main() -> None:
         passed = sum(r["cosine"] >= fitted["cosine"] for r in rows)
         print(f"requests whose nearest learned Q&A (all {len(rows)} requests, every lesson of the shared dialogues) "
               f"reaches cosine {fitted['cosine']:.2f}: {passed} ({passed / len(rows):.1%})")  # fmt: skip
-    shipped = {"cosine": similarity.SAME_QUESTION, "token_f1": similarity.SAME_QUESTION_WORDS}
+    shipped = {"cosine": similarity.SAME_CASE, "token_f1": similarity.SAME_CASE_WORDS}
     check_shipped(shipped, fitted, check)
 
 

@@ -1,4 +1,4 @@
-"""The same-question thresholds are what the committed labels give, and a learned Q&A answers only its question."""
+"""The same-case thresholds are what the committed labels give, and a learned Q&A answers only its question."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.eval_scripts import eval_script
-from vigil_mcp.services.similarity import SAME_QUESTION, SAME_QUESTION_WORDS, Sameness
+from vigil_mcp.services.similarity import SAME_CASE, SAME_CASE_WORDS, Sameness
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO / "eval" / "labels" / "questions"
@@ -18,8 +18,8 @@ def _rows(part: str) -> list[dict[str, object]]:
 
 def test_the_shipped_same_question_thresholds_are_what_a_refit_on_the_committed_labels_gives() -> None:
     fitted = eval_script("fit_same_question").fit_all()
-    assert fitted["cosine"] == SAME_QUESTION
-    assert fitted["token_f1"] == SAME_QUESTION_WORDS
+    assert fitted["cosine"] == SAME_CASE
+    assert fitted["token_f1"] == SAME_CASE_WORDS
 
 
 def test_the_labels_cover_the_cosine_range_both_verdicts_and_parts_split_by_dialogue() -> None:
@@ -33,12 +33,13 @@ def test_the_labels_cover_the_cosine_range_both_verdicts_and_parts_split_by_dial
 
 def test_the_fitted_cosine_is_precise_on_the_held_back_pairs() -> None:
     fit = eval_script("fit_dedupe")
-    precision, recall, _ = fit.scores(fit.load(LABELS / "heldout.jsonl"), "cosine", SAME_QUESTION)
+    precision, recall, _ = fit.scores(fit.load(LABELS / "heldout.jsonl"), "cosine", SAME_CASE)
     assert precision >= 0.8 and recall >= 0.4
 
 
-def test_without_a_model_the_same_question_in_other_words_is_the_same_and_another_topic_is_not() -> None:
+def test_without_a_model_the_same_case_in_other_words_matches_and_another_topic_does_not() -> None:
     same = Sameness(None)
-    assert same.same("how do I change grub to boot windows by default?", "change GRUB so windows boots by default")
-    assert not same.same("how do I change grub to boot windows by default?", "how do I mount an ntfs partition?")
-    assert not same.asks_same(0.99, "grub default windows", "mount ntfs")  # no model: words decide
+    asked = "how do I change grub to boot windows by default?"
+    assert same.same_case(None, asked, "change GRUB so windows boots by default")
+    assert not same.same_case(None, asked, "how do I mount an ntfs partition?")
+    assert not same.same_case(0.99, "grub default windows", "mount ntfs")  # no model: words decide

@@ -37,21 +37,27 @@ Vigil's 0.7: precision 0.48); token F1 0.85 gives 0.83 and 0.43 (F0.5 0.70 again
 so cosine stays. Cosine cannot tell the same sentence about another object (a field of a SetupIntent
 vs of a PaymentIntent) from a repeat: 6 of the 8 pairs it wrongly flags. What it misses is mostly an
 analyst saying the same thing in chat words (16 of the 36 `same` pairs below 0.90).
-**Same question** (`Sameness.asks_same`, `Sameness.same`). A customer asks what an earlier question
-asked when the cosine of the two texts reaches SAME_QUESTION, or, without a model, their token F1
-reaches SAME_QUESTION_WORDS. It decides whether a learned Q&A may answer a request at all (its answer
-was given to another customer: it helps only for the same question), whether an analyst already
-answered this question in the ticket, and whether an item rejected for one question is held back for
-another. Both are fitted like dedupe's (best F0.5 for "same" on the fit part) on 194 pairs (a request as
-the answer path queries it, the nearest learned Q&A of another dialogue; 61 `same`, 133 `different`)
-labelled by reading (eval/labels/questions/, GUIDE.md; 124 to fit, 70 held back, split by dialogue;
-two readers agreed on 19 of 20 read by both) with
+**Same case** (`Sameness.same_case`: may a learned Q&A answer this request?). Its answer was given to
+another customer, so it helps only when this one asks the same thing: the cosine of the query and the
+Q&A's question reaches SAME_CASE, or, without a model, their token F1 reaches SAME_CASE_WORDS. Both are
+fitted like dedupe's (best F0.5 for "same" on the fit part) on 194 pairs (a request as the answer path
+queries it, the nearest learned Q&A of another dialogue; 61 `same`, 133 `different`) labelled by
+reading (eval/labels/questions/, GUIDE.md; 124 to fit, 70 held back, split by dialogue; two readers
+agreed on 19 of 20 read by both) with
 
     .venv/bin/python eval/fit_same_question.py
 
 Held back, cosine 0.79 gives precision 1.00 and recall 0.52 for "same"; the open-source Vigil's 0.7
 gives 0.70 and 0.84 (of 30 learned answers it lets through, 9 answer another question: "how do I
 mount a partition?" given the USB-disk answer). Token F1 0.31 gives 0.65 and 0.44.
+
+**Same question in a ticket** (`Sameness.same`: did an analyst already answer it, was this item
+rejected for it): SAME_QUESTION (cosine) or SAME_QUESTION_WORDS (token F1), the open-source Vigil's
+values, not measured. It is not SAME_CASE: a customer re-asking in their own ticket uses chat words
+for the question the analyst just answered, and a miss here costs a draft that repeats or contradicts
+the analyst, while a false match only costs silence. The case bar (0.79) used here let through
+drafts on re-asked questions the analyst had answered ("how to log in as root beside in shell" after
+"ubuntu disables direct root login") in the eval run that tried it.
 """
 
 from __future__ import annotations
@@ -75,14 +81,18 @@ SAME_LINE = 0.6
 SAME_SYMPTOM = 0.8
 SAME_MEANING = 0.9  # fitted: eval/fit_dedupe.py
 SAME_WORDS = 0.85  # fitted: eval/fit_dedupe.py
-SAME_QUESTION = 0.79  # fitted: eval/fit_same_question.py
-SAME_QUESTION_WORDS = 0.31  # fitted: eval/fit_same_question.py
+SAME_QUESTION = 0.7
+SAME_QUESTION_WORDS = 0.5
+SAME_CASE = 0.79  # fitted: eval/fit_same_question.py
+SAME_CASE_WORDS = 0.31  # fitted: eval/fit_same_question.py
 CACHE = 4096
 _CITATION = re.compile(r"\n+Source: .*\Z", re.DOTALL)
 
 __all__ = [
     "MIN_SHARED",
     "PRIOR_DOCS",
+    "SAME_CASE",
+    "SAME_CASE_WORDS",
     "SAME_LINE",
     "SAME_MEANING",
     "SAME_QUESTION",
@@ -156,14 +166,16 @@ class Sameness:
         return float(va @ vb)
 
     def same(self, a: str, b: str) -> bool:
-        """Whether two customer questions ask the same thing."""
-        return self.asks_same(None, a, b)
+        """Whether two customer questions of one ticket ask the same thing."""
+        threshold = self.question_threshold if self.embedder is not None else SAME_QUESTION_WORDS
+        return self.score(a, b) >= threshold
 
-    def asks_same(self, cosine: float | None, a: str, b: str) -> bool:
-        """Whether question `a` asks what `b` asked, from their cosine when known, else by their words."""
+    def same_case(self, cosine: float | None, request: str, learned: str) -> bool:
+        """Whether `request` asks what a learned Q&A's question `learned` asked (`cosine`: theirs, when
+        retrieval already knows it), so that its answer applies."""
         if self.embedder is None:
-            return token_f1(a, b) >= SAME_QUESTION_WORDS
-        return (cosine if cosine is not None else self.score(a, b)) >= self.question_threshold
+            return token_f1(request, learned) >= SAME_CASE_WORDS
+        return (cosine if cosine is not None else self.score(request, learned)) >= SAME_CASE
 
     def repeats(self, text: str, earlier: Iterable[str]) -> bool:
         """Whether draft `text` says what one of `earlier` (suggestions, analyst replies) already said."""

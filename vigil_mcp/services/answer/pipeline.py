@@ -5,7 +5,7 @@
 3. rewrite   the retrieval query: the message plus what the ticket established, without noise
 4. retrieve  passages by words (BM25) and by meaning (embeddings), fused
 5. judge     the probability that each passage answers the question, updated by analysts' verdicts
-             (a learned Q&A only when this customer asks the question it answered: SAME_QUESTION)
+             (a learned Q&A only when this customer asks the question it answered: SAME_CASE)
 6. compose   the engine drafts the reply from the judged evidence (or declines)
 7. dedupe    is the draft new in this ticket?
 
@@ -232,7 +232,7 @@ class AnswerService:
         # A learned Q&A's answer was given to another customer: it helps only if this one asks the same.
         allowed = [
             r for r in retrieved if r.record.item_id not in rejected
-            and (r.record.kind != "qa" or same.asks_same(r.cosine, query.text, r.record.text))
+            and (r.record.kind != "qa" or same.same_case(r.cosine, query.text, r.record.text))
         ]  # fmt: skip
         for found in shortlist(allowed):
             rec = found.record
