@@ -2,7 +2,8 @@
 
     python bench/lesson_labels.py sample --part fit --n 40 --seed 11     # write lessons to label
     python bench/lesson_labels.py score                                  # kept share per part
-    python bench/lesson_labels.py threshold                              # the confidence floor, fitted
+    python bench/lesson_labels.py threshold                              # the signal floor, fitted
+    python bench/lesson_labels.py features                               # cues of labelled lessons, to fit
 
 Each resolved dialogue of ../shared/data/dialogues.jsonl goes through the same steps as a replay with
 --learn (messages classified as the ticket service does, the hostile-content check, the offline
@@ -10,7 +11,9 @@ extractor) without a store, so it takes seconds. `sample` writes, per lesson, th
 problem and the fix to eval/labels/lessons/<part>.jsonl with `keep: null`; a person reads each one
 and sets `keep` to true or false (see GUIDE.md). `score` extracts again and counts, per part, the
 labelled lessons whose fix is still the one labelled, and the share kept; a lesson whose fix changed
-since it was labelled is reported as stale, not counted.
+since it was labelled is reported as stale, not counted. `features` writes the keep model's cues of
+every labelled lesson the rules still find (above the signal floor, whatever the keep model says) to
+eval/labels/lessons/features.jsonl, which `eval/fit_lessons.py` fits the keep model on.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from pathlib import Path
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer.identify import identify_turn
-from vigil_mcp.services.learn.extract import MIN_CONFIDENCE, Extraction, extract
+from vigil_mcp.services.learn.extract import Extraction, extract
 from vigil_mcp.services.learn.hostile import hostile_turns
+from vigil_mcp.services.learn.keep import FEATURE_NAMES
 from vigil_mcp.services.replay import Dialogue, read_dialogues
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +49,7 @@ def messages_of(dialogue: Dialogue) -> list[Message]:
     return out
 
 
-def lessons(path: Path, min_confidence: float = MIN_CONFIDENCE) -> dict[str, tuple[list[Message], Extraction]]:
+def lessons(path: Path, min_confidence: float | None = None) -> dict[str, tuple[list[Message], Extraction]]:
     """Ticket id -> (messages, extraction) for every resolved dialogue that teaches something."""
     found: dict[str, tuple[list[Message], Extraction]] = {}
     for dialogue in read_dialogues(path, []):
@@ -68,7 +72,7 @@ def fix_hash(extraction: Extraction) -> str:
 def sample(args: argparse.Namespace) -> int:
     """Write `n` random lessons not labelled in any part yet to <part>.jsonl."""
     found = lessons(args.data)
-    taken = {row["ticket_id"] for part in LABELS.glob("*.jsonl") for row in _rows(part)}
+    taken = {row["ticket_id"] for part in LABELS.glob("*.jsonl") if part != FEATURES for row in _rows(part)}
     pool = sorted(t for t in found if t not in taken)
     chosen = random.Random(args.seed).sample(pool, min(args.n, len(pool)))
     out = LABELS / f"{args.part}.jsonl"
@@ -98,6 +102,8 @@ def score(args: argparse.Namespace) -> int:
     found = lessons(args.data)
     print(f"{len(found)} lessons from the resolved dialogues of {args.data.name}")
     for part in sorted(LABELS.glob("*.jsonl")):
+        if part == FEATURES:
+            continue
         rows = [r for r in _rows(part) if r.get("keep") is not None]
         current = [
             r for r in rows if str(r["ticket_id"]) in found and fix_hash(found[str(r["ticket_id"])][1]) == r["fix_hash"]
@@ -114,19 +120,41 @@ def score(args: argparse.Namespace) -> int:
     return 0
 
 
+FEATURES = LABELS / "features.jsonl"
+
+
+def features(args: argparse.Namespace) -> int:
+    """The keep model's cues of every labelled lesson whose problem and fix are still the ones labelled."""
+    found = lessons(args.data, min_confidence=0.0)
+    out: list[str] = []
+    for part in sorted(LABELS.glob("*.jsonl")):
+        if part == FEATURES:
+            continue
+        for r in _rows(part):
+            ticket = str(r["ticket_id"])
+            if r.get("keep") is None or ticket not in found or fix_hash(found[ticket][1]) != r["fix_hash"]:
+                continue
+            cues = dict(zip(FEATURE_NAMES, found[ticket][1].features, strict=True))
+            row = {"ticket_id": ticket, "part": part.stem, "fix_hash": r["fix_hash"], "keep": bool(r["keep"])}
+            out.append(json.dumps({**row, "features": {k: round(v, 6) for k, v in cues.items()}}))
+    FEATURES.write_text("\n".join(out) + "\n", encoding="utf-8")
+    print(f"{len(out)} labelled lessons' cues written to {FEATURES.relative_to(ROOT)} (of {len(found)} lessons)")
+    return 0
+
+
 def threshold(args: argparse.Namespace) -> int:
-    """For each confidence floor: how many labelled fit lessons it keeps, and the share of them worth keeping."""
+    """For each signal floor (MIN_SIGNAL): how many labelled fit lessons it keeps, and the share worth keeping."""
     found = lessons(args.data, min_confidence=0.0)
     rows = [r for r in _rows(LABELS / "fit.jsonl") if r.get("keep") is not None]
     current = [
-        (found[str(r["ticket_id"])][1].confidence, bool(r["keep"]))
+        (found[str(r["ticket_id"])][1].signal, bool(r["keep"]))
         for r in rows
         if str(r["ticket_id"]) in found and fix_hash(found[str(r["ticket_id"])][1]) == r["fix_hash"]
     ]
     print(f"{len(current)} labelled fit lessons whose problem and fix are unchanged")
     for floor in sorted({c for c, _ in current}):
         kept = [keep for c, keep in current if c >= floor]
-        print(f"confidence >= {floor:.2f}: {len(kept)} lessons, {sum(kept) / len(kept):.0%} worth keeping")
+        print(f"signal >= {floor:.2f}: {len(kept)} lessons, {sum(kept) / len(kept):.0%} worth keeping")
     return 0
 
 
@@ -135,16 +163,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="dialogues JSONL (default ../shared/data)")
     actions = parser.add_subparsers(dest="action", required=True)
     s = actions.add_parser("sample", help="append random unlabelled lessons to a part")
-    s.add_argument("--part", choices=["fit", "fit2", "heldout", "heldout2", "heldout3"], required=True)
+    s.add_argument("--part", choices=["fit", "fit2", "heldout", "heldout2", "heldout3", "heldout4"], required=True)
     s.add_argument("--n", type=int, default=40)
     s.add_argument("--seed", type=int, default=11)
     actions.add_parser("score", help="the kept share of each labelled part")
-    actions.add_parser("threshold", help="the kept share of the fit part for each confidence floor")
+    actions.add_parser("threshold", help="the kept share of the fit part for each signal floor")
+    actions.add_parser("features", help="write the keep model's cues of the labelled lessons (for eval/fit_lessons.py)")
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"{args.data}: not found; pass --data", file=sys.stderr)
         return 2
-    return {"sample": sample, "score": score, "threshold": threshold}[args.action](args)
+    return {"sample": sample, "score": score, "threshold": threshold, "features": features}[args.action](args)
 
 
 if __name__ == "__main__":

@@ -34,3 +34,8 @@ def test_a_plain_thanks_is_a_weaker_confirmation(text: str) -> None:
 @pytest.mark.parametrize("text", NOTHING)
 def test_opinions_plans_stories_and_questions_confirm_nothing(text: str) -> None:
     assert confirmation(text, frozenset({"bob"})) is None, text
+
+
+def test_a_thanks_naming_two_helpers_is_addressed_to_the_first_one_named_every_run() -> None:
+    found = confirmation("thanks ozzy and koshari, that worked", frozenset({"koshari", "ozzy", "light"}))
+    assert found is not None and found.addressed_to == "ozzy"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigil_mcp.services.learn.fix import carries_content, deflects
+from vigil_mcp.services.learn.fix import body_of, carries_content, deflects
 
 NOT_A_FIX = [
     "Hi, looking at it now.",
@@ -47,3 +47,21 @@ def test_talk_around_a_fix_is_not_a_fix(text: str) -> None:
 @pytest.mark.parametrize("text", A_FIX)
 def test_a_step_a_command_a_setting_or_an_explanation_is_a_fix(text: str) -> None:
     assert carries_content(text) and not deflects(text), text
+
+
+def test_a_doubt_is_a_guess_not_a_fix() -> None:
+    assert not carries_content("fabian: i doubt it but")
+
+
+def test_a_bot_that_has_no_such_factoid_gives_no_fix() -> None:
+    miss = "Sorry, I don't know anything about lspci - try searching on http://bots.ubuntulinux.nl/factoids.cgi"
+    assert not carries_content(miss, role="bot")
+    assert carries_content(
+        "To install the Ati/NVidia drivers, see https://help.ubuntu.com/community/Binary", role="bot"
+    )
+
+
+def test_a_handle_followed_by_a_dash_is_an_address_so_a_bare_yes_after_it_is_no_fix() -> None:
+    assert body_of("mahrellon-  yes") == "yes"
+    assert not carries_content("mahrellon-  yes")
+    assert body_of("apt-get install foo") == "apt-get install foo"

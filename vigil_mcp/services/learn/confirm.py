@@ -74,7 +74,11 @@ def _addressee(body: str, handles: frozenset[str]) -> str | None:
     if match and match.group(1).lower() in handles:
         return match.group(1).lower()
     lowered = body.lower()
-    for handle in handles:
-        if re.search(rf"(?<![\w-]){re.escape(handle)}(?![\w-])", lowered):
-            return handle
-    return None
+    # The first handle the turn names (the longest where two start together): never set order, which
+    # changes from run to run.
+    named = [
+        (found.start(), -len(handle), handle)
+        for handle in handles
+        if (found := re.search(rf"(?<![\w-]){re.escape(handle)}(?![\w-])", lowered))
+    ]
+    return min(named)[2] if named else None

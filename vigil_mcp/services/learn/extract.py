@@ -16,6 +16,7 @@ from typing import Protocol
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.learn.fix import Found, body_of, find_confirmation, find_fix, is_diagnostic, named_fix
+from vigil_mcp.services.learn.keep import FEATURE_NAMES, keep_features, keep_model
 from vigil_mcp.services.redact import redact, strip_invisible
 from vigil_mcp.services.skills.model import GeneratedBy
 from vigil_mcp.services.text import problem_terms, specific_terms
@@ -30,10 +31,11 @@ MAX_ENVIRONMENT = 6
 # Informative words a problem needs to be recognised again: with one, it is a fragment ("delete what?").
 # 2 rather than 3 on the fit labels (eval/labels/lessons/fit.jsonl): 3 dropped two lessons worth keeping.
 MIN_PROBLEM_TERMS = 2
-# The confidence a found fix needs (fix.find_fix): 0.55 is a plain thanks to nobody in particular after an
+# The signal a found fix needs (fix.find_fix): 0.55 is a plain thanks to nobody in particular after an
 # answer with no command, setting or link. Fitted on eval/labels/lessons/fit.jsonl with
 # `bench/lesson_labels.py threshold`: kept share 69% with no floor, 76% from 0.60 (see docs/learning.md).
-MIN_CONFIDENCE = 0.6
+# Every labelled lesson was sampled above it, so the keep model (keep.py) is fitted on lessons above it too.
+MIN_SIGNAL = 0.6
 
 _VERSION = re.compile(
     r"\b(?:(?:ubuntu|kubuntu|xubuntu|debian|fedora|centos|rhel|windows|macos|python|php|node|ruby|java|go|"
@@ -68,6 +70,9 @@ class Extraction:
     confirmed_by: str
     confidence: float
     generated_by: GeneratedBy = "vigil-offline"
+    # The keep model's cues (keep.FEATURE_NAMES order) when the offline rules found the fix themselves.
+    features: tuple[float, ...] = ()
+    signal: float = 0.0  # fix.find_fix's confidence in the thanks (MIN_SIGNAL applies to it)
     # A skill name and description the extractor proposes (the Anthropic one does).
     skill_name: str | None = None
     skill_description: str | None = None
@@ -126,9 +131,13 @@ def _problem_turns(messages: Sequence[Message]) -> list[Message]:
 
 
 def extract(
-    messages: Sequence[Message], resolution_seqs: Sequence[int] = (), *, min_confidence: float = MIN_CONFIDENCE
+    messages: Sequence[Message], resolution_seqs: Sequence[int] = (), *, min_confidence: float | None = None
 ) -> Extraction | NoLesson:
-    """The lesson of a resolved dialogue, or why there is none (no problem, no confirmation, no fix)."""
+    """The lesson of a resolved dialogue, or why there is none (no problem, no confirmation, no fix).
+
+    A fix the rules found (no `resolution_seqs`) needs the keep model's probability to reach
+    `min_confidence` (default: the fitted floor); it becomes the lesson's confidence.
+    """
     if not any(m.role in ("analyst", "bot") for m in messages):
         return NoLesson("no analyst turn in the dialogue")
     problems = _problem_turns(messages)
@@ -153,16 +162,18 @@ def extract(
                 "the customer's confirmation follows no analyst turn with content (a step, command, setting, link "
                 "or explanation)"
             )
-        if found.confidence < min_confidence:
+        if found.confidence < MIN_SIGNAL:
             return NoLesson(
-                f"too weak a signal (confidence {found.confidence:.2f} < {min_confidence:.2f}): a plain thanks, "
+                f"too weak a signal (confidence {found.confidence:.2f} < {MIN_SIGNAL:.2f}): a plain thanks, "
                 "not to the analyst who answered, after an answer with no step in it"
             )
     names = sorted({m.author for m in messages})
     fix_start = found.fix[0].seq
     problems = [m for m in problems if m.seq < fix_start] or [
-        m for m in messages if m.role == "customer" and m.seq < fix_start and m.kind == "question"
-    ]  # the problem comes before its fix; a remark after it is not the problem
+        m
+        for m in messages
+        if m.role == "customer" and m.seq < fix_start and m.kind == "question" and not _CLARIFIES.match(body_of(m.text))
+    ]  # the problem comes before its fix; a remark after it is not the problem, nor is a clarifying reply
     if not problems:
         return NoLesson("no customer question or problem statement before the fix")
     # The problem this fix answers: the question it follows when that says enough, else the first problem.
@@ -183,6 +194,17 @@ def extract(
         return NoLesson("the problem or the fix is too short to teach anything")
     if len(problem_terms(problem)) < MIN_PROBLEM_TERMS:
         return NoLesson("the customer's problem statement is too vague to match a later case")
+    confidence, features = found.confidence, ()
+    if not resolution_seqs:
+        cues = keep_features(messages, found, first, problem)
+        features = tuple(cues[name] for name in FEATURE_NAMES)
+        confidence = round(keep_model().probability(cues), 2)
+        floor = keep_model().floor if min_confidence is None else min_confidence
+        if confidence < floor:
+            return NoLesson(
+                f"an analyst would likely not keep this fix (keep model {confidence:.2f} < {floor:.2f}): "
+                "a vague problem, or a fix that guesses, asks back, answers a later question or gives no step"
+            )
     fixed = {m.seq for m in found.fix}
     tried = [
         clip(scrub(body_of(m.text), names), MAX_TRIED_CHARS)
@@ -203,5 +225,6 @@ def extract(
         problem=problem, symptoms=tuple(dict.fromkeys(symptoms)), environment=tuple(env[:MAX_ENVIRONMENT]),
         tried=tuple(dict.fromkeys(tried)), fix=fix, fix_seqs=tuple(m.seq for m in found.fix),
         confirmation_seq=confirm.seq if confirm else None,
-        confirmed_by="customer" if confirm else "analyst", confidence=found.confidence,
+        confirmed_by="customer" if confirm else "analyst", confidence=confidence, features=features,
+        signal=found.confidence,
     )  # fmt: skip

@@ -6,8 +6,8 @@ are you on?", also without its "?": "is the recorder picking up your mic"), gues
 without a step ("it might help to rebuild it", "I prefer alsamixer"), warnings ("keep in mind …"), asides
 in parentheses, the answer to a later "why?" ("because it ends up in /media") and the helper's own story
 ("I only have one drive here, my laptop …"). A question that proposes a step ("did you try `sudo
-update-grub`?") does carry one. These rules were written reading eval/labels/lessons/{fit,fit2,heldout}
-(bench/lesson_labels.py); heldout2 was sampled after the last change and read once.
+update-grub`?") does carry one. Written reading eval/labels/lessons/{fit,fit2,heldout,heldout2,heldout3}
+(bench/lesson_labels.py); heldout4 was sampled after the last change, unlabelled.
 
 Pure functions over the ticket's messages; no I/O.
 """
@@ -26,7 +26,8 @@ from vigil_mcp.services.text import specific_terms
 MAX_FIX_TURNS = 3
 FIX_ROLES = ("analyst", "bot")
 
-_ADDRESS = re.compile(r"^\s*@?([\w\[\]\\`^{}|.-]{2,32})\s*[:,]\s+(?=\S)")
+# "nick: ...", "nick, ..." and "nick- ..." (a dash right after the handle, as some IRC clients complete it).
+_ADDRESS = re.compile(r"^\s*@?([\w\[\]\\`^{}|.-]{2,32}?)(?:\s*[:,]|-)\s+(?=\S)")
 _COMMAND = re.compile(
     r"`[^`]{2,}`|^\s*[$#]\s+\S|\b(?:sudo|apt(?:-get|-cache|itude)?|dpkg|snap|systemctl|service|journalctl|grep|cat|"
     r"ls|cd|cp|mv|rm|chmod|chown|mount|umount|fdisk|parted|mkfs|modprobe|lsmod|lspci|lsusb|dmesg|ifconfig|ip\s+a|"
@@ -82,7 +83,7 @@ _INVERTED = re.compile(
 _HEDGE = re.compile(
     r"\b(?:might\s+(?:help|work|be|fix)|maybe|perhaps|i\s+think|i\s+guess|i\s+believe|i\s+suppose|probably|"
     r"not\s+sure|worth\s+a\s+(?:try|shot)|i\s+prefer|could\s+be|possibly|no\s+guarantees?|"
-    r"(?:one|i)\s+(?:would\s+)?assumes?)\b",
+    r"(?:one|i)\s+(?:would\s+)?assumes?|i\s+doubt|doubt\s+it)\b",
     re.IGNORECASE,
 )  # a guess or a preference: without a concrete step it is not a fix
 _WARNS = re.compile(
@@ -98,6 +99,8 @@ _ASKS = re.compile(
 
 
 _INTERJECTION = re.compile(r"^(?:(?:hmm+|hm+|well|ok(?:ay)?|so|ah+|oh+|uh+|um+|err?)\b[\s,.!:;-]*)+", re.IGNORECASE)
+# The bot saying it has no such factoid ("Sorry, I don't know anything about lspci - try searching on ...").
+_BOT_MISS = re.compile(r"^\W*(?:sorry,?\s+)?i\s+(?:don'?t|do\s+not)\s+know\s+anything\s+about\b", re.IGNORECASE)
 _FACTOID_CALL = re.compile(r"^\s*!\S+(?:\s+\S+){0,5}\s*(?:\(.*\))?\s*$")
 _MIN_NEW_TERM = 4  # a short recommendation names something the customer did not ("gqview", "avidemux")
 _SENTENCES = re.compile(r"(?<=[.!;])\s+")
@@ -146,7 +149,7 @@ def carries_content(text: str, role: str = "analyst", customer_words: frozenset[
     terms = specific_terms(body)
     has_step = bool(_COMMAND.search(body) or _SETTING.search(body) or _telling_link(body))
     if role == "bot":
-        return len(terms) >= 3 or has_step
+        return not _BOT_MISS.match(body) and (len(terms) >= 3 or has_step)
     if _SMALL_TALK.match(body) and not has_step and len(terms) < 4:
         return False
     if _UNSURE.match(body) and not has_step and len(terms) < 6:
@@ -169,6 +172,17 @@ def carries_content(text: str, role: str = "analyst", customer_words: frozenset[
     new = [t for t in terms if len(t) >= _MIN_NEW_TERM and t not in customer_words and not t.isdigit()]
     short = 2 <= len(body.split()) <= 8 and not _EMOTICON.search(body)
     return bool(customer_words) and bool(new) and short and not _SMALL_TALK.match(body)
+
+
+def gives_step(text: str) -> bool:
+    """Whether a turn names something to do: a command, a setting or path, or a link to a page that teaches it."""
+    body = body_of(text)
+    return bool(_COMMAND.search(body) or _SETTING.search(body) or _telling_link(body))
+
+
+def hedges(text: str) -> bool:
+    """Whether a turn guesses or prefers ("maybe", "I think", "I doubt it"), whatever else it says."""
+    return bool(_HEDGE.search(body_of(text)))
 
 
 def is_diagnostic(text: str) -> bool:

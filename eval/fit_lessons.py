@@ -1,0 +1,178 @@
+"""Fit the lesson keep model on the labelled lessons; write vigil_mcp/data/lesson_keep.json.
+
+    .venv/bin/python bench/lesson_labels.py features   # the cues of every labelled lesson (needs ../shared)
+    .venv/bin/python eval/fit_lessons.py               # fit, report, write lesson_keep.json and eval/reports/lessons.md
+    .venv/bin/python eval/fit_lessons.py --check       # exit 1 if lesson_keep.json is not what a refit gives
+
+Input: eval/labels/lessons/features.jsonl (per labelled lesson the offline rules still find: its part,
+`keep` as a reader labelled it, and the cues of vigil_mcp/services/learn/keep.py).
+
+Model: L2-regularised logistic regression (Newton's method, eval/fit_judge.py's) of keep over the cues;
+the L2 strength is the one with the best cross-validated log loss (FOLDS folds by a hash of the ticket).
+
+Floor: a lesson is learned when its probability reaches `floor`. Chosen on out-of-fold probabilities (each
+lesson scored by the model fitted without its fold), so the figure is what unseen lessons would give: the
+lowest floor at which the lessons at or above it are kept by readers at least TARGET of the time while at
+least MIN_YIELD of the labelled lessons stay; when none does, the report says the target is missed and
+the floor is the lowest whose kept share is within one standard error of the best among those keeping
+MIN_YIELD (the one-standard-error rule: a higher floor would trade lessons for noise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from fit_judge import fit_logistic, predict
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from vigil_mcp.services.learn.keep import FEATURE_NAMES  # noqa: E402
+
+FEATURES = REPO / "eval" / "labels" / "lessons" / "features.jsonl"
+OUT = REPO / "vigil_mcp" / "data" / "lesson_keep.json"
+REPORT = REPO / "eval" / "reports" / "lessons.md"
+TARGET = 0.80  # out-of-fold kept share above the floor: the issue's target
+MIN_YIELD = 0.6  # of the labelled lessons (learned today), the share the floor must still learn
+L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
+FOLDS = 5
+
+Matrix = npt.NDArray[np.float64]
+
+
+def load(path: Path = FEATURES) -> tuple[list[dict[str, Any]], Matrix, Matrix]:
+    """The labelled rows, their cue matrix (FEATURE_NAMES order) and 1/0 for keep."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    x = np.asarray([[float(r["features"][n]) for n in FEATURE_NAMES] for r in rows])
+    y = np.asarray([1.0 if r["keep"] else 0.0 for r in rows])
+    return rows, x, y
+
+
+def folds_of(rows: list[dict[str, Any]]) -> list[int]:
+    """Each lesson's cross-validation fold, from a hash of its ticket id."""
+    return [int(hashlib.sha1(str(r["ticket_id"]).encode()).hexdigest()[:6], 16) % FOLDS for r in rows]
+
+
+def out_of_fold(x: Matrix, y: Matrix, folds: list[int], l2: float) -> Matrix:
+    """Every lesson's probability from the model fitted on the other folds."""
+    out = np.zeros(len(y))
+    f = np.asarray(folds)
+    for k in range(FOLDS):
+        test = f == k
+        if test.any() and (~test).any():
+            out[test] = predict(fit_logistic(x[~test], y[~test], l2), x[test])
+    return out
+
+
+def log_loss(p: Matrix, y: Matrix) -> float:
+    """Mean negative log-likelihood."""
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
+def curve(p: Matrix, y: Matrix) -> list[tuple[float, float, int]]:
+    """(floor, kept share at or above it, lessons at or above it) at every distinct probability."""
+    out: list[tuple[float, float, int]] = []
+    for t in sorted({round(float(v), 4) for v in p}):
+        above = y[p >= t - 1e-12]
+        out.append((t, float(above.mean()), len(above)))
+    return out
+
+
+def choose_floor(points: list[tuple[float, float, int]], total: int) -> tuple[float, bool]:
+    """The lowest floor meeting TARGET with MIN_YIELD of the lessons; else the best share that keeps MIN_YIELD."""
+    enough = [c for c in points if c[2] >= MIN_YIELD * total]
+    ok = [c for c in enough if c[1] >= TARGET]
+    if ok:
+        return min(ok)[0], True
+    if not enough:
+        return 0.0, False
+    # The one-standard-error rule: the best share is noisy on this many lessons, so take the lowest floor
+    # (the most lessons learned) whose share is within one standard error of the best.
+    best = max(enough, key=lambda c: (c[1], -c[0]))
+    error = (best[1] * (1 - best[1]) / best[2]) ** 0.5
+    return min(c for c in enough if c[1] >= best[1] - error)[0], False
+
+
+def fit_all(path: Path = FEATURES) -> dict[str, Any]:
+    """The model as lesson_keep.json holds it, with the figures that chose it."""
+    rows, x, y = load(path)
+    folds = folds_of(rows)
+    losses = {l2: log_loss(out_of_fold(x, y, folds, l2), y) for l2 in L2_GRID}
+    l2 = min(L2_GRID, key=lambda v: (losses[v], v))
+    oof = out_of_fold(x, y, folds, l2)
+    points = curve(oof, y)
+    floor, met = choose_floor(points, len(y))
+    w = fit_logistic(x, y, l2)
+    above = oof >= floor
+    parts: dict[str, dict[str, int]] = {}
+    for r, a, keep in zip(rows, above, y, strict=True):
+        fig = parts.setdefault(str(r["part"]), {"labelled": 0, "kept": 0, "learned": 0, "learned_kept": 0})
+        fig["labelled"] += 1
+        fig["kept"] += int(keep)
+        fig["learned"] += int(a)
+        fig["learned_kept"] += int(a and keep)
+    return {
+        "source": f"eval/fit_lessons.py on {len(y)} labelled lessons (eval/labels/lessons/features.jsonl)",
+        "bias": round(float(w[0]), 6),
+        "weights": {n: round(float(v), 6) for n, v in zip(FEATURE_NAMES, w[1:], strict=True)},
+        "floor": floor,
+        "figures": {
+            "l2": l2, "cv_log_loss": {str(k): round(v, 4) for k, v in losses.items()},
+            "lessons": len(y), "kept": int(y.sum()), "target": TARGET, "min_yield": MIN_YIELD, "target_met": met,
+            "out_of_fold_at_floor": {"learned": int(above.sum()), "kept_share": round(float(y[above].mean()), 4)},
+            "parts_out_of_fold": parts,
+            "curve": [[round(t, 4), round(s, 4), n] for t, s, n in points],
+        },
+    }  # fmt: skip
+
+
+def report(model: dict[str, Any]) -> str:
+    """The floor, the weights and the out-of-fold curve as Markdown."""
+    fig = model["figures"]
+    at = fig["out_of_fold_at_floor"]
+    lines = [
+        "# The lesson keep model: kept share and yield on the labelled lessons (out of fold)", "",
+        model["source"], "",
+        f"L2 {fig['l2']} (cross-validated log loss {fig['cv_log_loss']}). Floor **{model['floor']}**: out of fold, "
+        f"{at['learned']} of {fig['lessons']} labelled lessons reach it, {at['kept_share']:.0%} of them kept "
+        f"(all {fig['lessons']}: {fig['kept'] / fig['lessons']:.0%}); target {fig['target']:.0%} with at least "
+        f"{fig['min_yield']:.0%} of the lessons" + ("" if fig["target_met"] else " **missed**") + ".", "",
+        "| part | labelled (current) | kept | reach the floor (out of fold) | of them kept |", "|---|---|---|---|---|",
+    ]  # fmt: skip
+    for part, p in sorted(fig["parts_out_of_fold"].items()):
+        share = f"{p['learned_kept'] / p['learned']:.0%}" if p["learned"] else "n/a"
+        lines.append(f"| {part} | {p['labelled']} | {p['kept']} | {p['learned']} | {p['learned_kept']} ({share}) |")
+    lines += ["", "| cue | weight |", "|---|---|", f"| (bias) | {model['bias']:+.3f} |"]
+    lines += [f"| {n} | {w:+.3f} |" for n, w in model["weights"].items()]
+    lines += ["", "| floor | kept share at or above | lessons |", "|---|---|---|"]
+    lines += [f"| {t:.3f} | {s:.0%} | {n} |" for t, s, n in fig["curve"][:: max(1, len(fig["curve"]) // 30)]]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="only check that lesson_keep.json matches a refit")
+    args = parser.parse_args()
+    model = fit_all()
+    shipped = {k: model[k] for k in ("source", "bias", "weights", "floor")}
+    text = json.dumps(shipped, indent=2) + "\n"
+    if args.check:
+        same = OUT.read_text(encoding="utf-8") == text
+        print("lesson_keep.json matches a refit" if same else "lesson_keep.json differs from a refit")
+        return 0 if same else 1
+    OUT.write_text(text, encoding="utf-8")
+    REPORT.write_text(report(model), encoding="utf-8")
+    print(report(model))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

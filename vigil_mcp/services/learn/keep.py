@@ -1,0 +1,186 @@
+"""Would an analyst keep this lesson? A logistic model over readable cues of the problem, the fix and the thanks.
+
+The offline extractor's rules find a fix; this model says how likely an on-call analyst would keep it
+(eval/labels/lessons/GUIDE.md), from cues any support chat has: how specific the problem is, whether the
+fix gives a step, hedges, talks about the helper or asks back, whether the customer said it worked and to
+whom, what the customer said between the fix and the thanks, how far the fix is from the problem and the
+thanks, and whether it answers the first problem or a later one. Weights and the floor a lesson needs are
+fitted on the labelled lessons by `eval/fit_lessons.py` and shipped in `vigil_mcp/data/lesson_keep.json`.
+
+Pure functions; the model file is read once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, cast
+
+from vigil_mcp.models import Message
+from vigil_mcp.services.learn.fix import (
+    Found,
+    asks_about,
+    body_of,
+    carries_content,
+    customer_terms,
+    deflects,
+    gives_step,
+    hedges,
+)
+from vigil_mcp.services.text import problem_terms, specific_terms
+
+FEATURE_NAMES = (
+    "worked",  # the customer said it worked ("that worked", "fixed"), not only thanks
+    "thanked_author",  # the thanks names the fix's author
+    "thanked_other",  # the thanks names someone else (the fix is another helper's)
+    "step",  # the fix gives a command, a setting or path, or a telling link
+    "fix_words",  # log of the fix's length in words
+    "fix_short",  # four words or fewer ("disable ra", "go cd Desktop")
+    "hedged",  # a guess or preference anywhere in the fix
+    "asks_back",  # a "?" in the fix
+    "first_person",  # the helper talks about themselves ("I deployed radius", "I've not used")
+    "bot",  # the fix is a bot's factoid
+    "problem_terms",  # informative words in the problem, up to 10, over 10
+    "problem_asks",  # the problem asks ("?", how/what/why/where/can ...)
+    "problem_continues",  # the problem opens like a reply ("ok...", "so", "and", "also")
+    "problem_first",  # the problem is the customer's first request in the dialogue
+    "problem_overlap",  # share of the fix's informative words that the problem (or its question) used
+    "span",  # log of the turns from the problem to the fix
+    "gap",  # log of the turns from the fix to the thanks
+    "customer_between",  # the customer wrote between the fix and the thanks (log of the turns)
+    "objected",  # ... and one of those turns says no or that it still fails
+    "deflect_before",  # the last helper turn before the thanks deflects ("not sure, ask in #networking")
+    "earlier_thanks",  # the customer had thanked someone before the answer (the fix may repeat or follow it)
+    "later_questions",  # log of the customer's new questions between the problem and the fix (a side question?)
+    "other_answers",  # log of other helpers' content turns between the problem and the fix (the answer elsewhere?)
+    "opinion",  # "usually", "should be able to", "that is what I do": a habit or a belief, not a step
+)
+_ASKS = re.compile(r"\?|^\W*(?:how|what|why|where|which|when|who|can|could|is|are|does|do|should|will|would)\b", re.I)
+_CONTINUES = re.compile(r"^\W*(?:ok(?:ay)?|so|and|but|also|then|yes|yeah|no|well|oh|ah|hmm+|uhm+|um+)\b", re.I)
+_OBJECTS = re.compile(
+    r"^\W*(?:no|nope|nah)\b|\b(?:doesn'?t|does\s+not|didn'?t|did\s+not|not\s+work\w*|still|same\s+(?:error|problem)|"
+    r"there\s+is\s+no|isn'?t|can'?t|cannot|nothing)\b",
+    re.IGNORECASE,
+)
+_THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|ty|cheers)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|i'?m|i'?ve|i'?d)\b", re.IGNORECASE)
+_OPINION = re.compile(
+    r"\b(?:usually|generally|normally|typically|should(?:n'?t)?\s+(?:be\s+able|be\s+necessary|work)|"
+    r"(?:that'?s|that\s+is|is)\s+what\s+i\s+(?:do|use|did)|i\s+(?:use|prefer|like|love|recommend)|"
+    r"(?:is|are)\s+(?:good|nice|better|great|best)|a\s+good\s+idea)\b",
+    re.IGNORECASE,
+)
+
+
+def _log_scale(n: int, top: int) -> float:
+    """log(1 + n) / log(1 + top), capped at 1."""
+    return min(1.0, math.log1p(max(0, n)) / math.log1p(top))
+
+
+def keep_features(messages: Sequence[Message], found: Found, problem: Message, problem_text: str) -> dict[str, float]:
+    """The cues of one lesson: its dialogue, the fix `found`, the customer turn it answers and its normalised text."""
+    fix = found.fix
+    text = "\n".join(body_of(m.text) for m in fix)
+    seqs = [m.seq for m in messages]
+    at_fix, at_last = seqs.index(fix[0].seq), seqs.index(fix[-1].seq)
+    confirm = found.confirmation
+    at_confirm = seqs.index(confirm.seq) if confirm is not None else at_last + 1
+    between = [m for m in messages[at_last + 1 : at_confirm] if m.role == "customer"]
+    helpers = [m for m in messages[at_last + 1 : at_confirm] if m.role in ("analyst", "bot")]
+    authors = {m.author.lower() for m in fix}
+    thanked = _thanked(confirm, messages)
+    fix_terms = set(specific_terms(text))
+    asked = set(specific_terms(problem.text)) | set(problem_terms(problem_text))
+    customer = [m for m in messages if m.role == "customer"]
+    requests = [m for m in customer if m.kind == "question"]
+    words = len(text.split())
+    before = messages[seqs.index(problem.seq) + 1 : at_fix]
+    vocabulary = customer_terms(messages)
+    helper_turns = [m for m in before if m.role in ("analyst", "bot") and m.author.lower() not in authors]
+    others = [m for m in helper_turns if carries_content(m.text, m.role, vocabulary)]
+    return {
+        "worked": float(found.strength == "worked"),
+        "thanked_author": float(thanked is not None and thanked in authors),
+        "thanked_other": float(thanked is not None and thanked not in authors),
+        "step": float(any(gives_step(m.text) for m in fix)),
+        "fix_words": _log_scale(words, 100),
+        "fix_short": float(words <= 4),
+        "hedged": float(any(hedges(m.text) for m in fix)),
+        "asks_back": float("?" in text),
+        "first_person": float(len(_FIRST_PERSON.findall(text)) >= 1),
+        "bot": float(all(m.role == "bot" for m in fix)),
+        "problem_terms": min(len(problem_terms(problem_text)), 10) / 10,
+        "problem_asks": float(bool(_ASKS.search(problem_text))),
+        "problem_continues": float(bool(_CONTINUES.match(body_of(problem.text)))),
+        "problem_first": float(bool(requests) and requests[0].seq == problem.seq),
+        "problem_overlap": len(fix_terms & asked) / len(fix_terms) if fix_terms else 0.0,
+        "span": _log_scale(at_fix - seqs.index(problem.seq), 40),
+        "gap": _log_scale(at_confirm - at_last - 1, 20),
+        "customer_between": _log_scale(len(between), 10),
+        "objected": float(any(_OBJECTS.search(body_of(m.text)) for m in between)),
+        "deflect_before": float(bool(helpers) and deflects(helpers[-1].text)),
+        "earlier_thanks": float(any(_THANKS.search(m.text) for m in customer if problem.seq < m.seq < fix[0].seq)),
+        "later_questions": _log_scale(sum(1 for m in before if asks_about(m)), 10),
+        "other_answers": _log_scale(len(others), 10),
+        "opinion": float(bool(_OPINION.search(text))),
+    }
+
+
+def _thanked(confirm: Message | None, messages: Sequence[Message]) -> str | None:
+    """The helper the confirmation names (its "nick:" prefix or a handle in it), lower case, or None."""
+    if confirm is None:
+        return None
+    handles = {m.author.lower() for m in messages if m.role in ("analyst", "bot")}
+    lowered = confirm.text.lower()
+    for handle in sorted(handles, key=len, reverse=True):
+        if len(handle) > 1 and re.search(rf"(?<![\w-]){re.escape(handle)}(?![\w-])", lowered):
+            return handle
+    return None
+
+
+class KeepModelError(ValueError):
+    """The model file is not what `eval/fit_lessons.py` writes."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeepModel:
+    """Logistic weights over `FEATURE_NAMES` and the probability floor a lesson needs (both fitted)."""
+
+    bias: float
+    weights: Mapping[str, float]
+    floor: float
+    source: str = ""
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        """P(an analyst would keep the lesson)."""
+        z = self.bias + sum(w * features[name] for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def parse_keep_model(data: Any, origin: str) -> KeepModel:
+    """A KeepModel from decoded JSON, or KeepModelError naming what is wrong."""
+    if not isinstance(data, dict):
+        raise KeepModelError(f"{origin}: not a JSON object")
+    raw = cast(dict[str, Any], data)
+    try:
+        weights = {str(k): float(v) for k, v in cast(dict[str, Any], raw["weights"]).items()}
+        model = KeepModel(float(raw["bias"]), weights, float(raw["floor"]), str(raw.get("source", origin)))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise KeepModelError(f"{origin}: the keep model needs bias, weights and floor ({exc})") from exc
+    if set(weights) != set(FEATURE_NAMES):
+        raise KeepModelError(f"{origin}: weights must be exactly {', '.join(FEATURE_NAMES)}")
+    if not 0.0 <= model.floor < 1.0:
+        raise KeepModelError(f"{origin}: need 0 <= floor < 1")
+    return model
+
+
+@cache
+def keep_model() -> KeepModel:
+    """The fitted model shipped with vigil (vigil_mcp/data/lesson_keep.json)."""
+    text = (resources.files("vigil_mcp") / "data" / "lesson_keep.json").read_text(encoding="utf-8")
+    return parse_keep_model(json.loads(text), "vigil_mcp/data/lesson_keep.json")
