@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/answer_bench.py ingest     # all shared docs + runbooks with embeddings, timed
     .venv/bin/python bench/answer_bench.py decide     # decision time per customer message, 100k passages
+    .venv/bin/python bench/answer_bench.py decide --decisions /tmp/new.jsonl   # and what was decided
     .venv/bin/python bench/answer_bench.py replay     # replay throughput with learning, over docs + runbooks
     .venv/bin/python bench/answer_bench.py replay --dialogues 600   # the first 600 dialogues only (quicker)
 
@@ -11,7 +12,9 @@ synthetic passages until there are 100,000 (random unit vectors as their embeddi
 vector scan costs the same whatever the numbers are; their BM25 terms come from the synthetic
 vocabulary of bench/search_bench.py; built once, ~200 s, and kept in bench/.cache/answer/decide-home)
 and times `AnswerService.decide` on the real customer messages of the shared dialogues (identify,
-rewrite, the query's embedding, BM25 + dense retrieval, judge, compose, dedupe). `replay` replays
+rewrite, the query's embedding, BM25 + dense retrieval, judge, compose, dedupe), in wall and in
+process CPU time (steadier when other work shares the cores); `--decisions FILE` writes each
+request's decision as a JSON line, so two versions can be checked to decide the same. `replay` replays
 all 4,224 shared dialogues (or the first `--dialogues`) in time order with learning into a copy of
 the docs store and reports messages per second.
 """
@@ -19,6 +22,7 @@ the docs store and reports messages per second.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import sys
@@ -34,6 +38,7 @@ from vigil_mcp.app import App, build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer.identify import identify_turn
+from vigil_mcp.services.answer.pipeline import Decision
 from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.knowledge.service import to_blob
@@ -115,7 +120,17 @@ def filled_store() -> Path:
     return store
 
 
-def decide(messages: int) -> None:
+def _decision_line(message: Message, decision: Decision) -> str:
+    draft = decision.draft if decision.speak else None
+    line = {
+        "ticket": message.ticket_id, "seq": message.seq, "speak": decision.speak, "reason": decision.reason,
+        "evidence": decision.why.get("evidence"), "posterior": decision.why.get("posterior"),
+        "text": draft.text if draft else None, "citations": list(draft.citations) if draft else None,
+    }  # fmt: skip
+    return json.dumps(line)
+
+
+def decide(messages: int, decisions: Path | None = None) -> None:
     """Decision time per customer message over 100k passages (real docs + synthetic filler)."""
     home = Path(tempfile.mkdtemp(prefix="vigil-answer-bench-"))
     try:
@@ -125,8 +140,11 @@ def decide(messages: int) -> None:
         app.knowledge.wait_backfilled()
         print(f"passages: {app.knowledge.n_passages} (the docs store's, then synthetic ones; with embeddings)")
         answers = app.tickets.answers
+        embedder = app.knowledge.embedder
         times: list[float] = []
         asked: list[float] = []
+        asked_cpu: list[float] = []
+        lines: list[str] = []
         spoke = 0
         for d in read_dialogues(SHARED / "dialogues.jsonl", []):
             history: list[Message] = []
@@ -137,13 +155,15 @@ def decide(messages: int) -> None:
                     ts=turn.ts or datetime.now(UTC), message_id=turn.message_id, kind=kind,
                 )  # fmt: skip
                 if m.role == "customer":
-                    started = time.perf_counter()
+                    cpu, started = time.process_time(), time.perf_counter()
                     decision = answers.decide(history, m, [])
                     elapsed = (time.perf_counter() - started) * 1000
                     times.append(elapsed)
                     spoke += decision.speak
                     if kind == "question":
                         asked.append(elapsed)
+                        asked_cpu.append((time.process_time() - cpu) * 1000)
+                        lines.append(_decision_line(m, decision))
                 history.append(m)
             if len(times) >= messages:
                 break
@@ -151,8 +171,14 @@ def decide(messages: int) -> None:
         print(
             f"decision per customer message: p50 {statistics.median(times):.2f} ms, "
             f"p95 {np.percentile(times, 95):.2f} ms (n={len(times)}, {spoke} drafts); requests for help only: "
-            f"p50 {statistics.median(asked):.2f} ms, p95 {np.percentile(asked, 95):.2f} ms (n={len(asked)})"
+            f"p50 {statistics.median(asked):.2f} ms, p95 {np.percentile(asked, 95):.2f} ms (n={len(asked)}), CPU time "
+            f"p50 {statistics.median(asked_cpu):.2f} ms, p95 {np.percentile(asked_cpu, 95):.2f} ms"
         )
+        if embedder is not None:
+            print(f"texts embedded one at a time: {embedder.misses} computed, {embedder.hits} from the cache")
+        if decisions is not None:
+            decisions.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+            print(f"{len(lines)} decisions on requests written to {decisions}")
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -185,11 +211,12 @@ def main() -> None:
     parser.add_argument("what", choices=["ingest", "decide", "replay"])
     parser.add_argument("--messages", type=int, default=3000, help="customer messages timed by `decide`")
     parser.add_argument("--dialogues", type=int, default=None, help="replay only the first N dialogues")
+    parser.add_argument("--decisions", type=Path, default=None, help="`decide`: write each request's decision here")
     args = parser.parse_args()
     if args.what == "ingest":
         ingest()
     elif args.what == "decide":
-        decide(args.messages)
+        decide(args.messages, args.decisions)
     else:
         replay_speed(args.dialogues)
 

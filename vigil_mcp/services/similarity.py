@@ -62,10 +62,7 @@ drafts on re-asked questions the analyst had answered ("how to log in as root be
 
 from __future__ import annotations
 
-import hashlib
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
@@ -85,7 +82,6 @@ SAME_QUESTION = 0.7
 SAME_QUESTION_WORDS = 0.5
 SAME_CASE = 0.79  # fitted: eval/fit_same_question.py
 SAME_CASE_WORDS = 0.31  # fitted: eval/fit_same_question.py
-CACHE = 4096
 _CITATION = re.compile(r"\n+Source: .*\Z", re.DOTALL)
 
 __all__ = [
@@ -130,7 +126,7 @@ def without_citation(text: str) -> str:
 
 
 class Sameness:
-    """Compares texts by meaning (embeddings, cached) or, without a model, by words."""
+    """Compares texts by meaning (embeddings, cached by the embedder) or, without a model, by words."""
 
     def __init__(
         self, embedder: Embedder | None, threshold: float = SAME_MEANING, question_threshold: float = SAME_QUESTION
@@ -138,25 +134,10 @@ class Sameness:
         self.embedder = embedder
         self.threshold = threshold
         self.question_threshold = question_threshold
-        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
-        self._lock = threading.Lock()
 
     def vector(self, text: str) -> npt.NDArray[np.float32] | None:
-        """The (cached) embedding of a text, or None without a model."""
-        if self.embedder is None:
-            return None
-        key = hashlib.sha1(text.encode()).hexdigest()
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-        vec = self.embedder.embed_one(text)
-        with self._lock:
-            self._cache[key] = vec
-            while len(self._cache) > CACHE:
-                self._cache.popitem(last=False)
-        return vec
+        """The embedding of a text, or None without a model."""
+        return None if self.embedder is None else self.embedder.embed_one(text)
 
     def score(self, a: str, b: str) -> float:
         """Cosine of the two texts (or token F1 without a model)."""

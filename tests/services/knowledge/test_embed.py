@@ -82,3 +82,15 @@ def test_none_means_bm25_only_and_a_missing_folder_says_what_to_set(tmp_path: Pa
     assert check_embedding_model("none").verdict == "ok"
     with pytest.raises(ModelError, match="does not exist"):
         resolve_source(str(tmp_path / "absent"))
+
+
+def test_a_text_embedded_twice_is_computed_once_and_gives_the_same_vector() -> None:
+    embedder = Embedder(packaged_source() or pytest.fail("the model package is a dependency"), threads=1)
+    first = embedder.embed_one("how do I change grub so windows boots by default")
+    misses = embedder.misses
+    again = embedder.embed_one("how do I change grub so windows boots by default")
+    assert again is first and embedder.misses == misses and embedder.hits >= 1
+    assert np.array_equal(first, embedder.embed(["how do I change grub so windows boots by default"])[0])
+    assert not first.flags.writeable  # shared with the cache: nobody may change it
+    other = embedder.embed_one("how do I change grub so linux boots by default")
+    assert embedder.misses == misses + 1 and not np.array_equal(other, first)

@@ -8,11 +8,12 @@ from vigil_mcp.services.text import content_terms, split_words
 
 
 def terms_with_parts(text: str) -> frozenset[str]:
-    """Every word of a text and every part of its compound words (what coverage looks for)."""
+    """Every word of a text and every part of its compound words (what coverage looks for; its content
+    terms are among them, since `content_terms` keeps some of these same parts)."""
     out: set[str] = set()
     for parts in split_words(text):
         out.update(parts)
-    return frozenset(out | content_terms(text))
+    return frozenset(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,20 +3,35 @@
 Vectors are unit length, so cosine is a dot product. Search is exact (one matrix-vector product):
 at the sizes a support team's docs reach (tens of thousands of passages) it costs a few
 milliseconds, needs no build step at start and gives the same answer every time.
+
+The product runs on one BLAS thread. OpenBLAS splits a large matrix-vector product over every core,
+and on a 2-core machine that also runs the embedding model and other requests the two halves wait
+for each other: 100k x 384 took 16-22 ms on two threads and 11-13 ms on one at load 3-5, with
+bit-identical scores (docs/retrieval.md, "Speed"). threadpoolctl is the maintained way to set
+OpenBLAS's (or MKL's) thread count from inside the process.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 from vigil_mcp.services.knowledge.scope import Allowed
 from vigil_mcp.storage.base import VectorSnapshot
 
 Matrix = npt.NDArray[np.float32]
+SCAN_THREADS = 1
+
+
+@functools.cache
+def _blas() -> Any:  # threadpoolctl is untyped
+    return ThreadpoolController()  # inspects the loaded libraries once (~ms)
 
 
 class VectorIndex:
@@ -111,7 +126,8 @@ class VectorIndex:
         with self._lock:
             if self._n == 0 or limit <= 0:
                 return []
-            scores = self._matrix[: self._n] @ vector.astype(np.float32, copy=False)
+            with _blas().limit(limits=SCAN_THREADS, user_api="blas"):
+                scores = self._matrix[: self._n] @ vector.astype(np.float32, copy=False)
             if kind is not None:
                 code = self._kind_codes.get(kind)
                 if code is None:
