@@ -28,6 +28,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +44,7 @@ from vigil_mcp.services.answer.pipeline import Decision
 from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.knowledge.service import to_blob
-from vigil_mcp.services.replay import read_dialogues, replay
+from vigil_mcp.services.replay import Dialogue, read_dialogues, replay
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -65,6 +67,36 @@ def _copy_store(source: Path, home: Path) -> None:
         src = Path(f"{source}{suffix}")
         if src.exists():
             shutil.copyfile(src, home / f"knowledge.duckdb{suffix}")
+
+
+@contextmanager
+def opened_copy(store: Path, prefix: str) -> Iterator[App]:
+    """An app on a throw-away copy of `store`, its indexes loaded and every vector in."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        _copy_store(store, home)
+        app = _app(home)
+        try:
+            app.knowledge.load()
+            app.knowledge.wait_backfilled()
+            yield app
+        finally:
+            app.close()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def turns(dialogue: Dialogue) -> Iterator[tuple[Message, list[Message]]]:
+    """Each turn of a shared dialogue as a message (customer turns identified), with the turns before it."""
+    history: list[Message] = []
+    for i, turn in enumerate(dialogue.turns):
+        kind = identify_turn(history, turn.author, turn.text).kind if turn.role == "customer" else "statement"
+        m = Message(
+            ticket_id=dialogue.id, seq=i + 1, role=turn.role, author=turn.author, text=turn.text,  # pyright: ignore[reportArgumentType]
+            ts=turn.ts or datetime.now(UTC), message_id=turn.message_id, kind=kind,
+        )  # fmt: skip
+        yield m, history
+        history.append(m)
 
 
 def ingest() -> Path:
@@ -132,12 +164,7 @@ def _decision_line(message: Message, decision: Decision) -> str:
 
 def decide(messages: int, decisions: Path | None = None) -> None:
     """Decision time per customer message over 100k passages (real docs + synthetic filler)."""
-    home = Path(tempfile.mkdtemp(prefix="vigil-answer-bench-"))
-    try:
-        _copy_store(filled_store(), home)
-        app = _app(home)
-        app.knowledge.load()
-        app.knowledge.wait_backfilled()
+    with opened_copy(filled_store(), "vigil-answer-bench-") as app:
         print(f"passages: {app.knowledge.n_passages} (the docs store's, then synthetic ones; with embeddings)")
         answers = app.tickets.answers
         embedder = app.knowledge.embedder
@@ -147,63 +174,46 @@ def decide(messages: int, decisions: Path | None = None) -> None:
         lines: list[str] = []
         spoke = 0
         for d in read_dialogues(SHARED / "dialogues.jsonl", []):
-            history: list[Message] = []
-            for i, turn in enumerate(d.turns):
-                kind = identify_turn(history, turn.author, turn.text).kind if turn.role == "customer" else "statement"
-                m = Message(
-                    ticket_id=d.id, seq=i + 1, role=turn.role, author=turn.author, text=turn.text,  # pyright: ignore[reportArgumentType]
-                    ts=turn.ts or datetime.now(UTC), message_id=turn.message_id, kind=kind,
-                )  # fmt: skip
-                if m.role == "customer":
-                    cpu, started = time.process_time(), time.perf_counter()
-                    decision = answers.decide(history, m, [])
-                    elapsed = (time.perf_counter() - started) * 1000
-                    times.append(elapsed)
-                    spoke += decision.speak
-                    if kind == "question":
-                        asked.append(elapsed)
-                        asked_cpu.append((time.process_time() - cpu) * 1000)
-                        lines.append(_decision_line(m, decision))
-                history.append(m)
+            for m, history in turns(d):
+                if m.role != "customer":
+                    continue
+                cpu, started = time.process_time(), time.perf_counter()
+                decision = answers.decide(history, m, [])
+                elapsed = (time.perf_counter() - started) * 1000
+                times.append(elapsed)
+                spoke += decision.speak
+                if m.kind == "question":
+                    asked.append(elapsed)
+                    asked_cpu.append((time.process_time() - cpu) * 1000)
+                    lines.append(_decision_line(m, decision))
             if len(times) >= messages:
                 break
-        app.close()
-        print(
-            f"decision per customer message: p50 {statistics.median(times):.2f} ms, "
-            f"p95 {np.percentile(times, 95):.2f} ms (n={len(times)}, {spoke} drafts); requests for help only: "
-            f"p50 {statistics.median(asked):.2f} ms, p95 {np.percentile(asked, 95):.2f} ms (n={len(asked)}), CPU time "
-            f"p50 {statistics.median(asked_cpu):.2f} ms, p95 {np.percentile(asked_cpu, 95):.2f} ms"
-        )
-        if embedder is not None:
-            print(f"texts embedded one at a time: {embedder.misses} computed, {embedder.hits} from the cache")
-        if decisions is not None:
-            decisions.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-            print(f"{len(lines)} decisions on requests written to {decisions}")
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    print(
+        f"decision per customer message: p50 {statistics.median(times):.2f} ms, "
+        f"p95 {np.percentile(times, 95):.2f} ms (n={len(times)}, {spoke} drafts); requests for help only: "
+        f"p50 {statistics.median(asked):.2f} ms, p95 {np.percentile(asked, 95):.2f} ms (n={len(asked)}), CPU time "
+        f"p50 {statistics.median(asked_cpu):.2f} ms, p95 {np.percentile(asked_cpu, 95):.2f} ms"
+    )
+    if embedder is not None:
+        print(f"texts embedded one at a time: {embedder.misses} computed, {embedder.hits} from the cache")
+    if decisions is not None:
+        decisions.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        print(f"{len(lines)} decisions on requests written to {decisions}")
 
 
 def replay_speed(limit: int | None) -> None:
     """All shared dialogues replayed with learning over the docs + runbooks store."""
-    home = Path(tempfile.mkdtemp(prefix="vigil-replay-bench-"))
-    try:
-        _copy_store(docs_store(), home)
-        app = _app(home)
-        app.knowledge.load()
-        app.knowledge.wait_backfilled()
+    with opened_copy(docs_store(), "vigil-replay-bench-") as app:
         dialogues = read_dialogues(SHARED / "dialogues.jsonl", [])[:limit]
-        turns = sum(len(d.turns) for d in dialogues)
+        count = sum(len(d.turns) for d in dialogues)
         started = time.perf_counter()
         report = replay(app.tickets, dialogues, learn=True, learn_now=app.worker.drain)
         wall = time.perf_counter() - started
         learned = app.knowledge.counts().get("qa", 0)
-        app.close()
-        print(
-            f"replay with learning: {report.summary()}; {turns} messages in {wall:.1f} s = {turns / wall:.0f} "
-            f"messages/s; {learned} Q&A learned"
-        )
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    print(
+        f"replay with learning: {report.summary()}; {count} messages in {wall:.1f} s = {count / wall:.0f} "
+        f"messages/s; {learned} Q&A learned"
+    )
 
 
 def main() -> None:
