@@ -9,6 +9,7 @@ A tokenizer for support text that keeps technical tokens findable whole and by t
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -20,6 +21,8 @@ _NEEDS_CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]")
 _CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+\d*|[A-Z]+\d*|\d+")
 
 MAX_TOKEN_CHARS = 64
+TERMS_CACHE = 4096  # texts whose content terms are remembered
+TERMS_CACHE_CHARS = 4000  # longer texts (documents, pastes) are not
 
 STOPWORDS = frozenset(
     [
@@ -150,14 +153,20 @@ _URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
 Idf = Callable[[str], float]
 
 
-def content_terms(text: str) -> set[str]:
-    """Lowercase words that carry meaning: compounds count by their parts, stop words and single letters dropped."""
-    out: set[str] = set()
-    for parts in split_words(text):
-        for term in parts:
-            if term not in STOPWORDS and len(term) > 1:
-                out.add(term)
-    return out
+def _content_terms(text: str) -> frozenset[str]:
+    return frozenset(term for parts in split_words(text) for term in parts if term not in STOPWORDS and len(term) > 1)
+
+
+_remembered_terms = functools.lru_cache(maxsize=TERMS_CACHE)(_content_terms)
+
+
+def content_terms(text: str) -> frozenset[str]:
+    """Lowercase words that carry meaning: compounds count by their parts, stop words and single letters dropped.
+
+    Learning and the answer path ask for the same turns' terms many times, so a message-sized text's
+    terms are remembered (TERMS_CACHE texts, the most recently used).
+    """
+    return _remembered_terms(text) if len(text) <= TERMS_CACHE_CHARS else _content_terms(text)
 
 
 def content_words(text: str) -> list[str]:
@@ -165,7 +174,7 @@ def content_words(text: str) -> list[str]:
     return [t for t in tokenize(text) if t not in STOPWORDS and len(t) > 1]
 
 
-def specific_terms(text: str) -> set[str]:
+def specific_terms(text: str) -> frozenset[str]:
     """Content words that are not the generic vocabulary of every support question."""
     return content_terms(text) - GENERIC_TERMS
 

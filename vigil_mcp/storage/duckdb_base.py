@@ -43,6 +43,9 @@ class DuckDBConnection:
     """One DuckDB connection, migrated on open; subclasses add table groups."""
 
     shared = False  # DuckDB lets one process write a file: what this process cached stays true
+    # False once a claim found the learning queue empty; every write that queues a job sets it again
+    # (under the same lock), so the worker's "anything left?" after each job costs no query.
+    _jobs_may_wait = True
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)

@@ -28,9 +28,21 @@ def _item(r: tuple[Any, ...]) -> KnowledgeItem:
 class KnowledgeTables(DuckDBConnection):
     """The `KnowledgeStore` methods."""
 
+    # Sources that may have items (this process is the file's one writer): a learned Q&A's new source
+    # is answered "nothing stored" without a query. A source whose items were removed stays in it.
+    _sources: set[str] | None = None
+
+    def _stored_sources(self) -> set[str]:
+        with self._lock:
+            if self._sources is None:
+                self._sources = {r[0] for r in self._con.execute("SELECT DISTINCT source FROM knowledge").fetchall()}
+            return self._sources
+
     def source_items(self, sources: Sequence[str]) -> dict[str, dict[str, tuple[str, str | None]]]:
         """Items already stored from each source: source -> id -> (content_hash, product)."""
         out: dict[str, dict[str, tuple[str, str | None]]] = {s: {} for s in sources}
+        known = self._stored_sources()
+        sources = [s for s in sources if s in known]
         if not sources:
             return out
         rows = self._query(
@@ -99,6 +111,7 @@ class KnowledgeTables(DuckDBConnection):
                 con.execute("DELETE FROM knowledge WHERE id = ANY(?::VARCHAR[])", [list(change.remove_ids)])
             replaced = set(change.replaced_ids)
             fresh = [u for u in change.upserts if u.id not in replaced]
+            self._stored_sources().update(u.source for u in change.upserts)
             if fresh:
                 # A plain insert: DuckDB's ON CONFLICT path costs ~10x more per row.
                 con.execute(

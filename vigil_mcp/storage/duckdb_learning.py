@@ -22,7 +22,7 @@ _job = job_of
 
 
 def insert_jobs(con: duckdb.DuckDBPyConnection, jobs: Sequence[LearningJob]) -> None:
-    """Queue jobs inside the caller's transaction; a job id already stored is left as it is."""
+    """Queue jobs inside the caller's transaction (which sets `_jobs_may_wait`); a stored job id is kept as it is."""
     for job in jobs:
         con.execute(
             f"INSERT INTO learning_jobs ({_JOB_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -31,7 +31,31 @@ def insert_jobs(con: duckdb.DuckDBPyConnection, jobs: Sequence[LearningJob]) -> 
 
 
 class LearningTables(DuckDBConnection):
-    """The `LearningStore` methods."""
+    """The `LearningStore` methods.
+
+    Learning asks for a ticket's lesson and diagnostic calls once per resolved case, and most tickets have
+    neither. This process is the file's one writer (and nothing deletes lessons or calls), so the sets of
+    ticket ids that have them, read once, answer "none" without a query; a DuckDB query costs about a
+    millisecond however small.
+    """
+
+    _lessons_known: tuple[set[str], set[str]] | None = None  # (lesson ids, their tickets); None: not read yet
+    _diagnosed: set[str] | None = None  # ticket ids with a diagnostic call; None: not read yet
+
+    def _stored_lessons(self) -> tuple[set[str], set[str]]:
+        """(lesson ids, their ticket ids), read from the store the first time."""
+        with self._lock:
+            if self._lessons_known is None:
+                rows = self._con.execute("SELECT DISTINCT id, ticket_id FROM lessons").fetchall()
+                self._lessons_known = ({r[0] for r in rows}, {r[1] for r in rows})
+            return self._lessons_known
+
+    def _with_diagnostics(self) -> set[str]:
+        with self._lock:
+            if self._diagnosed is None:
+                rows = self._con.execute("SELECT DISTINCT ticket_id FROM diagnostic_calls").fetchall()
+                self._diagnosed = {r[0] for r in rows}
+            return self._diagnosed
 
     # ---- lessons -----------------------------------------------------------------------------
     def put_lesson(self, lesson: Lesson) -> None:
@@ -41,6 +65,9 @@ class LearningTables(DuckDBConnection):
                 f"INSERT INTO lessons ({_LESSON_COLS}) VALUES ({', '.join('?' for _ in _LESSON_FIELDS)})",
                 [getattr(lesson, name) for name in _LESSON_FIELDS],
             )
+            ids, tickets = self._stored_lessons()
+            ids.add(lesson.id)
+            tickets.add(lesson.ticket_id)
 
     def link_lesson(self, lesson_id: str, version: int, skill: str | None, skill_version: int | None) -> None:
         """Record (in place) the skill a lesson version went into."""
@@ -52,6 +79,8 @@ class LearningTables(DuckDBConnection):
 
     def lesson(self, lesson_id: str, version: int | None = None) -> Lesson | None:
         """A lesson's newest version, or the version asked for."""
+        if lesson_id not in self._stored_lessons()[0]:
+            return None
         if version is None:
             rows = self._query(
                 f"SELECT {_LESSON_COLS} FROM lessons WHERE id = ? ORDER BY version DESC LIMIT 1", [lesson_id]
@@ -84,6 +113,8 @@ class LearningTables(DuckDBConnection):
 
     def lessons_by_ticket(self, ticket_ids: Sequence[str]) -> dict[str, Lesson]:
         """The newest version of the lesson of each of these tickets that has one."""
+        known = self._stored_lessons()[1]
+        ticket_ids = [t for t in ticket_ids if t in known]
         if not ticket_ids:
             return {}
         # Filter first, then pick each lesson's newest version (a window over the whole table costs ms per call).
@@ -97,20 +128,18 @@ class LearningTables(DuckDBConnection):
     # ---- jobs --------------------------------------------------------------------------------
     def claim_jobs(self, now: datetime, limit: int = 1) -> list[LearningJob]:
         """Mark the oldest queued jobs running (one more attempt each) and return them, oldest first."""
-        with self._write() as con:
-            rows = con.execute(
-                f"SELECT {_JOB_COLS} FROM learning_jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT ?",
-                [limit],
-            ).fetchall()
-            if not rows:
+        with self._lock:
+            if not self._jobs_may_wait:
                 return []
-            con.execute(
-                "UPDATE learning_jobs SET status = 'running', attempts = attempts + 1, started_at = ? "
-                "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-                [now, [r[0] for r in rows]],
-            )
-        jobs = [_job(r) for r in rows]
-        return [j.model_copy(update={"status": "running", "attempts": j.attempts + 1, "started_at": now}) for j in jobs]
+            rows = self._con.execute(  # one statement, so one transaction
+                f"UPDATE learning_jobs SET status = 'running', attempts = attempts + 1, started_at = ? "
+                f"WHERE id IN (SELECT id FROM learning_jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT ?) "
+                f"RETURNING {_JOB_COLS}",
+                [now, limit],
+            ).fetchall()
+            if len(rows) < limit:
+                self._jobs_may_wait = False
+        return sorted(map(_job, rows), key=lambda j: (j.created_at, j.id))
 
     def finish_job(self, job_id: str, status: str, result: LearnResult, now: datetime) -> None:
         """Record a job's outcome."""
@@ -119,12 +148,15 @@ class LearningTables(DuckDBConnection):
                 "UPDATE learning_jobs SET status = ?, finished_at = ?, result = ? WHERE id = ?",
                 [status, now, result.model_dump_json(), job_id],
             )
+            if status == "queued":  # to be tried again
+                self._jobs_may_wait = True
 
     def requeue_running(self) -> int:
         """Put jobs a dead process left running back in the queue; how many."""
         with self._write() as con:
             row = con.execute("SELECT count(*) FROM learning_jobs WHERE status = 'running'").fetchone()
             con.execute("UPDATE learning_jobs SET status = 'queued' WHERE status = 'running'")
+            self._jobs_may_wait = True
         return int(row[0]) if row else 0
 
     def job(self, job_id: str) -> LearningJob | None:
@@ -154,9 +186,12 @@ class LearningTables(DuckDBConnection):
         """Remember that a diagnostic tool was called for a ticket (arguments already redacted)."""
         with self._write() as con:
             con.execute("INSERT INTO diagnostic_calls VALUES (?, ?, ?, ?, ?)", [ticket_id, tool, arguments, ok, at])
+            self._with_diagnostics().add(ticket_id)
 
     def diagnostics_of(self, ticket_id: str) -> list[tuple[str, str, bool]]:
         """(tool, arguments, ok) of the diagnostic calls made for a ticket, in order."""
+        if ticket_id not in self._with_diagnostics():
+            return []
         rows = self._query(
             "SELECT tool, arguments, ok FROM diagnostic_calls WHERE ticket_id = ? ORDER BY called_at", [ticket_id]
         )

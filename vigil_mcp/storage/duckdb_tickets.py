@@ -120,6 +120,7 @@ class TicketTables(DuckDBConnection):
             jobs = [j for c in changes for j in c.jobs]
             if jobs:
                 insert_jobs(con, jobs)
+                self._jobs_may_wait = True
             expire = [c.ticket for c in changes if c.expire_pending]
             for t in expire:
                 con.execute(
