@@ -16,6 +16,7 @@ from vigil_mcp.models import LearnResult
 from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.learn.lessons import lesson_id
+from vigil_mcp.services.tickets import Incoming
 from vigil_mcp.storage.duckdb_store import DuckDBStore
 
 from ..services.learn.cases import GRUB, WEBHOOK, learning_app, resolve_case
@@ -104,3 +105,18 @@ def test_a_source_added_after_a_miss_is_found_and_replaced_not_doubled(settings:
         second = app.knowledge.add_documents([doc("Roll the signing secret, then update whsec_ in your server.")])
         assert (second.added, second.updated) == (0, 1)
         assert len(store.source_items(["notes/rotate.md"])["notes/rotate.md"]) == 1
+
+
+def test_queued_jobs_are_claimed_oldest_first_one_at_a_time_until_none_is_left(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with learning_app(settings, tmp_path / "skills") as app:
+        store = _store(app)
+        for n, (question, answer) in enumerate(WEBHOOK, start=1):
+            ticket = f"stripe/{n}"
+            app.tickets.observe(Incoming(ticket, "customer", "ann", question))
+            app.tickets.observe(Incoming(ticket, "analyst", "bob", answer))
+            app.tickets.resolve(ticket)
+        claimed = [store.claim_jobs(NOW + timedelta(seconds=i)) for i in range(4)]
+        assert [[j.ticket_id for j in c] for c in claimed] == [["stripe/1"], ["stripe/2"], ["stripe/3"], []]
+        assert all(j.status == "running" and j.attempts == 1 for c in claimed for j in c)

@@ -84,6 +84,11 @@ class DuckDBConnection:
                 raise
             self._con.execute("COMMIT")
 
+    def _write_one(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """One write statement: DuckDB runs it as its own transaction, without a BEGIN and a COMMIT to send."""
+        with self._lock:
+            self._con.execute(sql, params)
+
     def _query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._con.execute(sql, params).fetchall()

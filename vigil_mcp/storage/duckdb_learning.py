@@ -60,8 +60,8 @@ class LearningTables(DuckDBConnection):
     # ---- lessons -----------------------------------------------------------------------------
     def put_lesson(self, lesson: Lesson) -> None:
         """Store a new version of a lesson."""
-        with self._write() as con:
-            con.execute(
+        with self._lock:
+            self._write_one(
                 f"INSERT INTO lessons ({_LESSON_COLS}) VALUES ({', '.join('?' for _ in _LESSON_FIELDS)})",
                 [getattr(lesson, name) for name in _LESSON_FIELDS],
             )
@@ -71,11 +71,10 @@ class LearningTables(DuckDBConnection):
 
     def link_lesson(self, lesson_id: str, version: int, skill: str | None, skill_version: int | None) -> None:
         """Record (in place) the skill a lesson version went into."""
-        with self._write() as con:
-            con.execute(
-                "UPDATE lessons SET skill = ?, skill_version = ? WHERE id = ? AND version = ?",
-                [skill, skill_version, lesson_id, version],
-            )
+        self._write_one(
+            "UPDATE lessons SET skill = ?, skill_version = ? WHERE id = ? AND version = ?",
+            [skill, skill_version, lesson_id, version],
+        )
 
     def lesson(self, lesson_id: str, version: int | None = None) -> Lesson | None:
         """A lesson's newest version, or the version asked for."""
@@ -128,23 +127,26 @@ class LearningTables(DuckDBConnection):
     # ---- jobs --------------------------------------------------------------------------------
     def claim_jobs(self, now: datetime, limit: int = 1) -> list[LearningJob]:
         """Mark the oldest queued jobs running (one more attempt each) and return them, oldest first."""
-        with self._lock:
+        with self._lock:  # every read and write of this process holds it: nobody claims in between
             if not self._jobs_may_wait:
+                return []
+            oldest = self._con.execute(  # one more than asked: whether any is left after these
+                "SELECT id FROM learning_jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT ?", [limit + 1]
+            ).fetchall()
+            self._jobs_may_wait = len(oldest) > limit
+            if not oldest:
                 return []
             rows = self._con.execute(  # one statement, so one transaction
                 f"UPDATE learning_jobs SET status = 'running', attempts = attempts + 1, started_at = ? "
-                f"WHERE id IN (SELECT id FROM learning_jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT ?) "
-                f"RETURNING {_JOB_COLS}",
-                [now, limit],
+                f"WHERE id = ANY(?::VARCHAR[]) RETURNING {_JOB_COLS}",
+                [now, [r[0] for r in oldest[:limit]]],
             ).fetchall()
-            if len(rows) < limit:
-                self._jobs_may_wait = False
         return sorted(map(_job, rows), key=lambda j: (j.created_at, j.id))
 
     def finish_job(self, job_id: str, status: str, result: LearnResult, now: datetime) -> None:
         """Record a job's outcome."""
-        with self._write() as con:
-            con.execute(
+        with self._lock:
+            self._write_one(
                 "UPDATE learning_jobs SET status = ?, finished_at = ?, result = ? WHERE id = ?",
                 [status, now, result.model_dump_json(), job_id],
             )
@@ -184,8 +186,8 @@ class LearningTables(DuckDBConnection):
     # ---- diagnostics -------------------------------------------------------------------------
     def record_diagnostic(self, ticket_id: str, tool: str, arguments: str, ok: bool, at: datetime) -> None:
         """Remember that a diagnostic tool was called for a ticket (arguments already redacted)."""
-        with self._write() as con:
-            con.execute("INSERT INTO diagnostic_calls VALUES (?, ?, ?, ?, ?)", [ticket_id, tool, arguments, ok, at])
+        with self._lock:
+            self._write_one("INSERT INTO diagnostic_calls VALUES (?, ?, ?, ?, ?)", [ticket_id, tool, arguments, ok, at])
             self._with_diagnostics().add(ticket_id)
 
     def diagnostics_of(self, ticket_id: str) -> list[tuple[str, str, bool]]:
