@@ -82,7 +82,8 @@ def curve(p: Matrix, y: Matrix) -> list[tuple[float, float, int]]:
     out: list[tuple[float, float, int]] = []
     for t in sorted({round(float(v), 4) for v in p}):
         above = y[p >= t - 1e-12]
-        out.append((t, float(above.mean()), len(above)))
+        if len(above):  # a probability rounded up can lie above every lesson
+            out.append((t, float(above.mean()), len(above)))
     return out
 
 
