@@ -90,7 +90,7 @@ _WARNS = re.compile(
     r"\b(?:be\s+aware|keep\s+in\s+mind|beware|watch\s+out|make\s+sure\s+it\s+(?:doesn'?t|does\s+not))\b", re.I
 )
 _ASIDE = re.compile(r"^\(.*\)\W*$|^(?:because|cause|coz|cuz)\b", re.IGNORECASE)  # an aside; the answer to a "why?"
-_FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|i'?m|i'?ve|i'?d)\b", re.IGNORECASE)
+FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|i'?m|i'?ve|i'?d)\b", re.IGNORECASE)  # the helper talks about themself
 _ASKS = re.compile(
     r"^\s*(?:what|which|where|when|who|why|how|is|are|was|were|do|does|did|have|has|can|could|would|will|any|"
     r"anything|so|and|or|you)\b",
@@ -161,7 +161,7 @@ def carries_content(text: str, role: str = "analyst", customer_words: frozenset[
     concrete = bool(_COMMAND.search(body) or _SETTING.search(body))
     if (_HEDGE.search(body) and not has_step) or _ASIDE.match(body):
         return False
-    if (not concrete and _WARNS.search(body)) or (len(_FIRST_PERSON.findall(body)) >= 3 and not _COMMAND.search(body)):
+    if (not concrete and _WARNS.search(body)) or (len(FIRST_PERSON.findall(body)) >= 3 and not _COMMAND.search(body)):
         return False  # a warning, or the helper's own story, is not a step
     if has_step:
         return True

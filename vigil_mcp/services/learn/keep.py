@@ -23,6 +23,7 @@ from typing import Any, cast
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.learn.fix import (
+    FIRST_PERSON,
     Found,
     asks_about,
     body_of,
@@ -68,7 +69,6 @@ _OBJECTS = re.compile(
     re.IGNORECASE,
 )
 _THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|ty|cheers)\b", re.IGNORECASE)
-_FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|i'?m|i'?ve|i'?d)\b", re.IGNORECASE)
 _OPINION = re.compile(
     r"\b(?:usually|generally|normally|typically|should(?:n'?t)?\s+(?:be\s+able|be\s+necessary|work)|"
     r"(?:that'?s|that\s+is|is)\s+what\s+i\s+(?:do|use|did)|i\s+(?:use|prefer|like|love|recommend)|"
@@ -112,7 +112,7 @@ def keep_features(messages: Sequence[Message], found: Found, problem: Message, p
         "fix_short": float(words <= 4),
         "hedged": float(any(hedges(m.text) for m in fix)),
         "asks_back": float("?" in text),
-        "first_person": float(len(_FIRST_PERSON.findall(text)) >= 1),
+        "first_person": float(len(FIRST_PERSON.findall(text)) >= 1),
         "bot": float(all(m.role == "bot" for m in fix)),
         "problem_terms": min(len(problem_terms(problem_text)), 10) / 10,
         "problem_asks": float(bool(_ASKS.search(problem_text))),
