@@ -163,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="dialogues JSONL (default ../shared/data)")
     actions = parser.add_subparsers(dest="action", required=True)
     s = actions.add_parser("sample", help="append random unlabelled lessons to a part")
-    s.add_argument("--part", choices=["fit", "fit2", "heldout", "heldout2", "heldout3", "heldout4"], required=True)
+    s.add_argument(
+        "--part", choices=["fit", "fit2", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"], required=True
+    )
     s.add_argument("--n", type=int, default=40)
     s.add_argument("--seed", type=int, default=11)
     actions.add_parser("score", help="the kept share of each labelled part")

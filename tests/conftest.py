@@ -118,6 +118,13 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+# The keep-model floor the learning tests run with (lesson_floor). Their small dialogues are about what
+# happens to a lesson once learned (skills, git, redaction, replay), not about which fixes an analyst
+# would keep: the shipped, fitted floor is strict (docs/learning.md) and is tested on its own in
+# tests/services/learn/test_keep.py, where extract() runs with the fitted floor.
+LEARNING_TESTS_FLOOR = 0.6
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
     """Point VIGIL_HOME at a temp dir so no test touches a real store.
@@ -132,6 +139,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pyt
         monkeypatch.delenv(var, raising=False)
     if request.node.get_closest_marker("embeddings") is None:
         monkeypatch.setenv("VIGIL_EMBEDDING_MODEL", "none")
+    monkeypatch.setenv("VIGIL_LESSON_FLOOR", str(LEARNING_TESTS_FLOOR))
     return home
 
 
@@ -146,7 +154,9 @@ def settings(_isolated_home: Path, request: pytest.FixtureRequest) -> Settings:
     """Settings over the test's home, with the built-in tools but without the starter skills (tests count skills);
     BM25 only unless the test is marked `embeddings`."""
     embedding = "auto" if request.node.get_closest_marker("embeddings") is not None else "none"
-    loaded = load_settings({"home": str(_isolated_home), "embedding_model": embedding}, environ={})
+    loaded = load_settings(
+        {"home": str(_isolated_home), "embedding_model": embedding, "lesson_floor": LEARNING_TESTS_FLOOR}, environ={}
+    )
     return replace(loaded, builtin_skills_dir=None)
 
 

@@ -98,3 +98,13 @@ def test_an_unknown_store_scheme_is_refused_instead_of_becoming_a_file_named_aft
     with pytest.raises(InputError, match="mysql:// is not known"):
         load_settings({"home": str(home), "store": "mysql://db/vigil"}, environ={})
     assert list(home.iterdir()) == []
+
+
+def test_the_lesson_floor_comes_from_the_config_file_or_environment_and_must_be_a_probability(tmp_path: Path) -> None:
+    assert load_settings({"home": str(tmp_path)}, environ={}).lesson_floor is None  # the keep model's fitted floor
+    (tmp_path / "vigil.toml").write_text("[vigil]\nlesson_floor = 0.7\n")
+    assert load_settings({"home": str(tmp_path)}, environ={}).lesson_floor == 0.7
+    env = {"VIGIL_HOME": str(tmp_path), "VIGIL_LESSON_FLOOR": "0.55"}
+    assert load_settings({}, environ=env).lesson_floor == 0.55
+    with pytest.raises(InputError, match="lesson_floor must be a number from 0 to 1"):
+        load_settings({}, environ={**env, "VIGIL_LESSON_FLOOR": "1.5"})

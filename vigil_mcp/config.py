@@ -50,6 +50,7 @@ class Settings:
     anthropic_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 20.0
     suggest_threshold: float | None = None  # None: the judge's fitted threshold
+    lesson_floor: float | None = None  # the keep-model confidence a found fix needs; None: the fitted floor
     # Embeddings: auto (the installed model package), none, or a folder with model.onnx + tokenizer.json.
     embedding_model: str = "auto"
     embedding_model_sha256: str | None = None  # the pinned digest of a folder's model.onnx
@@ -104,6 +105,7 @@ _KEYS: dict[str, str] = {
     "anthropic_model": "anthropic_model",
     "llm_timeout": "llm_timeout",
     "suggest_threshold": "suggest_threshold",
+    "lesson_floor": "lesson_floor",
     "embedding_model": "embedding_model",
     "embedding_model_sha256": "embedding_model_sha256",
     "tokens_file": "tokens_file",
@@ -125,7 +127,15 @@ _PATH_FIELDS = frozenset({"store", "tools_dir", "skills_dir", "tokens_file", "sk
 _LIST_FIELDS = frozenset({"tools", "exclude_tools", "egress_allow", "egress_deny", "allowed_hosts", "allowed_origins"})
 _TOOL_FIELDS = _LIST_FIELDS | {"enable_write_tools", "read_only", "prometheus_url", "tool_timeout", "tool_output_chars"}
 _ENGINE_FIELDS = frozenset(
-    {"engine", "anthropic_model", "llm_timeout", "suggest_threshold", "embedding_model", "embedding_model_sha256"}
+    {
+        "engine",
+        "anthropic_model",
+        "llm_timeout",
+        "suggest_threshold",
+        "lesson_floor",
+        "embedding_model",
+        "embedding_model_sha256",
+    }
 )
 _LEARN_FIELDS = frozenset(
     {
@@ -243,8 +253,8 @@ def _coerce_engine_setting(name: str, value: Any, origin: str) -> Any:
         number = -1.0
     if name == "llm_timeout" and not 0 < number <= 300:
         raise InputError(f"{origin}: llm_timeout must be seconds from 0 to 300, got {value!r}")
-    if name == "suggest_threshold" and not 0 <= number <= 1:
-        raise InputError(f"{origin}: suggest_threshold must be a number from 0 to 1, got {value!r}")
+    if name in ("suggest_threshold", "lesson_floor") and not 0 <= number <= 1:
+        raise InputError(f"{origin}: {name} must be a number from 0 to 1, got {value!r}")
     return number
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.conftest import LEARNING_TESTS_FLOOR
 from vigil_mcp.config import Settings
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer.identify import identify
@@ -113,9 +114,14 @@ class FakeApi:
         return json.loads(self.requests[0].content)
 
 
+def offline(messages: Sequence[Message], resolution_seqs: Sequence[int] = ()) -> Extraction | NoLesson:
+    """The offline extractor at the learning tests' floor (conftest.LEARNING_TESTS_FLOOR)."""
+    return extract(messages, resolution_seqs, min_confidence=LEARNING_TESTS_FLOOR)
+
+
 def extractor_for(api: FakeApi) -> AnthropicExtractor:
     client = httpx2.Client(transport=httpx2.MockTransport(api))
-    return AnthropicExtractor(api_key=API_KEY, timeout=5.0, http_client=client)
+    return AnthropicExtractor(api_key=API_KEY, timeout=5.0, http_client=client, fallback=offline)
 
 
 def test_a_good_lesson_comes_back_redacted_without_names_and_marked_as_claudes() -> None:
@@ -208,7 +214,7 @@ FAILURES: dict[str, Respond] = {
 def test_any_failure_falls_back_to_the_offline_lesson(failure: str) -> None:
     api = FakeApi(FAILURES[failure])
     lesson = extractor_for(api)(MESSAGES)
-    assert lesson == extract(MESSAGES)
+    assert lesson == offline(MESSAGES)
     assert isinstance(lesson, Extraction) and lesson.generated_by == "vigil-offline"
     assert len(api.requests) == 1, "a failed call is not retried"
 

@@ -20,6 +20,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from tests.conftest import LEARNING_TESTS_FLOOR
 from vigil_mcp.storage import open_store
 
 from .cases import WEBHOOK, git, init_repo
@@ -35,7 +36,7 @@ RESOLVE_AND_DIE = textwrap.dedent(
     from vigil_mcp.services.tickets import Incoming
 
     home, cases, when = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-    app = build_app(load_settings({"home": home}, environ={}))
+    app = build_app(load_settings({"home": home, "lesson_floor": float(sys.argv[4])}, environ={}))
     app.knowledge.load()
     jobs = []
     for ticket, question, answer in cases:
@@ -57,7 +58,7 @@ RESOLVE_AND_DIE = textwrap.dedent(
 
 def _resolve_and_die(home: Path, cases: list[tuple[str, str, str]], when: str) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-c", RESOLVE_AND_DIE, str(home), json.dumps(cases), when],
+        [sys.executable, "-c", RESOLVE_AND_DIE, str(home), json.dumps(cases), when, str(LEARNING_TESTS_FLOOR)],
         capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "VIGIL_HOME": str(home)},
     )  # fmt: skip
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
@@ -73,7 +74,9 @@ async def test_a_kill_between_resolution_and_learning_is_learned_exactly_once_af
     jobs = _resolve_and_die(home, cases, when)
     before = git(home, "rev-list", "--count", "HEAD")
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "vigil_mcp", "serve", "--home", str(home)], env={"VIGIL_HOME": str(home)}
+        command=sys.executable,
+        args=["-m", "vigil_mcp", "serve", "--home", str(home)],
+        env={"VIGIL_HOME": str(home), "VIGIL_LESSON_FLOOR": str(LEARNING_TESTS_FLOOR)},
     )
     results: list[dict[str, Any]] = []
     async with Client(params, read_timeout_seconds=60) as client:

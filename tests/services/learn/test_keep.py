@@ -13,6 +13,7 @@ from vigil_mcp.models import Message
 from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.learn.extract import Extraction, NoLesson, extract
 from vigil_mcp.services.learn.keep import FEATURE_NAMES, KeepModelError, keep_model, parse_keep_model
+from vigil_mcp.services.learn.learner import _with_floor  # pyright: ignore[reportPrivateUsage]
 
 START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 PROBLEM = "how do I make gmail notifier start on boot in ubuntu?"
@@ -33,37 +34,85 @@ def test_the_shipped_keep_model_is_what_the_committed_labels_fit() -> None:
     refit = eval_script("fit_lessons").fit_all()
     shipped = json.loads((resources.files("vigil_mcp") / "data" / "lesson_keep.json").read_text(encoding="utf-8"))
     assert shipped == {k: refit[k] for k in ("source", "bias", "weights", "floor")}
-    figures = refit["figures"]
     assert 0.0 < refit["floor"] < 1.0
-    assert figures["out_of_fold_at_floor"]["learned"] >= figures["min_yield"] * figures["lessons"]
+
+
+def test_the_floor_is_the_lowest_whose_out_of_fold_share_and_its_wilson_bound_pass_else_the_best_bound() -> None:
+    fit = eval_script("fit_lessons")
+    figures = fit.fit_all()["figures"]
+    curve = [(t, s, n) for t, s, n, _ in figures["curve"]]
+    passing = [c for c in curve if c[1] >= fit.TARGET and fit.wilson_lower(c[1], c[2]) >= fit.LOWER_BOUND]
+    best = max(curve, key=lambda c: (fit.wilson_lower(c[1], c[2]), -c[0]))
+    assert figures["target_met"] == bool(passing)
+    assert fit.fit_all()["floor"] == (min(passing)[0] if passing else best[0])
+    assert fit.wilson_lower(1.0, 10) == pytest.approx(0.787, abs=0.001)  # 10 of 10 kept only just passes 0.75
+    assert fit.wilson_lower(0.8, 40) < fit.LOWER_BOUND  # 32 of 40 does not
 
 
 def test_an_answer_right_after_the_question_is_learned_with_the_models_confidence() -> None:
     found = extract(dialogue(("customer", "dlo", PROBLEM), ("analyst", "light", f"dlo: {FIX}"),
-                             ("customer", "dlo", "light: that worked, thanks!")))  # fmt: skip
+                             ("customer", "dlo", "light: that worked, thanks!")), min_confidence=0.0)  # fmt: skip
     assert isinstance(found, Extraction), found
-    assert found.fix == FIX and found.confidence >= keep_model().floor
+    assert found.fix == FIX and 0.0 < found.confidence < 1.0
     assert len(found.features) == len(FEATURE_NAMES)
+    at_floor = extract(dialogue(("customer", "dlo", PROBLEM), ("analyst", "light", f"dlo: {FIX}"),
+                                ("customer", "dlo", "light: that worked, thanks!")))  # fmt: skip
+    assert isinstance(at_floor, Extraction) == (found.confidence >= keep_model().floor)
+
+
+def _cues(found: Extraction | NoLesson) -> dict[str, float]:
+    assert isinstance(found, Extraction), found
+    return dict(zip(FEATURE_NAMES, found.features, strict=True))
+
+
+def test_a_thanks_the_customer_follows_with_still_doesnt_work_makes_the_lesson_less_confident() -> None:
+    turns = [("customer", "dlo", PROBLEM), ("analyst", "light", f"dlo: {FIX}"), ("customer", "dlo", "light: thanks")]
+    held = extract(dialogue(*turns), min_confidence=0.0)
+    failed = extract(
+        dialogue(*turns, ("customer", "dlo", "hmm, it still doesn't work after a reboot")), min_confidence=0.0
+    )
+    assert _cues(held)["objected_after"] == 0.0 and _cues(failed)["objected_after"] == 1.0
+    assert isinstance(held, Extraction) and isinstance(failed, Extraction)
+    assert failed.confidence < held.confidence
+
+
+def test_a_fix_that_sends_the_customer_to_support_or_an_issue_tracker_is_less_confident_than_a_step() -> None:
+    problem = "how do I stop the payment sheet from being dismissed when the customer swipes down?"
+    step = "set isModalInPresentation = true on the view controller that presents the sheet"
+    referral = "that looks like a bug in the sdk, please open an issue on the issue tracker of the sdk repository"
+    found = {
+        fix: extract(
+            dialogue(
+                ("customer", "mat", problem), ("analyst", "karl", f"mat: {fix}"), ("customer", "mat", "karl: thanks")
+            ),
+            min_confidence=0.0,
+        )
+        for fix in (step, referral)
+    }
+    assert _cues(found[referral])["refers"] == 1.0 and _cues(found[step])["refers"] == 0.0
+    assert isinstance(found[step], Extraction) and isinstance(found[referral], Extraction)
+    assert found[referral].confidence < found[step].confidence
 
 
 def test_a_fix_the_customer_objected_to_after_side_questions_and_other_answers_is_not_learned() -> None:
     clean = extract(dialogue(("customer", "dlo", PROBLEM), ("analyst", "light", f"dlo: {FIX}"),
-                             ("customer", "dlo", "light: thanks!")))  # fmt: skip
-    late = extract(
-        dialogue(
-            ("customer", "dlo", PROBLEM),
-            ("analyst", "koshari", "dlo: add it to your sessions, System > Preferences > Sessions"),
-            ("customer", "dlo", "where do I find the startup applications list in xfce?"),
-            ("analyst", "ozzy", "dlo: xfce has its own settings manager, look under Session and Startup"),
-            ("customer", "dlo", "what command do I type for the notifier in that dialog?"),
-            ("analyst", "light", "dlo: the command that you would type to start it, see the main menu editor"),
-            ("customer", "dlo", "no, there is no such entry, still nothing"),
-            ("analyst", "light", "dlo: not sure, maybe ask in #xubuntu"),
-            ("customer", "dlo", "light: thanks"),
-        )
+                             ("customer", "dlo", "light: thanks!")), min_confidence=0.0)  # fmt: skip
+    turns = dialogue(
+        ("customer", "dlo", PROBLEM),
+        ("analyst", "koshari", "dlo: add it to your sessions, System > Preferences > Sessions"),
+        ("customer", "dlo", "where do I find the startup applications list in xfce?"),
+        ("analyst", "ozzy", "dlo: xfce has its own settings manager, look under Session and Startup"),
+        ("customer", "dlo", "what command do I type for the notifier in that dialog?"),
+        ("analyst", "light", "dlo: the command that you would type to start it, see the main menu editor"),
+        ("customer", "dlo", "no, there is no such entry, still nothing"),
+        ("analyst", "light", "dlo: not sure, maybe ask in #xubuntu"),
+        ("customer", "dlo", "light: thanks"),
     )
+    late = extract(turns)
     assert isinstance(clean, Extraction), clean
     assert isinstance(late, NoLesson) and "keep model" in late.reason, late
+    scored = extract(turns, min_confidence=0.0)
+    assert isinstance(scored, Extraction) and scored.confidence < clean.confidence
 
 
 def test_a_clarifying_reply_is_never_the_problem_even_when_nothing_else_comes_before_the_fix() -> None:
@@ -82,3 +131,13 @@ def test_a_clarifying_reply_is_never_the_problem_even_when_nothing_else_comes_be
 def test_a_broken_keep_model_file_is_refused_with_what_is_wrong(data: object, says: str) -> None:
     with pytest.raises(KeepModelError, match=says):
         parse_keep_model(data, "lesson_keep.json")
+
+
+def test_a_lesson_below_the_fitted_floor_is_learned_when_the_settings_lower_it() -> None:
+    late = dialogue(("customer", "dlo", PROBLEM), ("analyst", "light", f"dlo: {FIX}"),
+                    ("customer", "dlo", "light: thanks"), ("customer", "dlo", "no, still nothing"))  # fmt: skip
+    scored = extract(late, min_confidence=0.0)
+    assert isinstance(scored, Extraction) and scored.confidence < keep_model().floor
+    assert isinstance(extract(late), NoLesson)
+    lowered = _with_floor(scored.confidence)
+    assert lowered(late) == scored

@@ -7,7 +7,7 @@ without a step ("it might help to rebuild it", "I prefer alsamixer"), warnings (
 in parentheses, the answer to a later "why?" ("because it ends up in /media") and the helper's own story
 ("I only have one drive here, my laptop …"). A question that proposes a step ("did you try `sudo
 update-grub`?") does carry one. Written reading eval/labels/lessons/{fit,fit2,heldout,heldout2,heldout3}
-(bench/lesson_labels.py); heldout4 was sampled after the last change, unlabelled.
+(bench/lesson_labels.py); heldout4 was read for the keep model only, heldout5 is the unlabelled held-back part.
 
 Pure functions over the ticket's messages; no I/O.
 """

@@ -41,7 +41,7 @@ _OVERRIDE = re.compile(
 _MACHINERY = re.compile(
     r"\b(?:resolve_ticket|observe_message|suggestion_feedback|send_suggestion_feedback|pending_suggestions|"
     r"list_pending_suggestions|get_ticket|list_tickets|stale_tickets|retire_lesson|restore_lesson|get_lesson|"
-    r"suggest_threshold|enable_write_tools|egress_(?:allow|deny)|skills_branch|skill_min_cases|vigil\.toml|"
+    r"suggest_threshold|lesson_floor|enable_write_tools|egress_(?:allow|deny)|skills_branch|skill_min_cases|vigil\.toml|"
     r"VIGIL_[A-Z_]+|ANTHROPIC_API_KEY|http_check|dns_lookup|tcp_check|tls_certificate|prometheus_query|status_page|"
     r"check_http|lookup_dns|check_tcp|check_tls_certificate|query_prometheus|check_status_page|list_stale_tickets)\b",
     re.IGNORECASE,

@@ -60,12 +60,24 @@ FEATURE_NAMES = (
     "later_questions",  # log of the customer's new questions between the problem and the fix (a side question?)
     "other_answers",  # log of other helpers' content turns between the problem and the fix (the answer elsewhere?)
     "opinion",  # "usually", "should be able to", "that is what I do": a habit or a belief, not a step
+    "objected_after",  # the confirmation, or one of the customer's next turns after it, says no or that it still fails
+    "refers",  # the fix sends the customer elsewhere: support, an issue tracker, a forum, a mailing list
 )
 _ASKS = re.compile(r"\?|^\W*(?:how|what|why|where|which|when|who|can|could|is|are|does|do|should|will|would)\b", re.I)
 _CONTINUES = re.compile(r"^\W*(?:ok(?:ay)?|so|and|but|also|then|yes|yeah|no|well|oh|ah|hmm+|uhm+|um+)\b", re.I)
 _OBJECTS = re.compile(
     r"^\W*(?:no|nope|nah)\b|\b(?:doesn'?t|does\s+not|didn'?t|did\s+not|not\s+work\w*|still|same\s+(?:error|problem)|"
     r"there\s+is\s+no|isn'?t|can'?t|cannot|nothing)\b",
+    re.IGNORECASE,
+)
+_AFTER = 3  # customer turns after the confirmation that still tell whether the fix held
+_ACKNOWLEDGES = re.compile(
+    r"^\W*(?:\w+\W+)?(?:ok(?:ay)?|i\s+see|got\s+it|that'?s\s+clear|makes\s+sense|thanks?|thank\s+you|thx)\b", re.I
+)  # a problem that opens by acknowledging an earlier answer ("ouh ok, that's clear now, so ...") is a reply
+_REFERS = re.compile(
+    r"\b(?:write\s+(?:in|into|to)|reach\s+out\s+to|contact\s+(?:support|us|the|your)|e-?mail\s+(?:support|us)|"
+    r"(?:open|file|raise|submit|report)\s+(?:(?:a|an)\s+)?(?:\w+\s+)?(?:issue|bug|ticket)|bug\s+report|"
+    r"forums?|mailing\s+list|support\s+(?:team|channel)|/issues\b|support\.\w)",
     re.IGNORECASE,
 )
 _THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|ty|cheers)\b", re.IGNORECASE)
@@ -92,6 +104,8 @@ def keep_features(messages: Sequence[Message], found: Found, problem: Message, p
     at_confirm = seqs.index(confirm.seq) if confirm is not None else at_last + 1
     between = [m for m in messages[at_last + 1 : at_confirm] if m.role == "customer"]
     helpers = [m for m in messages[at_last + 1 : at_confirm] if m.role in ("analyst", "bot")]
+    after = [m for m in messages[at_confirm + 1 :] if m.role == "customer"][:_AFTER]
+    reaction = ([confirm] if confirm is not None else []) + after
     authors = {m.author.lower() for m in fix}
     thanked = _thanked(confirm, messages)
     fix_terms = set(specific_terms(text))
@@ -116,7 +130,9 @@ def keep_features(messages: Sequence[Message], found: Found, problem: Message, p
         "bot": float(all(m.role == "bot" for m in fix)),
         "problem_terms": min(len(problem_terms(problem_text)), 10) / 10,
         "problem_asks": float(bool(_ASKS.search(problem_text))),
-        "problem_continues": float(bool(_CONTINUES.match(body_of(problem.text)))),
+        "problem_continues": float(
+            bool(_CONTINUES.match(body_of(problem.text)) or _ACKNOWLEDGES.match(body_of(problem.text)))
+        ),
         "problem_first": float(bool(requests) and requests[0].seq == problem.seq),
         "problem_overlap": len(fix_terms & asked) / len(fix_terms) if fix_terms else 0.0,
         "span": _log_scale(at_fix - seqs.index(problem.seq), 40),
@@ -128,6 +144,8 @@ def keep_features(messages: Sequence[Message], found: Found, problem: Message, p
         "later_questions": _log_scale(sum(1 for m in before if asks_about(m)), 10),
         "other_answers": _log_scale(len(others), 10),
         "opinion": float(bool(_OPINION.search(text))),
+        "objected_after": float(any(_OBJECTS.search(body_of(m.text)) for m in reaction)),
+        "refers": float(bool(_REFERS.search(text))),
     }
 
 

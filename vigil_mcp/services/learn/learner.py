@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from vigil_mcp.config import Settings
 from vigil_mcp.models import LearnResult, Lesson, Message
 from vigil_mcp.services.knowledge.service import KnowledgeService
-from vigil_mcp.services.learn.extract import Extractor, NoLesson, extract
+from vigil_mcp.services.learn.extract import Extraction, Extractor, NoLesson, extract
 from vigil_mcp.services.learn.hostile import hostile_turns
 from vigil_mcp.services.learn.lessons import LessonBook
 from vigil_mcp.services.learn.skill_writer import SkillChange, SkillWriter, no_change
@@ -126,6 +126,15 @@ class Learner:
             return no_change(f"skill change failed: {type(exc).__name__}")
 
 
+def _with_floor(floor: float) -> Extractor:
+    """The offline extractor with the keep-model floor the settings give (lesson_floor) instead of the fitted one."""
+
+    def extract_with_floor(messages: Sequence[Message], resolution_seqs: Sequence[int] = ()) -> Extraction | NoLesson:
+        return extract(messages, resolution_seqs, min_confidence=floor)
+
+    return extract_with_floor
+
+
 def build_learner(
     settings: Settings,
     knowledge: KnowledgeService,
@@ -135,7 +144,8 @@ def build_learner(
     flag: Flagger | None = None,
 ) -> Learner:
     """The learner the settings ask for: Anthropic extraction with a key (offline as fallback), skills in git."""
-    extractor: Extractor = extract
+    extractor: Extractor = extract if settings.lesson_floor is None else _with_floor(settings.lesson_floor)
+    offline = extractor
     if settings.engine == "anthropic" and settings.anthropic_api_key:
         from vigil_mcp.services.learn.anthropic_extract import AnthropicExtractor
 
@@ -143,7 +153,7 @@ def build_learner(
             api_key=settings.anthropic_api_key,
             model=settings.anthropic_model,
             timeout=settings.llm_timeout,
-            fallback=extract,
+            fallback=offline,
         )
     lessons = LessonBook(store, knowledge)
     writer = SkillWriter(
