@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import LEARNING_TESTS_FLOOR
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import load_settings
 from vigil_mcp.models import SkippedInput
@@ -59,7 +60,8 @@ def test_duckdb_and_postgresql_answer_the_same(tmp_path: Path, postgres_url: str
     for name, store in (("duckdb", None), ("postgresql", postgres_url)):
         home = tmp_path / name
         home.mkdir()
-        app = build_app(load_settings({"home": str(home), "store": store}, environ={}))
+        flags = {"home": str(home), "store": store, "lesson_floor": LEARNING_TESTS_FLOOR}
+        app = build_app(load_settings(flags, environ={}))
         try:
             assert app.knowledge.store.shared == (store is not None)
             answers.append(_run(app, runbooks))
