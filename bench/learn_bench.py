@@ -3,6 +3,7 @@
     .venv/bin/python bench/learn_bench.py                 # skills folder in a temp git repo, commits on main
     .venv/bin/python bench/learn_bench.py --branch vigil/learned
     .venv/bin/python bench/learn_bench.py --no-git        # plain folder, no commits
+    .venv/bin/python bench/learn_bench.py --lesson-floor 0.7 --keep DIR   # another keep-model floor
 
 Replays all of ../shared/data/dialogues.jsonl in time order over the real runbooks with learning on
 (`vigil replay --learn`): every dialogue the file marks resolved is resolved right after it, which
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("--no-git", action="store_true", help="a plain skills folder, no commits")
     parser.add_argument("--branch", help="commit skills to this review branch")
     parser.add_argument("--no-runbooks", action="store_true", help="learn over an empty knowledge base")
+    parser.add_argument("--lesson-floor", type=float, help="the keep-model floor a lesson needs (default: fitted)")
     parser.add_argument("--keep", type=Path, help="work in this new folder and keep it (to read the skills written)")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="vigil-learn-bench-"))
@@ -56,7 +58,9 @@ def main() -> None:
         if not args.no_git:
             for cmd in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "start"]):
                 subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", *cmd], cwd=repo, check=True)
-        overrides = {"home": str(root), "skills_dir": str(repo / "skills")}
+        overrides: dict[str, object] = {"home": str(root), "skills_dir": str(repo / "skills")}
+        if args.lesson_floor is not None:  # VIGIL_* variables do not reach the bench (it passes its own environ)
+            overrides["lesson_floor"] = args.lesson_floor
         env = {"VIGIL_SKILLS_BRANCH": args.branch} if args.branch else {}
         app = build_app(load_settings(overrides, environ=env))
         if not args.no_runbooks:

@@ -58,10 +58,10 @@ def scores(rows: list[dict[str, Any]], measure: str, threshold: float) -> tuple[
     return precision, recall, len(flagged)
 
 
-def fit(rows: list[dict[str, Any]], measure: str) -> float:
+def fit(rows: list[dict[str, Any]], measure: str, grid: list[float] = GRID) -> float:
     """The grid threshold with the best F-beta on `rows` (ties: the higher one)."""
     best, best_f = 1.0, -1.0
-    for threshold in GRID:
+    for threshold in grid:
         precision, recall, flagged = scores(rows, measure, threshold)
         f = round(f_beta(precision, recall), 6)
         if flagged >= MIN_FLAGGED and f >= best_f:
@@ -104,14 +104,14 @@ def check_shipped(shipped: dict[str, float], fitted: dict[str, float], strict: b
 Fitted = tuple[dict[str, float], list[dict[str, Any]], bool]
 
 
-def fit_and_print(doc: str, labels: Path, measures: tuple[str, ...]) -> Fitted:
+def fit_and_print(doc: str, labels: Path, measures: tuple[str, ...], grid: list[float] = GRID) -> Fitted:
     """The command line of a fitting script: (thresholds fitted on `labels`/fit.jsonl, the held-back
     rows, whether --check was given), with the table printed."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the shipped constants differ from a refit")
     check = bool(parser.parse_args().check)
     fit_rows, held = load(labels / "fit.jsonl"), load(labels / "heldout.jsonl")
-    fitted = {m: fit(fit_rows, m) for m in measures}
+    fitted = {m: fit(fit_rows, m, grid) for m in measures}
     print_table(fit_rows, held, fitted)
     return fitted, held, check
 

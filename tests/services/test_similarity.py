@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vigil_mcp.services.similarity import is_similar, problem_terms, similarity, smoothed_idf
+import pytest
+
+from vigil_mcp.services.knowledge.embed import load_embedder
+from vigil_mcp.services.similarity import (
+    SAME_PROBLEM,
+    Sameness,
+    is_similar,
+    problem,
+    problem_terms,
+    similarity,
+    smoothed_idf,
+)
 
 from .learn.cases import GRUB, WEBHOOK
 
@@ -42,3 +53,24 @@ def test_in_an_almost_empty_knowledge_base_shared_words_still_count() -> None:
     # Two documents: every shared word is in all of them, yet the two wordings are one problem.
     idf = idf_over([WEBHOOK[0][0], WEBHOOK[1][0]])
     assert is_similar(similarity(problem_terms(WEBHOOK[0][0]), problem_terms(WEBHOOK[1][0]), idf))
+
+
+def test_same_problem_without_a_model_is_the_weighted_jaccard_rule() -> None:
+    idf = idf_over([WEBHOOK[0][0], WEBHOOK[1][0], GRUB[0]])
+    same = Sameness(None)
+    a, b, c = (problem(q) for q in (WEBHOOK[0][0], WEBHOOK[1][0], GRUB[0]))
+    score = same.same_problem(a, b, idf)
+    assert score is not None and score == similarity(a.terms, b.terms, idf)[0]
+    assert same.same_problem(a, c, idf) is None
+
+
+@pytest.mark.embeddings
+def test_same_problem_with_a_model_is_the_cosine_of_the_statements() -> None:
+    embedder, _ = load_embedder("auto")
+    assert embedder is not None
+    same = Sameness(embedder)
+    version = problem("What is the command to get the ubuntu version?")
+    running = problem("How do i find out what version on ubuntu im running")
+    score = same.same_problem(version, running, lambda _: 1.0)
+    assert score is not None and score >= SAME_PROBLEM
+    assert same.same_problem(version, problem(GRUB[0]), lambda _: 1.0) is None

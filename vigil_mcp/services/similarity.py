@@ -2,21 +2,45 @@
 
 The terms and term-set measures come from `services/text.py`; this module holds the decisions.
 
-**Same problem** (learning: clustering resolved cases, matching a skill, `is_similar`). A problem is
-the set of its informative words (`text.problem_terms`: content words minus the words every support
-question uses and bare numbers, links left out). Two problems are the same when
+**Same problem** (learning: clustering resolved cases into a skill, matching a skill, `Sameness.
+same_problem`): would one skill, one procedure, serve both customers? With an embedding model, two
+problems are the same when the cosine of the embeddings of the two problem statements (a lesson's
+normalised problem; a skill's description or one of its When it applies / Symptoms lines) reaches
+SAME_PROBLEM, or when the word rule below holds (so adding a model never parts two cases the words
+join). Fitted like dedupe's (best F0.5 for "same" on the fit part: a skill that mixes two
+problems teaches the wrong procedure and a maintainer has to retire it, a skill not written leaves the
+Q&A items answering alone) on 117 pairs of lessons of the shared dialogues (the closest pairs by
+each measure among the lessons learned at floors 0.5 to the shipped one; 27 `same`, 90 `different`)
+labelled by reading (eval/labels/skills/, GUIDE.md; 90 to fit, 27 held back, split by dialogue) with
+
+    .venv/bin/python eval/fit_same_problem.py
+
+Fit part: cosine 0.70 gives precision 0.80 and recall 0.36 (8 of the 10 pairs that reach it are
+`same`); held back, the 1 pair that reaches it is `same` (recall 0.20: 1 of 5). The held-back part is
+small (27 pairs), so these figures are a first measure, not a guarantee. The cosine of the Q&A
+passages (problem and symptoms) fits lower and worse (0.63: precision 0.65). What 0.70 still pairs
+wrongly is the same topic asked for another step ("how do I become root" and "how do I set a root
+password") or a vague question ("anyone used VirtualBox?"); what it misses includes "How do I change
+grub to boot to windows by default?" and "Change GRUB so that windows is the default OS" (0.66). It
+is not SAME_CASE (0.79, "would that case's answer answer this request"): on these pairs 0.79 flags 4
+of 117 (all `same`, recall 0.15), so hardly any skill would be written. With the word rule added, as
+shipped: fit part precision 0.75, recall 0.41 (9 of 12; F0.5 0.64, as cosine alone's 0.65), held
+back 2 of 2 (recall 0.40): the words add the GRUB pair (and the bundled demo's GRUB skill), a root
+shell pair, and one wrong pair of kernel-flavour questions.
+
+Without a model, two problems are the same when the idf-weighted Jaccard index of their terms
+(`text.problem_terms` of a lesson's Q&A passage, or of a skill's line: content words minus the words
+every support question uses and bare numbers, links left out)
 
     sum(idf(t) for t in A & B) / sum(idf(t) for t in A | B) >= SIMILAR   and   |A & B| >= MIN_SHARED
 
-an idf-weighted Jaccard index: shared rare words (`ntfs`, `grub`, `webhook`) count for much, shared
-common ones for little, and a long text cannot look similar just by containing many words. The idf is
-the knowledge index's, with a prior of PRIOR_DOCS documents that contain none of the words
-(`smoothed_idf`): in a new, nearly empty knowledge base, where the two cases compared are most of the
-documents and every word they share looks common, all words weigh about the same and the index falls
-back to a plain Jaccard index. SIMILAR was chosen on the 877 learnable resolved cases of the shared
-dialogues, where it pairs "change GRUB so that windows is the default OS" with "How do I change grub
-to boot to windows by default?" and leaves apart questions that only share words such as "command
-line" or "version" (bench/learn_bench.py lists the pairs).
+reaches SIMILAR with MIN_SHARED shared words. The idf is the knowledge index's, with a prior of
+PRIOR_DOCS documents that contain none of the words (`smoothed_idf`), so in a nearly empty knowledge
+base all words weigh about the same. Words barely tell the same problem from another: the best F0.5
+on the fit part (0.13 with 2 shared words) has precision 0.32 (held back 0.20), so the fallback is
+not that fit but the strict 0.35 with 2 shared words chosen before the labels: it flags 3 of the 117
+labelled pairs (2 `same`, GRUB's default OS and a root shell; 1 `different`, two kernel-flavour
+questions) and writes few skills rather than mixed ones.
 
 **Same line** (learning: a skill's steps, answers and symptoms, `same_line`): token F1 of the two
 lines' content terms at or above SAME_LINE (SAME_SYMPTOM for symptoms, where another wording of the
@@ -64,6 +88,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -71,8 +96,9 @@ import numpy.typing as npt
 from vigil_mcp.services.knowledge.embed import Embedder
 from vigil_mcp.services.text import Idf, problem_terms, smoothed_idf, token_f1, weighted_jaccard, without_urls
 
-SIMILAR = 0.35
+SIMILAR = 0.35  # measured, not fitted: eval/fit_same_problem.py
 MIN_SHARED = 2
+SAME_PROBLEM = 0.7  # fitted: eval/fit_same_problem.py
 PRIOR_DOCS = 100
 SAME_LINE = 0.6
 SAME_SYMPTOM = 0.8
@@ -91,14 +117,17 @@ __all__ = [
     "SAME_CASE_WORDS",
     "SAME_LINE",
     "SAME_MEANING",
+    "SAME_PROBLEM",
     "SAME_QUESTION",
     "SAME_QUESTION_WORDS",
     "SAME_SYMPTOM",
     "SAME_WORDS",
     "SIMILAR",
     "Idf",
+    "Problem",
     "Sameness",
     "is_similar",
+    "problem",
     "problem_terms",
     "same_line",
     "similarity",
@@ -113,6 +142,20 @@ similarity = weighted_jaccard
 def is_similar(score: tuple[float, int]) -> bool:
     """Whether a `similarity` result makes two problems the same problem."""
     return score[0] >= SIMILAR and score[1] >= MIN_SHARED
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A problem as `Sameness.same_problem` compares it: its statement (embedded) and its terms (without a model)."""
+
+    text: str
+    terms: frozenset[str]
+
+
+def problem(text: str, context: str | None = None) -> Problem:
+    """The problem a statement states; its terms come from `context` (the statement and how customers said it)
+    when given."""
+    return Problem(text, problem_terms(text if context is None else context))
 
 
 def same_line(a: str, b: str, threshold: float = SAME_LINE) -> bool:
@@ -157,6 +200,16 @@ class Sameness:
         if self.embedder is None:
             return token_f1(request, learned) >= SAME_CASE_WORDS
         return (cosine if cosine is not None else self.score(request, learned)) >= SAME_CASE
+
+    def same_problem(self, a: Problem, b: Problem, idf: Idf) -> float | None:
+        """How alike two problems are when one skill serves both (cosine, or weighted Jaccard without a
+        model); None when they are different problems. With a model, shared rare words still count, so a
+        model never parts two cases the words join."""
+        words = similarity(a.terms, b.terms, idf)
+        if self.embedder is None:
+            return words[0] if is_similar(words) else None
+        cosine = self.score(a.text, b.text)
+        return cosine if cosine >= SAME_PROBLEM or is_similar(words) else None
 
     def repeats(self, text: str, earlier: Iterable[str]) -> bool:
         """Whether draft `text` says what one of `earlier` (suggestions, analyst replies) already said."""

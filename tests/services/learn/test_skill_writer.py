@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from skills_ref.validator import validate  # pyright: ignore[reportMissingTypeStubs]
@@ -361,3 +362,42 @@ def test_when_git_refuses_the_commit_the_skill_is_still_written_and_says_so(sett
     assert change.kind == "new-draft" and change.commit is None
     assert "written but not committed (git update-ref failed" in change.reason
     assert git(repo, "rev-list", "--count", "HEAD") == "1\n"
+
+
+# One problem in other words (two real #ubuntu questions that share only "version"), and its answers.
+VERSION = [
+    ("What is the command to get the ubuntu version?", "Run cat /etc/lsb-release in a terminal."),
+    ("How do i find out what version on ubuntu im running", "Type lsb_release -a in a terminal."),
+]
+
+
+@pytest.mark.embeddings
+def test_with_embeddings_the_same_problem_in_other_words_makes_a_draft(settings: Settings, tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "ops")
+    with learning_app(settings, repo / "skills") as app:
+        assert app.knowledge.embedder is not None
+        first = resolve_case(app, "ubuntu/1", *VERSION[0]).skill
+        second = resolve_case(app, "ubuntu/2", *VERSION[1]).skill
+    assert (first.kind, first.reason) == ("none", PENDING)
+    assert second.kind == "new-draft" and set(second.tickets) == {"ubuntu/1", "ubuntu/2"}
+
+
+@pytest.mark.embeddings
+def test_with_embeddings_different_problems_make_no_skill(settings: Settings, tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "ops")
+    with learning_app(settings, repo / "skills") as app:
+        changes = [resolve_case(app, "ubuntu/1", *VERSION[0]).skill, resolve_case(app, "ubuntu/2", *GRUB).skill]
+    assert [(c.kind, c.reason) for c in changes] == [("none", PENDING), ("none", PENDING)]
+    assert not (repo / "skills").exists()
+
+
+def test_without_a_model_the_words_decide_and_other_words_wait(settings: Settings, tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "ops")
+    with learning_app(settings, repo / "skills") as app:
+        assert app.knowledge.embedder is None
+        # The fallback's words: one shared word ("version") is not the same problem...
+        changes = [resolve_case(app, f"ubuntu/{n}", q, a).skill for n, (q, a) in enumerate(VERSION, start=1)]
+        assert [(c.kind, c.reason) for c in changes] == [("none", PENDING), ("none", PENDING)]
+        # ...while two wordings that share the rare words are.
+        drafts = [resolve_case(app, f"stripe/{n}", q, a).skill for n, (q, a) in enumerate(WEBHOOK[:2], start=1)]
+    assert [d.kind for d in drafts] == ["none", "new-draft"]

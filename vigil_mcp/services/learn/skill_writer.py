@@ -4,7 +4,7 @@ resolved cases have no skill, a new draft. Never one skill per ticket; the same 
 The decision, for the lesson of a resolved ticket T:
 1. T is already in some skill's `metadata.source-tickets`: nothing to do.
 2. A skill in use (not retired) is similar: its description or one of its When it applies / Symptoms
-   bullets is the same problem as T's question (`similarity.is_similar`). Fold T into it.
+   bullets is the same problem as T's (`similarity.Sameness.same_problem`). Fold T into it.
 3. Otherwise look for earlier similar cases among the learned Q&A items (kind `qa`, kept in the store,
    so the pending ones survive a restart). If one of them is already in a skill in use, fold T into
    that skill; if at least `min_cases` similar cases (T included) have no skill, write a new draft
@@ -39,7 +39,7 @@ from vigil_mcp.services.learn.skill_text import (
     sibling_name,
     ticket_ref,
 )
-from vigil_mcp.services.similarity import Idf, is_similar, problem_terms, similarity, smoothed_idf
+from vigil_mcp.services.similarity import Idf, Problem, Sameness, problem, smoothed_idf
 from vigil_mcp.services.skills.library import Clock, SkillLibrary
 from vigil_mcp.services.skills.model import GeneratedBy, Skill, Status, split_tickets
 
@@ -72,9 +72,9 @@ def no_change(reason: str) -> SkillChange:
 
 
 @dataclass(slots=True)
-class _Terms:
+class _Lines:
     key: int
-    lines: list[frozenset[str]] = field(default_factory=list[frozenset[str]])
+    lines: list[Problem] = field(default_factory=list[Problem])
 
 
 class SkillWriter:
@@ -103,7 +103,7 @@ class SkillWriter:
             library, knowledge, branch=branch, author=author, commit=commit, clock=clock, home=home, repo=repo
         )
         self._lock = threading.Lock()
-        self._terms: dict[str, _Terms] = {}
+        self._line_cache: dict[str, _Lines] = {}
 
     # ---- the decision --------------------------------------------------------------------
     def apply(self, lesson: Lesson) -> SkillChange:
@@ -121,12 +121,13 @@ class SkillWriter:
         owners = _owners(view)
         if ref in owners:
             return no_change(f"ticket {ref} is already in skill {owners[ref]}")
-        idf = self._idf
-        terms = problem_terms(qa_passage(lesson))
-        match = self._best_skill(view, terms, idf)
+        # The knowledge service loads the model after the writer is built; BM25-only mode has none.
+        same = Sameness(self.knowledge.embedder)
+        case = _problem(lesson)
+        match = self._best_skill(view, case, same)
         if match is not None:
             return self._fold(view[match], lesson, view, f"similar to skill {match}")
-        similar = self._similar_cases(lesson, terms, idf)
+        similar = self._similar_cases(lesson, case, same)
         in_use = [owners[t] for t in (ticket_ref(c.ticket_id) for c in similar) if t in owners]
         in_use = [name for name in in_use if view[name].status != "retired"]
         if in_use:
@@ -143,46 +144,52 @@ class SkillWriter:
         index = self.knowledge.index
         return smoothed_idf(index.n_docs, index.df(term))
 
-    def _best_skill(self, view: dict[str, Skill], terms: frozenset[str], idf: Idf) -> str | None:
-        if not terms:
+    def _best_skill(self, view: dict[str, Skill], case: Problem, same: Sameness) -> str | None:
+        if not case.terms:
             return None
+        idf: Idf = self._idf
         best: tuple[float, str] | None = None
         for name, skill in view.items():
             if skill.status == "retired":
                 continue
             for line in self._lines(skill):
-                score = similarity(terms, line, idf)
-                if is_similar(score) and (best is None or score[0] > best[0]):
-                    best = (score[0], name)
+                score = same.same_problem(case, line, idf)
+                if score is not None and (best is None or score > best[0]):
+                    best = (score, name)
         return best[1] if best else None
 
-    def _lines(self, skill: Skill) -> list[frozenset[str]]:
+    def _lines(self, skill: Skill) -> list[Problem]:
         key = hash(skill.text)
-        cached = self._terms.get(skill.name)
+        cached = self._line_cache.get(skill.name)
         if cached is None or cached.key != key:
             lines = candidate_lines(skill.front_matter.description, skill.body)
-            cached = _Terms(key, [t for t in (problem_terms(line) for line in lines) if t])
-            self._terms[skill.name] = cached
+            cached = _Lines(key, [p for p in (problem(line) for line in lines) if p.terms])
+            self._line_cache[skill.name] = cached
         return cached.lines
 
-    def _similar_cases(self, lesson: Lesson, terms: frozenset[str], idf: Idf) -> list[Lesson]:
+    def _similar_cases(self, lesson: Lesson, case: Problem, same: Sameness) -> list[Lesson]:
         """Earlier active lessons with the same problem, most similar first."""
-        if not terms:
+        if not case.terms:
             return []
         tickets: list[str] = []
         # Lessons of another product are never the same case (the ticket's product scopes the search).
+        # With a model the candidates are ranked by meaning too, so another wording of the problem is found.
         query = qa_passage(lesson)
-        for found in self.knowledge.retrieve(query, CANDIDATES, kind="qa", dense=False, product=lesson.product):
+        dense = same.embedder is not None
+        for found in self.knowledge.retrieve(query, CANDIDATES, kind="qa", dense=dense, product=lesson.product):
             rec = found.record
             ticket = rec.source.removeprefix(QA_SOURCE)
             if rec.source.startswith(QA_SOURCE) and ticket != lesson.ticket_id:
                 tickets.append(ticket)
+        idf: Idf = self._idf
         scored: list[tuple[float, Lesson]] = []
         for other in self.lessons.by_tickets(tickets).values():
-            score = similarity(terms, problem_terms(qa_passage(other)), idf)
             same_product = None in (lesson.product, other.product) or lesson.product == other.product
-            if other.status == "active" and is_similar(score) and same_product:
-                scored.append((score[0], other))
+            if other.status != "active" or not same_product:
+                continue
+            score = same.same_problem(case, _problem(other), idf)
+            if score is not None:
+                scored.append((score, other))
         scored.sort(key=lambda pair: (-pair[0], pair[1].ticket_id))
         return [other for _, other in scored]
 
@@ -265,6 +272,11 @@ class SkillWriter:
             kind, f"{why}; {written.problem}" if written.problem else why, name, skill.version, tuple(tickets),
             composed.changes, written.commit, written.ref, written.path,
         )  # fmt: skip
+
+
+def _problem(lesson: Lesson) -> Problem:
+    """A lesson's problem: its statement, with the terms of its Q&A passage (the problem and the symptoms)."""
+    return problem(lesson.problem, qa_passage(lesson))
 
 
 def _owners(view: dict[str, Skill]) -> dict[str, str]:
