@@ -106,7 +106,10 @@ async def test_knowledge_without_a_product_serves_a_ticket_of_any_product(scoped
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_learned_qa_carries_the_product_of_its_ticket(scoped: App, mode: Any) -> None:
     problem = "Webhook signature verification fails with No signatures found matching the expected signature"
-    fix = "Pass the raw request body to constructEvent, not the parsed JSON, and use the endpoint's own secret."
+    fix = (
+        "Pass the raw request body to stripe.webhooks.constructEvent(body, signature, secret), not the parsed JSON, "
+        "and use the endpoint's own secret."
+    )
     async with Client(build_server(scoped), mode=mode) as client:
         base = {"ticket_id": "stripe/1", "author": "dev"}
         await call(client, "observe_message", **base, role="customer", text=problem, product="stripe")

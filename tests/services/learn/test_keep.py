@@ -12,7 +12,7 @@ from tests.eval_scripts import eval_script
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.learn.extract import Extraction, NoLesson, extract
-from vigil_mcp.services.learn.keep import FEATURE_NAMES, KeepModelError, keep_model, parse_keep_model
+from vigil_mcp.services.learn.keep import DIRECTION, FEATURE_NAMES, KeepModelError, keep_model, parse_keep_model
 from vigil_mcp.services.learn.learner import _with_floor  # pyright: ignore[reportPrivateUsage]
 
 START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -37,16 +37,46 @@ def test_the_shipped_keep_model_is_what_the_committed_labels_fit() -> None:
     assert 0.0 < refit["floor"] < 1.0
 
 
-def test_the_floor_is_the_lowest_whose_out_of_fold_share_and_its_wilson_bound_pass_else_the_best_bound() -> None:
+def test_the_floor_is_the_lowest_that_passes_and_keeps_passing_above_else_the_best_bound() -> None:
     fit = eval_script("fit_lessons")
     figures = fit.fit_all()["figures"]
-    curve = [(t, s, n) for t, s, n, _ in figures["curve"]]
-    passing = [c for c in curve if c[1] >= fit.TARGET and fit.wilson_lower(c[1], c[2]) >= fit.LOWER_BOUND]
+    curve = sorted((t, s, n) for t, s, n, _ in figures["curve"])
+
+    def passes(c: tuple[float, float, int]) -> bool:
+        return c[1] >= fit.TARGET and fit.wilson_lower(c[1], c[2]) >= fit.LOWER_BOUND
+
+    sustained = [
+        c for i, c in enumerate(curve) if passes(c) and all(passes(d) for d in curve[i:] if d[2] >= fit.SUSTAIN)
+    ]
     best = max(curve, key=lambda c: (fit.wilson_lower(c[1], c[2]), -c[0]))
-    assert figures["target_met"] == bool(passing)
-    assert fit.fit_all()["floor"] == (min(passing)[0] if passing else best[0])
+    assert figures["target_met"] == bool(sustained)
+    assert fit.fit_all()["floor"] == (sustained[0][0] if sustained else best[0])
+    lowest = min(c for c in curve if passes(c))
+    assert lowest[0] <= fit.fit_all()["floor"]  # the lowest passing floor alone can be an edge of a flat curve
     assert fit.wilson_lower(1.0, 10) == pytest.approx(0.787, abs=0.001)  # 10 of 10 kept only just passes 0.75
     assert fit.wilson_lower(0.8, 40) < fit.LOWER_BOUND  # 32 of 40 does not
+
+
+def test_no_cue_weighs_against_its_meaning() -> None:
+    model = keep_model()
+    for name, direction in DIRECTION.items():
+        assert direction * model.weights[name] >= 0.0, name
+    assert set(DIRECTION) == set(FEATURE_NAMES)
+
+
+def test_a_textbook_case_clears_the_shipped_floor_with_or_without_a_greeting_first() -> None:
+    problem = "Our postgres PersistentVolumeClaim is stuck in Pending on k8s 1.27, how do we fix it?"
+    fix = "The cluster has no default StorageClass: set storageClassName: standard in the claim and apply it again."
+    for opening in ([], [("analyst", "sam", "Hi, looking at it now.")]):
+        turns = [
+            ("customer", "dev", problem),
+            *opening,
+            ("analyst", "sam", fix),
+            ("customer", "dev", "That worked, thanks!"),
+        ]
+        found = extract(dialogue(*turns))
+        assert isinstance(found, Extraction), found
+        assert found.fix == fix and found.confidence >= keep_model().floor
 
 
 def test_an_answer_right_after_the_question_is_learned_with_the_models_confidence() -> None:
@@ -135,7 +165,8 @@ def test_a_broken_keep_model_file_is_refused_with_what_is_wrong(data: object, sa
 
 def test_a_lesson_below_the_fitted_floor_is_learned_when_the_settings_lower_it() -> None:
     late = dialogue(("customer", "dlo", PROBLEM), ("analyst", "light", f"dlo: {FIX}"),
-                    ("customer", "dlo", "light: thanks"), ("customer", "dlo", "no, still nothing"))  # fmt: skip
+                    ("customer", "dlo", "hmm where is that"), ("customer", "dlo", "no, there is no Sessions"),
+                    ("customer", "dlo", "light: thanks"))  # fmt: skip
     scored = extract(late, min_confidence=0.0)
     assert isinstance(scored, Extraction) and scored.confidence < keep_model().floor
     assert isinstance(extract(late), NoLesson)

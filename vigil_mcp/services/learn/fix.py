@@ -29,14 +29,15 @@ FIX_ROLES = ("analyst", "bot")
 # "nick: ...", "nick, ..." and "nick- ..." (a dash right after the handle, as some IRC clients complete it).
 _ADDRESS = re.compile(r"^\s*@?([\w\[\]\\`^{}|.-]{2,32}?)(?:\s*[:,]|-)\s+(?=\S)")
 _COMMAND = re.compile(
-    r"`[^`]{2,}`|^\s*[$#]\s+\S|\b(?:sudo|apt(?:-get|-cache|itude)?|dpkg|snap|systemctl|service|journalctl|grep|cat|"
+    r"`[^`]{2,}`|^\s*[$#]\s+\S|\b[A-Za-z_]\w*\.[A-Za-z_]\w*\(|\b(?:sudo|apt(?:-get|-cache|itude)?|dpkg|snap|systemctl|service|journalctl|grep|cat|"
     r"ls|cd|cp|mv|rm|chmod|chown|mount|umount|fdisk|parted|mkfs|modprobe|lsmod|lspci|lsusb|dmesg|ifconfig|ip\s+a|"
     r"iwconfig|nmcli|ping|curl|wget|tar|unzip|gunzip|make\s+(?:install|clean|-j\d*)|gcc|pip|npm|yarn|gem|bundle|kubectl|docker|helm|git|"
     r"update-grub|grub-install|xrandr|nano|vim?|gedit|kate|stripe|export|ssh|scp|rsync|crontab|ufw|iptables)\b",
     re.IGNORECASE | re.MULTILINE,
 )
 _SETTING = re.compile(
-    r"(?:^|\s)(?:/etc/|/usr/|/var/|/boot/|/dev/|~/|\./)\S+|\b[A-Za-z_][\w.]*\s*=\s*\S|\s--?[a-z][\w-]+"
+    r"(?:^|\s)(?:/etc/|/usr/|/var/|/boot/|/dev/|~/|\./)\S+|\b[A-Za-z_][\w.]*\s*=\s*\S|\s--?[a-z][\w-]+|"
+    r"\b[a-z]+(?:[A-Z][a-z0-9]*|_[a-z0-9]+)+:\s*\S"  # a YAML or JSON key and its value ("storageClassName: standard")
 )
 _LINK = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
 _IMPERATIVE = re.compile(
