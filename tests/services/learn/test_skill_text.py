@@ -174,3 +174,17 @@ def test_ticket_ids_and_names_always_fit_the_front_matter() -> None:
 def test_the_digest_ignores_surrounding_blank_lines_but_not_an_edit() -> None:
     assert content_digest("d", "\n# Body\n\ntext\n") == content_digest(" d ", "# Body\n\ntext")
     assert content_digest("d", "# Body\n\ntext") != content_digest("d", "# Body\n\ntext, edited")
+
+
+def test_folding_a_third_case_counts_it_where_vigil_wrote_the_count_and_nowhere_else() -> None:
+    two = [lesson("t1", "The default ubuntu can't play mp3"), lesson("t2", "mp3 files won't play in any player")]
+    drafted = new_skill("mp3-play", two)
+    assert "Learned from 2 resolved tickets" in drafted.description
+    folded = fold(drafted.description, drafted.body, lesson("t3", "What do i need to do to play mp3s"), add_answer=True)
+    assert "Learned from 3 resolved tickets" in folded.description
+    assert "Learned by vigil from 3 resolved tickets" in section(folded.body, "When it applies")
+    assert "from 2 resolved" not in folded.description + folded.body
+    person = fold(
+        "Learned from 2 resolved tickets, says Ann.", "# Mp3\n\n## Answer\nInstall codecs.\n", two[0], add_answer=False
+    )
+    assert person.description == "Learned from 2 resolved tickets, says Ann."  # not vigil's text: kept as written

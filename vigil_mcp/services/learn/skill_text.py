@@ -55,6 +55,7 @@ _RESERVED = ("anthropic", "claude")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _NUMBERED = re.compile(r"^\s*(\d{1,3})[.)]\s")
 _BULLET = re.compile(r"^\s*[-*+]\s+")
+_LEARNED_FROM = re.compile(r"(Learned (?:by vigil )?from )\d+( resolved tickets)")  # the count vigil writes
 _TICKET_CHARS = re.compile(r"[^A-Za-z0-9._:#/-]")
 _MARKUP = re.compile(r"[`<>\[\]{}|*_\\\"]")
 # Words that never name a skill: they say how someone talks to a model, not what is broken.
@@ -423,4 +424,11 @@ def fold(description: str, body: str, lesson: Lesson, *, add_answer: bool, note:
     if len(_items(references, _BULLET)) < MAX_REFERENCES:
         _append(references, f"- Resolved ticket `{ref}`: lesson {lesson.id}")
     changes.append(f"source ticket {ref}")
+    if add_answer:  # a skill vigil wrote: its "Learned from 2 resolved tickets" follows the references
+        tickets = len(_items(references, _BULLET))
+        description = _LEARNED_FROM.sub(rf"\g<1>{tickets}\g<2>", description)
+        for section in doc.sections:
+            if section.key == "applies":
+                section.lines = [_LEARNED_FROM.sub(rf"\g<1>{tickets}\g<2>", line) for line in section.lines]
     return Composed(description.strip(), _render(doc), tuple(changes))
+
