@@ -431,4 +431,3 @@ def fold(description: str, body: str, lesson: Lesson, *, add_answer: bool, note:
             if section.key == "applies":
                 section.lines = [_LEARNED_FROM.sub(rf"\g<1>{tickets}\g<2>", line) for line in section.lines]
     return Composed(description.strip(), _render(doc), tuple(changes))
-
