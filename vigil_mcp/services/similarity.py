@@ -88,7 +88,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -146,10 +146,12 @@ def is_similar(score: tuple[float, int]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A problem as `Sameness.same_problem` compares it: its statement (embedded) and its terms (without a model)."""
+    """A problem as `Sameness.same_problem` compares it: its statement (embedded) and its terms (without a model).
+    `vector` is the statement's embedding when the caller already has it (read-only)."""
 
     text: str
     terms: frozenset[str]
+    vector: npt.NDArray[np.float32] | None = field(default=None, compare=False, repr=False)
 
 
 def problem(text: str, context: str | None = None) -> Problem:
@@ -204,11 +206,14 @@ class Sameness:
     def same_problem(self, a: Problem, b: Problem, idf: Idf) -> float | None:
         """How alike two problems are when one skill serves both (cosine, or weighted Jaccard without a
         model); None when they are different problems. With a model, shared rare words still count, so a
-        model never parts two cases the words join."""
+        model never parts two cases the words join. A problem's `vector`, when set, is its statement's
+        embedding: the text is not embedded again."""
         words = similarity(a.terms, b.terms, idf)
         if self.embedder is None:
             return words[0] if is_similar(words) else None
-        cosine = self.score(a.text, b.text)
+        va = a.vector if a.vector is not None else self.vector(a.text)
+        vb = b.vector if b.vector is not None else self.vector(b.text)
+        cosine = token_f1(a.text, b.text) if va is None or vb is None else float(va @ vb)
         return cosine if cosine >= SAME_PROBLEM or is_similar(words) else None
 
     def repeats(self, text: str, earlier: Iterable[str]) -> bool:

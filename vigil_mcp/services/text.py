@@ -148,6 +148,15 @@ _VAGUE = frozenset(
     bad new old way ways thing stuff guys guy hi hello everyone someone anybody please thanks thank""".split()
 )
 _PROBLEM_STOP = GENERIC_TERMS | _VAGUE
+# Chat and filler around a problem, not the problem: laughter, "tell me", "I'm new", "every",
+# misspellings of "someone". Only names leave them out (`name_terms`); problem_terms keeps them, so
+# the keep model's cues and the same-problem rule, fitted on problem_terms, stay as they were.
+FILLER_TERMS = frozenset(
+    """lol lmao rofl heh hehe haha hmm im ive id ill youre tell told telling say says said wonder wondering
+    guess think thinks plz pls thx ty btw imo ur ya yeah yep nope own newbie noob newb somone someon somebody
+    anyone anybody everyone every each much many very lot lots bit kinda sorta maybe perhaps actually
+    basically""".split()
+)
 _URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
 
 Idf = Callable[[str], float]
@@ -187,6 +196,14 @@ def without_urls(text: str) -> str:
 def problem_terms(text: str) -> frozenset[str]:
     """The informative words of a problem statement: specific words, no links, no bare numbers."""
     return frozenset(t for t in content_terms(without_urls(text)) if t not in _PROBLEM_STOP and not t.isdigit())
+
+
+def name_terms(text: str) -> list[str]:
+    """A problem statement's informative words (`problem_terms`) in the order it uses them, without chat words:
+    what a skill's name is made of."""
+    informative = problem_terms(text)
+    words = (t for parts in split_words(without_urls(text)) for t in parts)
+    return [t for t in dict.fromkeys(words) if t in informative and t not in FILLER_TERMS]
 
 
 # ---- similarity of term sets -------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from skills_ref.validator import validate  # pyright: ignore[reportMissingTypeStubs]
 
 from vigil_mcp.config import Settings
+from vigil_mcp.models import Lesson
+from vigil_mcp.services.knowledge.embed import Vectors
+from vigil_mcp.services.learn.skill_writer import SkillChange
 from vigil_mcp.services.skills import SkillLibrary
 
 from .cases import GRUB, WEBHOOK, git, init_repo, learn_again, learning_app, resolve_case, skill_text
@@ -401,3 +405,42 @@ def test_without_a_model_the_words_decide_and_other_words_wait(settings: Setting
         # ...while two wordings that share the rare words are.
         drafts = [resolve_case(app, f"stripe/{n}", q, a).skill for n, (q, a) in enumerate(WEBHOOK[:2], start=1)]
     assert [d.kind for d in drafts] == ["none", "new-draft"]
+
+
+@pytest.mark.embeddings
+def test_the_skill_decision_embeds_each_problem_once_not_again_for_every_later_case(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = init_repo(tmp_path / "ops")
+    with learning_app(settings, repo / "skills") as app:
+        embedder, writer = app.knowledge.embedder, app.learner.skills
+        assert embedder is not None and writer is not None
+        run = embedder.embed
+        per_case: list[list[str]] = []
+
+        def counting(texts: Sequence[str]) -> Vectors:
+            per_case[-1].extend(texts)
+            return run(texts)
+
+        def decide(lesson: Lesson) -> SkillChange:
+            per_case.append([])
+            embedder._cache.clear()  # pyright: ignore[reportPrivateUsage]  # the answer path pushed them out
+            monkeypatch.setattr(embedder, "embed", counting)
+            try:
+                return apply(lesson)
+            finally:
+                monkeypatch.setattr(embedder, "embed", run)
+
+        apply = writer.apply
+        monkeypatch.setattr(writer, "apply", decide)
+        cases = [VERSION[0], GRUB, VERSION[1], WEBHOOK[0], WEBHOOK[1], WEBHOOK[2]]
+        changes = [resolve_case(app, f"t/{n}", q, a).skill for n, (q, a) in enumerate(cases, start=1)]
+        problems = [h.lesson.problem for h in app.learner.history if h.lesson is not None]
+    assert [c.kind for c in changes] == ["none", "none", "new-draft", "none", "new-draft", "new-version"]
+    # Each decision embeds its own case's problem first; not the query (its Q&A item was just embedded as
+    # it stands) nor the earlier cases' problems it compares with. A skill's lines are embedded when the
+    # decision first meets them (the draft's, then the new version's new lines), never twice.
+    assert [texts[0] for texts in per_case] == problems
+    embedded = [text for texts in per_case for text in texts]
+    assert len(embedded) == len(set(embedded))
+    assert [len(texts) > 1 for texts in per_case] == [False, False, False, True, False, True]

@@ -188,13 +188,23 @@ class Embedder:
                 self.hits += 1
                 return hit
         vector = self.embed([text])[0]
-        vector.setflags(write=False)
         with self._cache_lock:
             self.misses += 1
-            self._cache[key] = vector
-            while len(self._cache) > CACHE:
-                self._cache.popitem(last=False)
+            self._keep(key, vector)
         return vector
+
+    def remember(self, texts: Sequence[str], vectors: Vectors) -> None:
+        """Cache vectors `embed` just computed, so that `embed_one` of the same texts is not run again."""
+        with self._cache_lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._keep(hashlib.sha1(text.encode()).digest(), vector.copy())
+
+    def _keep(self, key: bytes, vector: npt.NDArray[np.float32]) -> None:
+        vector.setflags(write=False)
+        self._cache[key] = vector
+        self._cache.move_to_end(key)
+        while len(self._cache) > CACHE:
+            self._cache.popitem(last=False)
 
 
 def _session(runtime: Any, model: Path, threads: int) -> Any:

@@ -668,6 +668,11 @@ class KnowledgeService:
                 texts.append(embedding_text(p.row.title, p.row.section, passage.text, passage.form))
         embedder = self._embedder
         vectors = embedder.embed(texts) if embedder is not None and texts else None
+        if embedder is not None and vectors is not None:
+            # A learned Q&A's question is embedded as it stands, and the skill decision that follows
+            # queries the Q&A items with that very text: it gets this vector instead of a second run.
+            given = [i for i, r in enumerate(rows) if r.form == "given"]
+            embedder.remember([texts[i] for i in given], vectors[given])
         if vectors is not None:
             rows = [PassageRow(r.passage_no, r.item_id, r.ordinal, r.form, r.text, r.length, to_blob(v))
                     for r, v in zip(rows, vectors, strict=True)]  # fmt: skip

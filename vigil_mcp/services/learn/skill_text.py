@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from vigil_mcp.models import Lesson
 from vigil_mcp.services.learn.extract import scrub
 from vigil_mcp.services.similarity import SAME_LINE, SAME_SYMPTOM, Idf, problem_terms, same_line
 from vigil_mcp.services.skills.model import DESCRIPTION_CHARS, name_problem
-from vigil_mcp.services.text import GENERIC_TERMS
+from vigil_mcp.services.text import GENERIC_TERMS, name_terms
 
 MAX_SYMPTOMS = 12
 MAX_STEPS = 12  # numbered diagnosis items; past this vigil adds no more steps
@@ -119,38 +120,52 @@ def clean_name(raw: str) -> str | None:
     return name if name and name_problem(name) is None else None
 
 
-def derive_name(lessons: Sequence[Lesson], idf: Idf, taken: Callable[[str], bool], suggested: str | None = None) -> str:
-    """A unique skill name from the normalised problems: their rarest shared words, in the order first used."""
+def _nameable(term: str) -> bool:
+    return (
+        term.isascii() and term.isalnum() and not term.isdigit() and term not in _NOT_NAMES
+        and term not in GENERIC_TERMS and not any(r in term for r in _RESERVED)
+    )  # fmt: skip
+
+
+def name_words(lessons: Sequence[Lesson], idf: Idf, known: Callable[[str], bool] = lambda _: True) -> list[str]:
+    """The words of a new skill's name: the informative words its problems share (the most shared, then the
+    rarest, first); with fewer than two, then the title problem's other words in their order that are
+    `known` beyond these cases (a word only these customers used is a typo or chat as often as not); never
+    chat or instruction words. They are put in the order the title problem uses them."""
+    if not lessons:
+        return []
+    terms = [[t for t in name_terms(lesson.problem) if _nameable(t)] for lesson in lessons]
+    title = terms[lessons.index(representative(lessons))]
+    first_use = {t: i for i, t in enumerate(dict.fromkeys([*title, *(t for ts in terms for t in ts)]))}
+    counts = Counter(t for ts in terms for t in ts)
+    shared = sorted((t for t in counts if counts[t] > 1), key=lambda t: (-counts[t], -round(idf(t), 1), first_use[t]))
+    # Two shared words name the problem; with fewer, the title's own words say which one it is.
+    rest = [t for t in title if counts[t] == 1 and known(t)] if len(shared) < 2 else []
+    words: list[str] = []
+    for term in [*shared, *rest] or title:
+        if len(words) < NAME_WORDS and not any(term.rstrip("s") == w.rstrip("s") for w in words):
+            words.append(term)  # one of "signature" and "signatures"
+    words.sort(key=lambda t: first_use[t])
+    fitting: list[str] = []
+    for term in words:
+        if len("-".join([*fitting, term])) > NAME_CHARS:
+            break
+        fitting.append(term)
+    return fitting
+
+
+def derive_name(
+    lessons: Sequence[Lesson],
+    idf: Idf,
+    taken: Callable[[str], bool],
+    suggested: str | None = None,
+    known: Callable[[str], bool] = lambda _: True,
+) -> str:
+    """A unique skill name for a new draft (`name_words`, or a suggested name made valid); an existing skill is
+    never renamed: its name is its identity."""
     base = clean_name(suggested) if suggested else None
     if base is None:
-        counts: dict[str, int] = {}
-        for lesson in lessons:
-            for term in problem_terms(lesson.problem):
-                counts[term] = counts.get(term, 0) + 1
-        usable = [
-            t
-            for t in counts
-            if t.isascii() and t.isalnum() and not t.isdigit() and t not in _NOT_NAMES and t not in GENERIC_TERMS
-            and not any(r in t for r in _RESERVED)
-        ]  # fmt: skip
-        shared = [t for t in usable if counts[t] > 1]
-        usable = shared if len(shared) >= 2 else usable
-        first = lessons[0].problem.lower() if lessons else ""
-
-        def position(term: str) -> int:
-            return first.find(term) if term in first else len(first) + 1
-
-        best: list[str] = []
-        for term in sorted(usable, key=lambda t: (-counts[t], -round(idf(t), 1), position(t), t)):
-            if len(best) < NAME_WORDS and not any(term.rstrip("s") == b.rstrip("s") for b in best):
-                best.append(term)  # one of "signature" and "signatures"
-        best.sort(key=lambda t: (position(t), t))
-        words: list[str] = []
-        for term in best:
-            if len("-".join([*words, term])) > NAME_CHARS:
-                break
-            words.append(term)
-        base = clean_name("-".join(words)) or "support-case"
+        base = clean_name("-".join(name_words(lessons, idf, known))) or "support-case"
     name, n = base, 2
     while taken(name):
         name = f"{base}-{n}"

@@ -17,18 +17,22 @@ vigil writes its version beside it, as the draft `<name>-vigil`. See docs/learni
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from vigil_mcp.errors import VigilError
 from vigil_mcp.models import Lesson
-from vigil_mcp.services.knowledge.service import KnowledgeService
-from vigil_mcp.services.learn.lessons import QA_SOURCE, LessonBook, qa_passage
+from vigil_mcp.services.knowledge.service import KnowledgeService, index_text
+from vigil_mcp.services.learn.lessons import QA_SOURCE, LessonBook, qa_passage, qa_title
 from vigil_mcp.services.learn.skill_target import DEFAULT_AUTHOR, SkillTarget
 from vigil_mcp.services.learn.skill_text import (
     Composed,
@@ -42,11 +46,16 @@ from vigil_mcp.services.learn.skill_text import (
 from vigil_mcp.services.similarity import Idf, Problem, Sameness, problem, smoothed_idf
 from vigil_mcp.services.skills.library import Clock, SkillLibrary
 from vigil_mcp.services.skills.model import GeneratedBy, Skill, Status, split_tickets
+from vigil_mcp.services.text import tokenize
 
 log = logging.getLogger(__name__)
 
 CANDIDATES = 20  # learned Q&A items (BM25 over the question) compared with a new case
 MAX_CLUSTER = 8  # cases a new draft is written from
+# Problem statements (lessons', skills' lines) whose embeddings the writer keeps: each is embedded once,
+# not again for every later case it is compared with (the embedder's own cache is shared with the
+# answer path, which pushes them out between two resolutions). 1.5 KB each.
+PROBLEM_VECTORS = 16384
 
 ChangeKind = Literal["new-draft", "new-version", "none"]
 
@@ -104,6 +113,8 @@ class SkillWriter:
         )
         self._lock = threading.Lock()
         self._line_cache: dict[str, _Lines] = {}
+        self._vectors: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
+        self.embedded = 0  # problem statements embedded (a test counts them)
 
     # ---- the decision --------------------------------------------------------------------
     def apply(self, lesson: Lesson) -> SkillChange:
@@ -123,7 +134,7 @@ class SkillWriter:
             return no_change(f"ticket {ref} is already in skill {owners[ref]}")
         # The knowledge service loads the model after the writer is built; BM25-only mode has none.
         same = Sameness(self.knowledge.embedder)
-        case = _problem(lesson)
+        case = self._embedded(_problem(lesson), same)
         match = self._best_skill(view, case, same)
         if match is not None:
             return self._fold(view[match], lesson, view, f"similar to skill {match}")
@@ -140,6 +151,22 @@ class SkillWriter:
             )
         return self._new_draft([lesson, *free], view)
 
+    def _embedded(self, found: Problem, same: Sameness) -> Problem:
+        """The problem with its statement's embedding, computed once per statement (None without a model)."""
+        if same.embedder is None or found.vector is not None or not found.terms:
+            return found
+        key = hashlib.sha1(found.text.encode()).digest()
+        vector = self._vectors.get(key)
+        if vector is None:
+            vector = same.embedder.embed_one(found.text)
+            self.embedded += 1
+            self._vectors[key] = vector
+            while len(self._vectors) > PROBLEM_VECTORS:
+                self._vectors.popitem(last=False)
+        else:
+            self._vectors.move_to_end(key)
+        return replace(found, vector=vector)
+
     def _idf(self, term: str) -> float:
         index = self.knowledge.index
         return smoothed_idf(index.n_docs, index.df(term))
@@ -152,18 +179,18 @@ class SkillWriter:
         for name, skill in view.items():
             if skill.status == "retired":
                 continue
-            for line in self._lines(skill):
+            for line in self._lines(skill, same):
                 score = same.same_problem(case, line, idf)
                 if score is not None and (best is None or score > best[0]):
                     best = (score, name)
         return best[1] if best else None
 
-    def _lines(self, skill: Skill) -> list[Problem]:
-        key = hash(skill.text)
+    def _lines(self, skill: Skill, same: Sameness) -> list[Problem]:
+        key = hash((skill.text, same.embedder is not None))
         cached = self._line_cache.get(skill.name)
         if cached is None or cached.key != key:
             lines = candidate_lines(skill.front_matter.description, skill.body)
-            cached = _Lines(key, [p for p in (problem(line) for line in lines) if p.terms])
+            cached = _Lines(key, [self._embedded(p, same) for p in (problem(line) for line in lines) if p.terms])
             self._line_cache[skill.name] = cached
         return cached.lines
 
@@ -187,7 +214,7 @@ class SkillWriter:
             same_product = None in (lesson.product, other.product) or lesson.product == other.product
             if other.status != "active" or not same_product:
                 continue
-            score = same.same_problem(case, _problem(other), idf)
+            score = same.same_problem(case, self._embedded(_problem(other), same), idf)
             if score is not None:
                 scored.append((score, other))
         scored.sort(key=lambda pair: (-pair[0], pair[1].ticket_id))
@@ -196,7 +223,14 @@ class SkillWriter:
     # ---- the changes -----------------------------------------------------------------------
     def _new_draft(self, lessons: list[Lesson], view: dict[str, Skill]) -> SkillChange:
         newest = lessons[0]
-        name = derive_name(lessons, self._idf, lambda n: self.target.taken(n, view))
+        # A word of the title that only these cases' own Q&A items hold (a typo, a nickname) names nothing.
+        own = Counter(
+            t for lesson in lessons for t in set(tokenize(index_text(qa_title(lesson), "", qa_passage(lesson))))
+        )
+        index = self.knowledge.index
+        name = derive_name(
+            lessons, self._idf, lambda n: self.target.taken(n, view), known=lambda t: index.df(t) > own[t]
+        )
         composed = new_skill(name, lessons)
         tickets = [ticket_ref(lesson.ticket_id) for lesson in lessons]
         message = (
