@@ -117,13 +117,19 @@ def score(args: argparse.Namespace) -> int:
             f"{part.stem}: {kept} of {len(current)} lessons kept ({share}); {len(gone)} no longer learned "
             f"({dropped_keep} of them labelled keep); {changed} changed since labelled"
         )
+    rows = [r for part in LABELS.glob("*.jsonl") if part != FEATURES for r in _rows(part)]
+    labelled = {str(r["ticket_id"]) for r in rows}
+    bound = {(str(r["ticket_id"]), r["fix_hash"]) for r in rows}
+    never = sum(1 for t in found if t not in labelled)
+    stale = sum(1 for t, (_, ex) in found.items() if t in labelled and (t, fix_hash(ex)) not in bound)
+    print(f"{never} of the {len(found)} lessons have no label in any part ({stale} more only a stale one)")
     return 0
 
 
 FEATURES = LABELS / "features.jsonl"
 # Parts labelled blind after the keep model's last change: they measure the shipped model, so they are never
 # fitting data (a part moves out of here only when a new round of the model starts from it).
-MEASURE_ONLY = frozenset({"heldout7"})
+MEASURE_ONLY = frozenset({"heldout7", "heldout8"})
 
 
 def features(args: argparse.Namespace) -> int:
@@ -168,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     s = actions.add_parser("sample", help="append random unlabelled lessons to a part")
     s.add_argument(
         "--part",
-        choices=["fit", "fit2", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7"],
+        choices=["fit", "fit2", "heldout", *(f"heldout{n}" for n in range(2, 9))],
         required=True,
     )
     s.add_argument("--n", type=int, default=40)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigil_mcp.services.learn.confirm import confirmation
+from vigil_mcp.services.learn.confirm import confirmation, takes_back
 
 WORKED = ["that worked, thanks!", "perfect!", "yay, thanks bob", "it's working now", "sudo mount -a fixed it"]
 THANKS = ["thanks a lot :)", "ok, thank you bob"]
@@ -16,6 +16,9 @@ NOTHING = [
     "thanks, I'll try that",
     "thanks, but it still fails",
     "did that work for you?",
+    "ok thanks, i will come back once i have",  # a plan to try, not an outcome
+    "Well. I will make an attempt. So far thank you.",
+    "thanks, I'll let you know",
 ]
 
 
@@ -39,3 +42,15 @@ def test_opinions_plans_stories_and_questions_confirm_nothing(text: str) -> None
 def test_a_thanks_naming_two_helpers_is_addressed_to_the_first_one_named_every_run() -> None:
     found = confirmation("thanks ozzy and koshari, that worked", frozenset({"koshari", "ozzy", "light"}))
     assert found is not None and found.addressed_to == "ozzy"
+
+
+@pytest.mark.parametrize(
+    "text", ["no, still nothing", "hmm, it still doesn't work after a reboot", "same error", "nope, not working"]
+)
+def test_a_later_turn_saying_the_fix_did_not_work_takes_the_confirmation_back(text: str) -> None:
+    assert takes_back(text), text
+
+
+@pytest.mark.parametrize("text", ["no, I meant the other partition", "why can't I see the share?", "can't wait"])
+def test_a_new_question_or_a_plain_no_does_not_take_a_confirmation_back(text: str) -> None:
+    assert not takes_back(text), text

@@ -26,6 +26,8 @@ NOT_A_FIX = [
     "see dan's paste above, I think he has got the answer: https://paste.example.org/5vmhq",  # opaque link
     "man grep, it's definitely in there",
     "they merged the two editions, so one assumes so",
+    "drag and drop should be enough",  # a guess with no step
+    "I don't think you can get the IP address location from Stripe.",  # the product's name is not its CLI
 ]
 
 A_FIX = [

@@ -95,21 +95,54 @@ def _cues(found: Extraction | NoLesson) -> dict[str, float]:
     return dict(zip(FEATURE_NAMES, found.features, strict=True))
 
 
-def test_a_thanks_the_customer_follows_with_still_doesnt_work_makes_the_lesson_less_confident() -> None:
+def test_a_thanks_the_customer_takes_back_confirms_nothing_and_teaches_nothing() -> None:
+    turns = [("customer", "dlo", PROBLEM), ("analyst", "light", f"dlo: {FIX}"), ("customer", "dlo", "light: thanks")]
+    assert isinstance(extract(dialogue(*turns), min_confidence=0.0), Extraction)
+    for taken_back in ("no, still nothing", "hmm, it still doesn't work after a reboot"):
+        found = extract(dialogue(*turns, ("customer", "dlo", taken_back)), min_confidence=0.0)
+        assert isinstance(found, NoLesson) and "no customer confirmation" in found.reason, (taken_back, found)
+    again = extract(
+        dialogue(*turns, ("customer", "dlo", "no, still nothing"),
+                 ("analyst", "light", "dlo: then run gmail-notify once from a terminal, it adds itself to the session"),
+                 ("customer", "dlo", "light: that worked, thanks!")),
+        min_confidence=0.0,
+    )  # fmt: skip
+    assert isinstance(again, Extraction) and again.fix.startswith("then run gmail-notify"), again
+
+
+def test_a_weaker_objection_after_the_thanks_is_a_cue_not_a_rule() -> None:
     turns = [("customer", "dlo", PROBLEM), ("analyst", "light", f"dlo: {FIX}"), ("customer", "dlo", "light: thanks")]
     held = extract(dialogue(*turns), min_confidence=0.0)
-    failed = extract(
-        dialogue(*turns, ("customer", "dlo", "hmm, it still doesn't work after a reboot")), min_confidence=0.0
-    )
-    assert _cues(held)["objected_after"] == 0.0 and _cues(failed)["objected_after"] == 1.0
-    assert isinstance(held, Extraction) and isinstance(failed, Extraction)
-    assert failed.confidence < held.confidence
+    objected = extract(dialogue(*turns, ("customer", "dlo", "hmm, there is no tray icon for it")), min_confidence=0.0)
+    assert _cues(held)["objected_after"] == 0.0 and _cues(objected)["objected_after"] == 1.0
+
+
+def test_a_fix_the_customer_replaced_with_their_own_is_marked_self_fixed() -> None:
+    problem = "why does find -exec cat streamkey >> {} \\; not append to every .strm file?"
+    turns = [("customer", "tam", problem), ("analyst", "mon", "tam: replace cat with grep and omit the >>")]
+    own_fix = "mon: thanks, this worked for me: -exec sh -c 'cat streamkey >> {}' \\;"
+    own = extract(dialogue(*turns, ("customer", "tam", own_fix)), min_confidence=0.0)
+    applied = extract(dialogue(*turns, ("customer", "tam", "mon: I replaced it with grep, works now, thanks")),
+                      min_confidence=0.0)  # fmt: skip
+    assert _cues(own)["self_fixed"] == 1.0 and _cues(applied)["self_fixed"] == 0.0
+    assert isinstance(own, Extraction) and isinstance(applied, Extraction) and own.confidence < applied.confidence
+
+
+def test_a_problem_that_leans_on_an_earlier_turn_or_opens_mid_thought_continues_it() -> None:
+    fix = "click System > Administration > Login Window > Security and enable Automatic login"
+    for problem, continues in [("can i change this behaviour?", 1.0),
+                               ("whereas this login screen shows up every boot", 1.0),
+                               ("how do I log in to ubuntu automatically when the pc starts?", 0.0)]:  # fmt: skip
+        found = extract(dialogue(("customer", "fay", problem), ("analyst", "bo", f"fay: {fix}"),
+                                 ("customer", "fay", "bo: thanks")), min_confidence=0.0)  # fmt: skip
+        assert _cues(found)["problem_continues"] == continues, problem
 
 
 def test_a_fix_that_sends_the_customer_to_support_or_an_issue_tracker_is_less_confident_than_a_step() -> None:
     problem = "how do I stop the payment sheet from being dismissed when the customer swipes down?"
     step = "set isModalInPresentation = true on the view controller that presents the sheet"
     referral = "that looks like a bug in the sdk, please open an issue on the issue tracker of the sdk repository"
+    channel = "14.10 is the next development release. Support in #ubuntu+1, see https://wiki.ubuntu.com/UtopicUnicorn"
     found = {
         fix: extract(
             dialogue(
@@ -117,9 +150,10 @@ def test_a_fix_that_sends_the_customer_to_support_or_an_issue_tracker_is_less_co
             ),
             min_confidence=0.0,
         )
-        for fix in (step, referral)
+        for fix in (step, referral, channel)
     }
     assert _cues(found[referral])["refers"] == 1.0 and _cues(found[step])["refers"] == 0.0
+    assert _cues(found[channel])["refers"] == 1.0
     assert isinstance(found[step], Extraction) and isinstance(found[referral], Extraction)
     assert found[referral].confidence < found[step].confidence
 

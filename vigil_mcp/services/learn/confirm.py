@@ -3,19 +3,23 @@
 Finer than the `thanks` kind of `identify.identify`: "that worked, thanks" confirms a fix; "thanks" alone
 is polite and usually means it helped; "thanks, I'll try that", "thanks anyway" or "thanks, but it still
 fails" confirm nothing. Only a confirmation resolves a ticket by signal, and only the turns it follows
-can be a lesson's fix.
+can be a lesson's fix. A confirmation the customer takes back ("thanks" and then "no, still nothing")
+is no confirmation (`taken_back`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from vigil_mcp.models import Message
 from vigil_mcp.services.text import content_words
 
 Strength = Literal["worked", "thanks"]
 MAX_THANKS_WORDS = 12  # content words; a longer turn with a "thanks" in it is about something else
+TAKE_BACK_TURNS = 3  # the customer's turns after a confirmation that can still take it back
 
 # It worked: the customer reports the outcome.
 _WORKED = re.compile(
@@ -36,10 +40,22 @@ MAX_EXCLAIM_WORDS = 4  # content words
 _NOT_YET = re.compile(
     r"\b(?:but|however|though|still|anyway|anyways|w/e|regardless|nevertheless|no\s+luck|not\s+(?:working|work|"
     r"fixed|solved|yet|really|quite|sure)|doesn'?t|does\s+not|didn'?t|did\s+not|"
-    r"(?:i'?ll|i\s+will|will|going\s+to|gonna|let\s+me|i'?m\s+going\s+to)\s+(?:try|check|look|see|test|give|read)"
+    r"(?:i'?ll|i\s+will|will|going\s+to|gonna|let\s+me|i'?m\s+going\s+to)\s+(?:try|check|look|see|test|give|read|make\s+an\s+attempt|"
+    r"come\s+back|report\s+back|get\s+back|let\s+you\s+know)|(?:thanks?|thank\s+you)\s+so\s+far|so\s+far\s+(?:thanks?|thank\s+you)"
     r"|for\s+trying|someone\s+else|somewhere\s+else|elsewhere|no\s+idea|same\s+(?:error|problem|thing)"
     r"|fails?|failed|broken|nvm|never\s*mind|figured\s+(?:it\s+)?out|on\s+my\s+own|myself|trythat"
     r"|how\s+(?:it|this|that)\s+works|until|used\s+to|all\s+the\s+time|test\s+is\s+running)\b",
+    re.IGNORECASE,
+)
+# The customer takes a confirmation back: a later turn says the fix did not work after all ("no, still nothing",
+# "it still doesn't work after a reboot", "same error"). Narrower than a "no" or a "can't": those start new
+# questions as often ("no, I meant the other one", "why can't I see the share").
+_TAKES_BACK = re.compile(
+    r"^\W*(?:no|nope|nah)\b\W*(?:it\s+|that\s+)?(?:still|doesn'?t|does\s+not|didn'?t|did\s+not|not|nothing|same|isn'?t|won'?t)\b"
+    r"|\bstill\s+(?:nothing|no\s+(?:luck|sound|signal|change|go|joy)|not\s+(?:working|work|fixed|solved)|doesn'?t|does\s+not|"
+    r"didn'?t|did\s+not|won'?t|can'?t|cannot|isn'?t|fails?|failing|broken|the\s+same|same|get(?:ting)?\s+(?:the\s+)?(?:same\s+)?"
+    r"(?:error|problem|message))|\b(?:doesn'?t|does\s+not|didn'?t|did\s+not)\s+(?:work|help|fix|change|do\s+(?:it|anything))\b"
+    r"|\bnot\s+working\b|\bno\s+luck\b|\bsame\s+(?:error|problem|issue|result|thing)\b|\bnothing\s+(?:changed|happens|happened)\b",
     re.IGNORECASE,
 )
 _THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|thnx|thanx|tnx|ty|tyvm|cheers|appreciated?)\b", re.I)
@@ -67,6 +83,28 @@ def confirmation(text: str, handles: frozenset[str] = frozenset()) -> Confirmati
     if _THANKS.search(body) and len(content_words(body)) <= MAX_THANKS_WORDS:
         return Confirmation("thanks", addressed)
     return None
+
+
+def takes_back(text: str) -> bool:
+    """Whether a customer turn after a confirmation says the fix did not work after all ("no, still nothing")."""
+    return bool(_TAKES_BACK.search(_ADDRESS.sub("", text.strip(), count=1)))
+
+
+def taken_back(messages: Sequence[Message], at: int) -> bool:
+    """Whether the customer takes back the confirmation at `messages[at]`: one of their next TAKE_BACK_TURNS
+    turns, before they confirm again, says the fix did not work ("thanks" ... "no, still nothing").
+
+    A rule, not a cue of the keep model: a confirmation the customer takes back confirms nothing (as a weak cue,
+    `objected_after`, such a lesson was still learned at 0.74, above the floor).
+    """
+    author = messages[at].author
+    later = [m for m in messages[at + 1 :] if m.role == "customer" and m.author == author][:TAKE_BACK_TURNS]
+    for msg in later:
+        if confirmation(msg.text) is not None:
+            return False
+        if takes_back(msg.text):
+            return True
+    return False
 
 
 def _addressee(body: str, handles: frozenset[str]) -> str | None:

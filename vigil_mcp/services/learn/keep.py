@@ -2,10 +2,11 @@
 
 The offline extractor's rules find a fix; this model says how likely an on-call analyst would keep it
 (eval/labels/lessons/GUIDE.md), from cues any support chat has: how specific the problem is, whether the
-fix gives a step, hedges, talks about the helper or asks back, whether the customer said it worked and to
-whom, what the customer said between the fix and the thanks, how far the fix is from the problem and the
-thanks, and whether it answers the first problem or a later one. Weights and the floor a lesson needs are
-fitted on the labelled lessons by `eval/fit_lessons.py` and shipped in `vigil_mcp/data/lesson_keep.json`.
+fix gives a step, hedges, talks about the helper, asks back or refers elsewhere, whether the customer said
+it worked and to whom, what the customer said between the fix and the thanks (and whether it was a fix of
+their own), how far the fix is from the problem and the thanks, and whether it answers the first problem or
+a later one. Weights and the floor a lesson needs are fitted on the labelled lessons by
+`eval/fit_lessons.py` and shipped in `vigil_mcp/data/lesson_keep.json`.
 
 Pure functions; the model file is read once.
 """
@@ -48,7 +49,7 @@ FEATURE_NAMES = (
     "bot",  # the fix is a bot's factoid
     "problem_terms",  # informative words in the problem, up to 10, over 10
     "problem_asks",  # the problem asks ("?", how/what/why/where/can ...)
-    "problem_continues",  # the problem opens like a reply ("ok...", "so", "and", "also")
+    "problem_continues",  # the problem opens like a reply ("ok...", "so", "whereas") or leans on another turn ("this")
     "problem_first",  # no customer request comes before the problem (it is the first, asked or reported)
     "problem_overlap",  # share of the fix's informative words that the problem (or its question) used
     "span",  # log of the turns from the problem to the fix (a helper's "looking at it" or "hi" does not count)
@@ -61,7 +62,8 @@ FEATURE_NAMES = (
     "other_answers",  # log of other helpers' content turns between the problem and the fix (the answer elsewhere?)
     "opinion",  # "usually", "should be able to", "that is what I do": a habit or a belief, not a step
     "objected_after",  # the confirmation, or one of the customer's next turns after it, says no or that it still fails
-    "refers",  # the fix sends the customer elsewhere: support, an issue tracker, a forum, a mailing list
+    "refers",  # the fix sends the customer elsewhere: support, an issue tracker, a forum, a list, another channel
+    "self_fixed",  # the customer says what they did themselves, naming what the fix did not ("I deleted the plugin")
 )
 # The direction each cue's meaning gives it (+1 more likely kept, -1 less, 0 either): the fit may not turn a
 # cue against its meaning. On a few hundred noisy labels a free fit did ("the customer said it worked" and "a
@@ -72,10 +74,22 @@ DIRECTION: dict[str, int] = {
     "hedged": -1, "asks_back": -1, "first_person": -1, "bot": 0, "problem_terms": 1, "problem_asks": 0,
     "problem_continues": -1, "problem_first": 1, "problem_overlap": 1, "span": -1, "gap": -1,
     "customer_between": -1, "objected": -1, "deflect_before": -1, "earlier_thanks": -1, "later_questions": -1,
-    "other_answers": -1, "opinion": -1, "objected_after": -1, "refers": -1,
+    "other_answers": -1, "opinion": -1, "objected_after": -1, "refers": -1, "self_fixed": -1,
 }  # fmt: skip
 _ASKS = re.compile(r"\?|^\W*(?:how|what|why|where|which|when|who|can|could|is|are|does|do|should|will|would)\b", re.I)
-_CONTINUES = re.compile(r"^\W*(?:ok(?:ay)?|so|and|but|also|then|yes|yeah|no|well|oh|ah|hmm+|uhm+|um+)\b", re.I)
+_CONTINUES = re.compile(
+    r"^\W*(?:ok(?:ay)?|so|and|but|also|then|yes|yeah|no|well|oh|ah|hmm+|uhm+|um+|or|plus|whereas|where\s+as|because|"
+    r"cause|except|otherwise|instead|iirc|not\s+(?:an?|the|that|this|really|quite|exactly))\b",
+    re.I,
+)  # a reply or the middle of a thought: "where as this payment intent shows as failed", "not an option. these ..."
+# A short problem that leans on what it does not say: "can I change this behaviour?", "what does that do?",
+# "delete what?", "I got this error <link>": its object is in another turn (or a screenshot).
+_LEANS = re.compile(
+    r"\b(?:this|that|these|those|such)\b(?:\s+\w+)?\W*$|\b(?:what|which|where)\s+(?:does|do|is|are)\s+(?:that|this|it)\b|"
+    r"^\W*\w+\s+what\b|\b(?:this|that)\s+(?:behaviou?r|error|problem|issue|thing|one|message|stuff)\b",
+    re.I,
+)
+_LEANS_TERMS = 3  # informative words at most: a longer problem says enough around its "this"
 _OBJECTS = re.compile(
     r"^\W*(?:no|nope|nah)\b|\b(?:doesn'?t|does\s+not|didn'?t|did\s+not|not\s+work\w*|still|same\s+(?:error|problem)|"
     r"there\s+is\s+no|isn'?t|can'?t|cannot|nothing)\b",
@@ -88,7 +102,21 @@ _ACKNOWLEDGES = re.compile(
 _REFERS = re.compile(
     r"\b(?:write\s+(?:in|into|to)|reach\s+out\s+to|contact\s+(?:support|us|the|your)|e-?mail\s+(?:support|us)|"
     r"(?:open|file|raise|submit|report)\s+(?:(?:a|an)\s+)?(?:\w+\s+)?(?:issue|bug|ticket)|bug\s+report|"
-    r"forums?|mailing\s+list|support\s+(?:team|channel)|/issues\b|support\.\w)",
+    r"forums?|mailing\s+list|support\s+(?:team|channel)|/issues\b|support\.\w|"
+    r"(?:ask|try|join|support|discuss\w*|help|question)\s+(?:\w+\s+){0,3}(?:in|on|at)\s+#\w|"
+    r"better\s+(?:question|place|asked)\s+(?:for|in|on|at)|(?:is|are)\s+where\s+(?:the\s+)?(?:users|people|folks))",
+    re.IGNORECASE,
+)  # "Support in #ubuntu+1", "try in #ubuntu+1, that's where users of 14.10 are", "a better question for Support"
+# The customer did it themselves: "I deleted the 1.4 GNU plugin", "I managed ... using winscp", "this worked for me:
+# -exec sh -c ...". Counted only when the words after it name something the fix and the problem did not, so
+# "I installed it, works now" (the fix, applied) is not.
+_SELF_FIX = re.compile(
+    r"\b(?:i|i'?ve|i\s+have|i\s+had\s+to|we)\s+(?:just\s+|finally\s+|then\s+|also\s+|simply\s+|actually\s+)?"
+    r"(?:managed|fixed\s+it\s+(?:by|with)|solved\s+it\s+(?:by|with)|got\s+it\s+(?:to\s+work|working)\s+(?:by|with)|deleted|"
+    r"removed|reset|ran|installed|reinstalled|uninstalled|changed|added|edited|switched|used|replaced|rebooted|restarted|"
+    r"updated|upgraded|downgraded|disabled|enabled|created|moved|renamed|compiled|built|typed|killed|purged|unplugged|"
+    r"plugged|chose|selected|went\s+with|found\s+(?:a|the|my)\s+(?:fix|solution|answer|way|culprit))\b|"
+    r"\b(?:this|what|that)\s+(?:finally\s+)?worked\s+for\s+me\b|\bi'?m\s+using\b|\bim\s+using\b",
     re.IGNORECASE,
 )
 _THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|ty|cheers)\b", re.IGNORECASE)
@@ -145,9 +173,7 @@ def keep_features(messages: Sequence[Message], found: Found, problem: Message, p
         "bot": float(all(m.role == "bot" for m in fix)),
         "problem_terms": min(len(problem_terms(problem_text)), 10) / 10,
         "problem_asks": float(bool(_ASKS.search(problem_text))),
-        "problem_continues": float(
-            bool(_CONTINUES.match(body_of(problem.text)) or _ACKNOWLEDGES.match(body_of(problem.text)))
-        ),
+        "problem_continues": float(_continues(body_of(problem.text), problem_text)),
         "problem_first": float(not any(m.seq < problem.seq for m in requests)),
         "problem_overlap": len(fix_terms & asked) / len(fix_terms) if fix_terms else 0.0,
         "span": _log_scale(1 + sum(1 for m in before if m.role == "customer" or carries(m)), 40),
@@ -161,7 +187,28 @@ def keep_features(messages: Sequence[Message], found: Found, problem: Message, p
         "opinion": float(bool(_OPINION.search(text))),
         "objected_after": float(any(_OBJECTS.search(body_of(m.text)) for m in reaction)),
         "refers": float(bool(_REFERS.search(text))),
+        "self_fixed": float(_self_fixed(messages[at_last + 1 : at_confirm + 1] if confirm else [], fix_terms | asked)),
     }
+
+
+def _continues(body: str, problem_text: str) -> bool:
+    """Whether the problem opens like a reply or the middle of a thought, or is short and leans on another turn."""
+    if _CONTINUES.match(body) or _ACKNOWLEDGES.match(body):
+        return True
+    return bool(_LEANS.search(problem_text)) and len(problem_terms(problem_text)) <= _LEANS_TERMS
+
+
+def _self_fixed(turns: Sequence[Message], known: set[str]) -> bool:
+    """Whether a customer turn from the fix to the confirmation says what the customer did themselves, naming
+    something the fix and the problem did not (`known`)."""
+    for m in turns:
+        if m.role != "customer":
+            continue
+        body = body_of(m.text)
+        said = _SELF_FIX.search(body)
+        if said is not None and any(t not in known for t in specific_terms(body[said.end() :])):
+            return True
+    return False
 
 
 def _thanked(confirm: Message | None, messages: Sequence[Message]) -> str | None:
