@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from vigil_mcp.models import Lesson
+from vigil_mcp.services.learn.fix import is_check
 from vigil_mcp.services.learn.lessons import lesson_id
 from vigil_mcp.services.learn.skill_text import (
     MAX_SYMPTOMS,
@@ -119,6 +122,41 @@ def test_a_new_draft_is_a_procedure_with_the_analysts_checks_the_fix_and_the_tic
     assert "Confirm that the customer's problem" not in body
     assert f"- {WEBHOOK[1][1]} (ticket `stripe/2`)" in section(body, "Fix")
     assert f"lesson {lesson_id('stripe/1')}" in section(body, "References")
+
+
+@pytest.mark.parametrize(
+    ("step", "checks"),
+    [
+        ("what does `apt-cache policy wine` say?", True),
+        ("lspci | grep -i vga", True),
+        ("run `sudo apt-get update` and put the whole output into a pastebin please", True),
+        ("kubectl describe pvc data-prometheus-1 -n monitoring", True),
+        ("Check which signing secret the endpoint uses", True),
+        ("open /boot/grub/menu.lst and change default value to what windows is", False),
+        ("sudo reboot", False),
+        ("install ntfs tools, and then mount -t ntfs /dev/sdb1 -o rw", False),
+        ("/boot/grub/menu.lst", False),
+    ],
+)
+def test_a_check_looks_and_an_earlier_attempt_at_the_fix_changes_something(step: str, checks: bool) -> None:
+    assert is_check(step) is checks
+
+
+def test_diagnosis_lists_what_analysts_checked_not_earlier_attempts_at_the_fix() -> None:
+    grub = lesson(
+        "u/1", "How do I change grub to boot windows by default?", "add a line 'default 2' to /boot/grub/menu.lst",
+        tried=("open /boot/grub/menu.lst and change default value to what windows is", "/boot/grub/menu.lst"),
+    )  # fmt: skip
+    probe = lesson(
+        "u/2", "Change grub so that windows boots by default", "set GRUB_DEFAULT=2 then run sudo update-grub",
+        tried=("what does `grep -i windows /boot/grub/grub.cfg` show?",),
+    )  # fmt: skip
+    assert "No checks were recorded" in section(new_skill("grub", [grub]).body, "Diagnosis")
+    diagnosis = section(new_skill("grub", [grub, probe]).body, "Diagnosis")
+    assert "1. what does `grep -i windows /boot/grub/grub.cfg` show? (ticket `u/2`)" in diagnosis
+    assert "change default value" not in diagnosis and "2." not in diagnosis
+    folded = fold("Grub default.", new_skill("grub", [probe]).body, grub, add_answer=True)
+    assert "change default value" not in section(folded.body, "Diagnosis")
 
 
 def test_customer_words_appear_only_quoted_fenced_and_labelled_without_hidden_content() -> None:

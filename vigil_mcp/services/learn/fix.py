@@ -202,6 +202,41 @@ def is_diagnostic(text: str) -> bool:
     )
 
 
+# Asking to look: check, inspect, compare, ask, paste or show what something says, or run something to see.
+_LOOKS = re.compile(
+    r"^\W*(?:(?:can|could|would)\s+(?:you|u)\s+(?:please\s+)?|please\s+|first,?\s+|now\s+)?"
+    r"(?:check|look\s+(?:at|in|into)|see\s+(?:if|whether|what|which)|verify|confirm|inspect|compare|ask|find\s+out|"
+    r"paste|pastebin|show\s+(?:me|us)|tell\s+(?:me|us)\s+(?:what|which|if|whether))\b"
+    r"|\b(?:what\s+(?:does|do|did)\b.{1,80}\b(?:say|show|output|print|return|report)s?)\b"
+    r"|\brun\b.{1,120}?\b(?:and\s+(?:paste|pastebin|put|post|show|tell|see|check)|to\s+(?:list|see|show|check|find|"
+    r"confirm|verify|get)|output)\b",
+    re.IGNORECASE,
+)
+# Commands that only read: running one is a check, unless the turn also changes something.
+_READS = re.compile(
+    r"\b(?:strace|ltrace|dmesg|lspci|lsusb|lsmod|lsblk|lshw|lsb_release|uname|df|du|free|journalctl|blkid|"
+    r"fdisk\s+-l|parted\s+-l|ip\s+(?:a|addr|route|link)|ifconfig|iwconfig|iwlist|ping|traceroute|dig|nslookup|"
+    r"which|whereis|ps|top|htop|tail|head|less|stat|apt-cache\s+(?:policy|show|search|madison)|"
+    r"dpkg\s+-[lsLS]\b|systemctl\s+status|service\s+\S+\s+status|(?:kubectl|oc)\s+(?:get|describe|logs|top|events|adm\s+top)|"
+    r"docker\s+(?:ps|logs|inspect)|git\s+(?:status|log|diff))\b",
+    re.IGNORECASE,
+)
+_CHANGES = re.compile(
+    r"\b(?:install|reinstall|remove|purge|rm|chmod|chown|mv|cp|edit|nano|vim?|gedit|reboot|restart|shutdown|mkfs|"
+    r"update-grub|grub-install|export|delete|apply|patch|scale|drain|set|add|change|replace)\b|>",
+    re.IGNORECASE,
+)
+
+
+def is_check(text: str) -> bool:
+    """Whether an analyst turn checks something (looks, asks for output, runs a command that only reads),
+    as opposed to a step that changes something: what a skill's Diagnosis lists."""
+    body = body_of(text)
+    if _LOOKS.search(body):
+        return True
+    return bool(_READS.search(body)) and not _CHANGES.search(body)
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """The fix of a dialogue: its messages, the confirmation they are followed by, how sure it is."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from vigil_mcp.models import Lesson
 from vigil_mcp.services.learn.extract import scrub
+from vigil_mcp.services.learn.fix import is_check
 from vigil_mcp.services.similarity import SAME_LINE, SAME_SYMPTOM, Idf, problem_terms, same_line
 from vigil_mcp.services.skills.model import DESCRIPTION_CHARS, name_problem
 from vigil_mcp.services.text import GENERIC_TERMS, name_terms
@@ -299,8 +300,12 @@ def symptom_line(lesson: Lesson, symptom: str) -> str:
 
 
 def diagnosis_steps(lesson: Lesson) -> list[str]:
-    """What analysts checked in the ticket, and the vigil diagnostic tools called for it, as steps."""
-    steps = [one_line(step, STEP_CHARS) for step in lesson.tried]
+    """What analysts checked in the ticket, and the vigil diagnostic tools called for it, as steps.
+
+    Only checks: a step tried before the fix that changes something (an earlier attempt at the fix)
+    stays on the lesson (`vigil learned` shows it) but is not a diagnosis.
+    """
+    steps = [one_line(step, STEP_CHARS) for step in lesson.tried if is_check(step)]
     steps += [
         f"Run `{one_line(call, STEP_CHARS - 40).replace('`', '')}` as the analysts did" for call in lesson.diagnostics
     ]
