@@ -89,7 +89,7 @@ def silence_kind(reason: str) -> str:
         ("greeting", "greetings"),
         ("followup", "follow-ups"),
         ("chatter", "chatter"),
-        ("statement", "statements, not questions"),
+        ("statement", "statements that ask for nothing (no question, problem or request)"),
         ("too vague", "too vague to answer"),
         ("an analyst already", "an analyst already answered"),
         ("already suggested", "already suggested"),
@@ -97,7 +97,7 @@ def silence_kind(reason: str) -> str:
     ):
         if reason.startswith(prefix):
             return kind
-    return "not sure enough (confidence below threshold)"
+    return "requests it could not answer well enough (judge below its threshold)"
 
 
 @dataclass(slots=True)

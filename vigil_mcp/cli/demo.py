@@ -65,10 +65,10 @@ def _demo(settings: Settings, out: Any) -> int:
         out(f"replaying bundled dialogues (real #stripe and #ubuntu support conversations) into {settings.home}")
         result = replay_sample(app, out)
         out(
-            f"\n{result.dialogues} dialogues, {result.questions} customer questions: vigil suggested "
+            f"\n{result.dialogues} dialogues, {result.questions} customer requests for help: vigil suggested "
             f"{result.suggestions} answer(s) and learned {result.learned} Q&A items from resolved cases."
         )
-        out("it kept quiet on:")
+        out(f"it kept quiet on {sum(result.silences.values())} customer turns:")
         for kind, count in result.silences.most_common():
             out(f"  {count:4}  {kind}")
         if result.skill_files:
