@@ -31,7 +31,8 @@ _AFTER_ANSWER = re.compile(r"(?m)^\s*(Environment|Steps tried|Seen with|Evidence
 _ANSWER_MARK = re.compile(
     r"^\s*(\*\*)?(answer|fix)(\*\*)?\s*:?\s*(\*\*)?\s*$|^#+\s*(answer|resolution|fix|mitigation)\b", re.IGNORECASE
 )
-_FIELD_LINE = re.compile(r"^-\s+`([^`]+)`\s+\(([^)]*)\)(?::\s*(.*))?$", re.DOTALL)
+# "- `end` (integer (unix-time), nullable): ..." (type notes hold one level of parentheses)
+_FIELD_LINE = re.compile(r"^-\s+`([^`]+)`\s+\(((?:[^()]|\([^()]*\))*)\)(?::\s*(.*))?$", re.DOTALL)
 _PART = re.compile(r"\s*\(part \d+\)$")
 _INLINE_ANSWER = re.compile(r"(?im)^\s*(?:\*\*)?(?:answer|fix)(?:\*\*)?\s*:\s*(.+)")
 
