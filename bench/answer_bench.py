@@ -203,7 +203,8 @@ def decide(messages: int, decisions: Path | None = None) -> None:
         f"(n={len(asked)}): wall {_spread(asked)}; CPU time {_spread(asked_cpu)}"
     )
     if embedder is not None:
-        print(f"texts embedded one at a time: {embedder.misses} computed, {embedder.hits} from the cache")
+        graph = "the fused int8 graph (bert_graph)" if embedder.fused else "its file's graph"
+        print(f"texts embedded one at a time: {embedder.misses} computed, {embedder.hits} cached; run as {graph}")
     if decisions is not None:
         decisions.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         print(f"{len(lines)} decisions on requests written to {decisions}")

