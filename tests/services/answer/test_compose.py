@@ -31,3 +31,25 @@ def test_an_operation_parameter_names_its_operation() -> None:
     text = "- `status` (string): Only return payouts that have the given status: `pending`, `paid`, `failed`."
     reply = compose(field(text, "Operations > GET /v1/payouts"))
     assert reply.startswith("`GET /v1/payouts` takes `status`: Only return payouts")
+
+
+def step(text: str) -> Evidence:
+    return Evidence(
+        id="kb-2", kind="runbook", title="SSPOperatorDown", section="Diagnosis", text=text, score=0.8,
+        source="runbooks/SSPOperatorDown.md",
+    )  # fmt: skip
+
+
+def test_numbered_steps_keep_their_numbers_and_code_blocks_on_their_own_lines() -> None:
+    text = (
+        "1. Set the `NAMESPACE` environment variable:\n\n```bash\n$ export NAMESPACE=openshift-cnv\n```\n\n"
+        "2. Check the status of the `ssp-operator` pods.\n\n```bash\n$ oc -n $NAMESPACE get pods\n```\n\n"
+        "3. Obtain the details of the pods.\n\n```bash\n$ oc describe pods\n```\n\n4. Check the logs."
+    )
+    reply = compose(step(text)).split("\n\nSource:")[0]
+    lines = reply.splitlines()
+    assert lines[0] == "1. Set the `NAMESPACE` environment variable:"
+    assert "2. Check the status of the `ssp-operator` pods." in lines
+    assert not reply.rstrip().endswith(("3.", "4.")) and not any(line.strip() in ("2.", "3.", "4.") for line in lines)
+    assert all(line.startswith("```") or "```" not in line for line in lines)  # every fence opens its own line
+    assert reply.count("```") % 2 == 0

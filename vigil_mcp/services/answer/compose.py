@@ -21,6 +21,8 @@ MIN_CHARS = 20
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`$(\[\"'])")
+_MARKER_TAIL = re.compile(r"(?:^|\n)\s*(\d{1,3}[.)])\s*$")  # a list number left at the end of a piece
+_LIST_ITEM = re.compile(r"\d{1,3}[.)]\s")
 _ASKS_CUSTOMER = re.compile(
     r"\?\s*$|\b(please|pls|kindly)\s+(send|share|paste|provide|post|attach|upload|tell|give|confirm|check)\b|"
     r"\b(can|could|would|will)\s+you\b|\blet\s+(me|us)\s+know\b|\bwhat\s+(is|are)\s+your\b|\b(dm|pm)\s+me\b",
@@ -108,9 +110,27 @@ def without_requests(text: str) -> str:
 
 
 def first_sentences(text: str, limit: int = MAX_SENTENCES) -> str:
-    """At most `limit` sentences of prose (code blocks count as one)."""
-    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
-    return " ".join(sentences[:limit])
+    """At most `limit` sentences of prose (code blocks count as one).
+
+    A list item's number ("3.") stays with its step, never ends the reply on its own; a step, a code
+    block and what follows a code block start on their own line, so fences stay fences.
+    """
+    pieces: list[str] = []
+    marker = ""
+    for piece in _SENTENCE.split(text):
+        piece = marker + piece if marker else piece
+        marker = ""
+        tail = _MARKER_TAIL.search(piece)
+        if tail:  # "```\n3." or a bare "1.": the number belongs to the next sentence
+            marker = tail.group(1) + " "
+            piece = piece[: tail.start()].rstrip()
+        if piece.strip():
+            pieces.append(piece.strip() if not _FENCE.match(piece) else piece)
+    out = ""
+    for piece in pieces[:limit]:
+        own_line = piece.startswith(("```", "~~~")) or _LIST_ITEM.match(piece) or out.rstrip().endswith(("```", "~~~"))
+        out = f"{out}{chr(10) if own_line else ' '}{piece}" if out else piece
+    return out
 
 
 def bounded(text: str, limit: int = MAX_CHARS) -> str:
