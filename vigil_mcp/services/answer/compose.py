@@ -118,18 +118,17 @@ def first_sentences(text: str, limit: int = MAX_SENTENCES) -> str:
     pieces: list[str] = []
     marker = ""
     for piece in _SENTENCE.split(text):
-        piece = marker + piece if marker else piece
-        marker = ""
+        piece, marker = marker + piece, ""
         tail = _MARKER_TAIL.search(piece)
         if tail:  # "```\n3." or a bare "1.": the number belongs to the next sentence
-            marker = tail.group(1) + " "
-            piece = piece[: tail.start()].rstrip()
+            piece, marker = piece[: tail.start()], tail.group(1) + " "
         if piece.strip():
-            pieces.append(piece.strip() if not _FENCE.match(piece) else piece)
+            pieces.append(piece.strip())
     out = ""
     for piece in pieces[:limit]:
-        own_line = piece.startswith(("```", "~~~")) or _LIST_ITEM.match(piece) or out.rstrip().endswith(("```", "~~~"))
-        out = f"{out}{chr(10) if own_line else ' '}{piece}" if out else piece
+        own_line = piece.startswith(("```", "~~~")) or _LIST_ITEM.match(piece) or out.endswith(("```", "~~~"))
+        sep = "\n" if own_line else " "
+        out = f"{out}{sep}{piece}" if out else piece
     return out
 
 
