@@ -37,6 +37,8 @@ from vigil_mcp.services.answer.judge import (
     load_models,
 )
 from vigil_mcp.services.answer.rewrite import Query, rewrite
+from vigil_mcp.services.answer.runbook_steps import steps_for
+from vigil_mcp.services.knowledge.chunking import SECTION_SEP
 from vigil_mcp.services.knowledge.passages import says_something
 from vigil_mcp.services.knowledge.service import KnowledgeService, Retrieved
 from vigil_mcp.services.redact import redact
@@ -254,8 +256,9 @@ class AnswerService:
                 cache[item_id] = ""
         return cache[item_id]
 
-    def _evidence(self, judged: Sequence[Judged]) -> list[Evidence]:
-        """The best passage of each of the best items, with the item's body as context."""
+    def _evidence(self, judged: Sequence[Judged], question: str) -> list[Evidence]:
+        """The best passage of each of the best items, with the item's body as context; a runbook
+        passage that only describes the alert gives way to the runbook's steps (see runbook_steps)."""
         out: list[Evidence] = []
         seen: set[str] = set()
         for j in judged:
@@ -268,17 +271,40 @@ class AnswerService:
             except NotFoundError:  # removed since the index answered
                 continue
             skill = _SKILL_SOURCE.match(rec.source)
+            section, text, form = rec.section, rec.text, rec.form
+            if rec.kind == "runbook":
+                steps = self._steps(question, rec.item_id, rec.title, rec.section, rec.text, body)
+                if steps is not None:
+                    section, text, form = steps
             out.append(
                 Evidence(
                     id=skill.group(1) if rec.kind == "skill" and skill else rec.item_id, kind=rec.kind,
-                    title=rec.title, section=rec.section, text=rec.text, score=j.posterior,
-                    context=body[:CONTEXT_CHARS], form=rec.form,
+                    title=rec.title, section=section, text=text, score=j.posterior,
+                    context=body[:CONTEXT_CHARS], form=form,
                     source=f"{rec.source}#{rec.anchor}" if rec.anchor else rec.source, coverage=j.features.coverage,
                 )
             )  # fmt: skip
             if len(out) == EVIDENCE_LIMIT:
                 break
         return out
+
+    def _steps(
+        self, question: str, item_id: str, title: str, section: str, text: str, body: str
+    ) -> tuple[str, str, str] | None:
+        """(section, text, form) of the runbook part saying what to do, when the passage does not (see
+        runbook_steps.steps_for); None to keep the passage."""
+
+        def siblings() -> list[tuple[str, str]]:
+            try:
+                return [(i.section, i.body) for i in self.knowledge.siblings(item_id)] if section else []
+            except NotFoundError:  # removed since the index answered
+                return []
+
+        steps = steps_for(question, title, section, text, body, siblings)
+        if steps is None:
+            return None
+        where = SECTION_SEP.join([*section.split(SECTION_SEP)[:-1], steps.heading]) if section else steps.heading
+        return where.strip(), steps.text, steps.form
 
     # ---- the decision ------------------------------------------------------------------------
     def decide(
@@ -319,7 +345,7 @@ class AnswerService:
         context: list[str] = []
         if getattr(self.engine, "uses_context", True):  # the offline engine reads only the evidence
             context = [f"{m.role} {m.author}: {redact(m.text).text}" for m in history[-CONTEXT_TURNS:]]
-        evidence = self._evidence(judged)
+        evidence = self._evidence(judged, body)
         request = DraftRequest(
             ticket_id=message.ticket_id, question=body, context=context, evidence=evidence,
             retrieval_confidence=best.posterior, previous_suggestions=list(previous), threshold=self.judge.threshold,

@@ -476,6 +476,22 @@ class KnowledgeService:
                 self._bodies.popitem(last=False)
         return body
 
+    def siblings(self, item: str) -> list[KnowledgeItem]:
+        """The other items from the same source as `item` (the other sections of its document), in
+        document order; [] when it has none. A few store reads: for the rare caller that needs them."""
+        source = self.get(item).source
+        ids = [i for i in self.store.source_items([source]).get(source, {}) if i != item]
+        if not ids:
+            return []
+        first = {i: min(nos) for i, nos in self.store.passages_of(ids).items() if nos}
+        out: list[KnowledgeItem] = []
+        for i in sorted(ids, key=lambda i: first.get(i, 1 << 62)):
+            try:
+                out.append(self.get(i))
+            except NotFoundError:  # removed since the listing
+                continue
+        return out
+
     def _forget_bodies(self, item_ids: Iterable[str]) -> None:
         with self._bodies_lock:
             self._bodies_generation += 1
