@@ -167,6 +167,64 @@ def threshold(args: argparse.Namespace) -> int:
     return 0
 
 
+def dump(args: argparse.Namespace) -> int:
+    """Write every lesson the rules find (above the signal floor) to a JSON file, to compare with `changes`."""
+    found = lessons(args.data, min_confidence=0.0)
+    out = {
+        ticket: {"problem": ex.problem, "fix": ex.fix, "fix_hash": fix_hash(ex), "confidence": ex.confidence}
+        for ticket, (_, ex) in sorted(found.items())
+    }
+    args.file.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{len(out)} lessons (before the keep model) written to {args.file}")
+    return 0
+
+
+def _learned(entry: dict[str, object] | None, floor: float) -> bool:
+    return entry is not None and float(str(entry["confidence"])) >= floor
+
+
+def changes(args: argparse.Namespace) -> int:
+    """The labelled lessons whose problem or fix changed, or that are learned or not, since `dump` wrote BEFORE."""
+    from vigil_mcp.services.learn.keep import keep_model
+
+    floor = keep_model().floor
+    before: dict[str, dict[str, object]] = json.loads(args.file.read_text(encoding="utf-8"))
+    now = {
+        t: {"problem": ex.problem, "fix": ex.fix, "fix_hash": fix_hash(ex), "confidence": ex.confidence}
+        for t, (_, ex) in lessons(args.data, min_confidence=0.0).items()
+    }
+    labels = {
+        (str(r["ticket_id"]), str(r["fix_hash"])): (part.stem, r.get("keep"))
+        for part in sorted(LABELS.glob("*.jsonl"))
+        if part != FEATURES
+        for r in _rows(part)
+    }
+    labelled = {t for t, _ in labels}
+    counts: dict[str, int] = {}
+    for ticket in sorted(labelled | set(before) | set(now)):
+        old, new = before.get(ticket), now.get(ticket)
+        was, is_ = _learned(old, floor), _learned(new, floor)
+        if not was and not is_:
+            continue
+        same = old is not None and new is not None and old["fix_hash"] == new["fix_hash"]
+        if same and was == is_:
+            continue
+        kind = "changed" if was and is_ else ("gone" if was else "new")
+        scope = "labelled" if ticket in labelled else "unlabelled"
+        counts[f"{scope} {kind}"] = counts.get(f"{scope} {kind}", 0) + 1
+        if ticket not in labelled and not args.all:
+            continue
+        old_label = labels.get((ticket, str(old["fix_hash"]))) if old else None
+        new_label = labels.get((ticket, str(new["fix_hash"]))) if new else None
+        print(f"== {kind} {ticket} old label {old_label} new label {new_label}")
+        for name, entry, learned in (("old", old, was), ("new", new, is_)):
+            if entry is not None:
+                print(f"  {name} ({entry['confidence']}{'' if learned else ', below the floor'}) P: {entry['problem']}")
+                print("     F: " + str(entry["fix"]).replace("\n", "\n        "))
+    print(counts)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA, help="dialogues JSONL (default ../shared/data)")
@@ -182,11 +240,17 @@ def main(argv: list[str] | None = None) -> int:
     actions.add_parser("score", help="the kept share of each labelled part")
     actions.add_parser("threshold", help="the kept share of the fit part for each signal floor")
     actions.add_parser("features", help="write the keep model's cues of the labelled lessons (for eval/fit_lessons.py)")
+    d = actions.add_parser("dump", help="write every lesson the rules find to a JSON file (for changes)")
+    d.add_argument("file", type=Path)
+    c = actions.add_parser("changes", help="labelled lessons changed since dump wrote FILE")
+    c.add_argument("file", type=Path)
+    c.add_argument("--all", action="store_true", help="print unlabelled changes too")
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"{args.data}: not found; pass --data", file=sys.stderr)
         return 2
-    return {"sample": sample, "score": score, "threshold": threshold, "features": features}[args.action](args)
+    actions_ = {"sample": sample, "score": score, "threshold": threshold, "features": features, "dump": dump}
+    return (actions_ | {"changes": changes})[args.action](args)
 
 
 if __name__ == "__main__":

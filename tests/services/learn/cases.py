@@ -6,14 +6,29 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from vigil_mcp.app import App, build_app
 from vigil_mcp.config import Settings
+from vigil_mcp.models import Message
+from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.learn.learner import Learned
 from vigil_mcp.services.tickets import Incoming, ResolvedCase
 
 MAINTAINER = ("Maya Maintainer", "maya@example.com")
+START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def dialogue(*turns: tuple[str, str, str]) -> list[Message]:
+    """(role, author, text) turns as the ticket service stores them: seq from 1, customer turns classified."""
+    out: list[Message] = []
+    for seq, (role, author, text) in enumerate(turns, start=1):
+        kind = identify_turn(out, author, text).kind if role == "customer" else role
+        at = START + timedelta(seconds=seq)
+        out.append(Message(ticket_id="T-1", seq=seq, role=role, author=author, text=text, ts=at, kind=kind))
+    return out
+
 
 # Three wordings of one problem (Stripe webhooks), each with the analyst's answer.
 WEBHOOK = [

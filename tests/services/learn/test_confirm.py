@@ -45,12 +45,23 @@ def test_a_thanks_naming_two_helpers_is_addressed_to_the_first_one_named_every_r
 
 
 @pytest.mark.parametrize(
-    "text", ["no, still nothing", "hmm, it still doesn't work after a reboot", "same error", "nope, not working"]
-)
+    "text",
+    [
+        "no, still nothing", "hmm, it still doesn't work after a reboot", "same error", "nope, not working",
+        "tk-dev is wrong though.", "E: Couldn't find package tk-dev", "I did. and it did not",
+        "ActionParsnip i'm still searching in google but there isn't any guide about it...",
+    ],
+)  # fmt: skip
 def test_a_later_turn_saying_the_fix_did_not_work_takes_the_confirmation_back(text: str) -> None:
     assert takes_back(text), text
 
 
-@pytest.mark.parametrize("text", ["no, I meant the other partition", "why can't I see the share?", "can't wait"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no, I meant the other partition", "why can't I see the share?", "can't wait",
+        "ok, so it is tied to the card they entered, not that the address they entered is incorrect",
+    ],
+)  # fmt: skip
 def test_a_new_question_or_a_plain_no_does_not_take_a_confirmation_back(text: str) -> None:
     assert not takes_back(text), text

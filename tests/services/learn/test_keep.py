@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 import pytest
 
 from tests.eval_scripts import eval_script
-from vigil_mcp.models import Message
-from vigil_mcp.services.answer.identify import identify_turn
+from tests.services.learn.cases import dialogue
 from vigil_mcp.services.learn.extract import Extraction, NoLesson, extract
 from vigil_mcp.services.learn.keep import DIRECTION, FEATURE_NAMES, KeepModelError, keep_model, parse_keep_model
 from vigil_mcp.services.learn.learner import _with_floor  # pyright: ignore[reportPrivateUsage]
 
-START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 PROBLEM = "how do I make gmail notifier start on boot in ubuntu?"
 FIX = "add it in System > Preferences > Sessions, the command is gmail-notify"
-
-
-def dialogue(*turns: tuple[str, str, str]) -> list[Message]:
-    """(role, author, text) turns as the ticket service stores them: seq from 1, customer turns classified."""
-    out: list[Message] = []
-    for seq, (role, author, text) in enumerate(turns, start=1):
-        kind = identify_turn(out, author, text).kind if role == "customer" else role
-        at = START + timedelta(seconds=seq)
-        out.append(Message(ticket_id="T-1", seq=seq, role=role, author=author, text=text, ts=at, kind=kind))
-    return out
 
 
 def test_the_shipped_keep_model_is_what_the_committed_labels_fit() -> None:
@@ -168,7 +155,7 @@ def test_a_fix_the_customer_objected_to_after_side_questions_and_other_answers_i
         ("analyst", "ozzy", "dlo: xfce has its own settings manager, look under Session and Startup"),
         ("customer", "dlo", "what command do I type for the notifier in that dialog?"),
         ("analyst", "light", "dlo: the command that you would type to start it, see the main menu editor"),
-        ("customer", "dlo", "no, there is no such entry, still nothing"),
+        ("customer", "dlo", "hmm, there is no such entry in that dialog"),  # "still nothing" would take it back
         ("analyst", "light", "dlo: not sure, maybe ask in #xubuntu"),
         ("customer", "dlo", "light: thanks"),
     )
@@ -198,7 +185,7 @@ def test_a_broken_keep_model_file_is_refused_with_what_is_wrong(data: object, sa
 
 
 def test_a_lesson_below_the_fitted_floor_is_learned_when_the_settings_lower_it() -> None:
-    late = dialogue(("customer", "dlo", PROBLEM), ("analyst", "light", f"dlo: {FIX}"),
+    late = dialogue(("customer", "dlo", "can i change this behaviour?"), ("analyst", "light", f"dlo: {FIX}"),
                     ("customer", "dlo", "hmm where is that"), ("customer", "dlo", "no, there is no Sessions"),
                     ("customer", "dlo", "light: thanks"))  # fmt: skip
     scored = extract(late, min_confidence=0.0)

@@ -55,7 +55,13 @@ _TAKES_BACK = re.compile(
     r"|\bstill\s+(?:nothing|no\s+(?:luck|sound|signal|change|go|joy)|not\s+(?:working|work|fixed|solved)|doesn'?t|does\s+not|"
     r"didn'?t|did\s+not|won'?t|can'?t|cannot|isn'?t|fails?|failing|broken|the\s+same|same|get(?:ting)?\s+(?:the\s+)?(?:same\s+)?"
     r"(?:error|problem|message))|\b(?:doesn'?t|does\s+not|didn'?t|did\s+not)\s+(?:work|help|fix|change|do\s+(?:it|anything))\b"
-    r"|\bnot\s+working\b|\bno\s+luck\b|\bsame\s+(?:error|problem|issue|result|thing)\b|\bnothing\s+(?:changed|happens|happened)\b",
+    r"|\bnot\s+working\b|\bno\s+luck\b|\bsame\s+(?:error|problem|issue|result|thing)\b|\bnothing\s+(?:changed|happens|happened)\b"
+    # What it named is wrong or not there ("tk-dev is wrong though", "E: Couldn't find package"),
+    # or the customer is still at it ("i'm still searching in google"): the step did not do it.
+    r"|\b(?:is|was|are|were)\s+(?:still\s+)?(?:wrong|not\s+(?:right|correct|found|there|available))\b"
+    r"|\bwrong\s+(?:package|name|command|path|file|version|one)\b|\b(?:couldn'?t|could\s+not|unable\s+to)\s+(?:find|locate)\b"
+    r"|\bstill\s+(?:searching|looking|trying|stuck|struggling|waiting|seeing|getting|having)\b"
+    r"|\b(?:it|that|this)\s+(?:didn'?t|did\s+not|doesn'?t|does\s+not|won'?t)\W*$",  # "I did. and it did not"
     re.IGNORECASE,
 )
 _THANKS = re.compile(r"\b(?:thanks?|thank\s*(?:you|u)|thx|thnx|thanx|tnx|ty|tyvm|cheers|appreciated?)\b", re.I)

@@ -122,12 +122,27 @@ def normalise_problem(text: str, names: Sequence[str]) -> str:
 _CLARIFIES = re.compile(r"^\W*(?:(?:so|oh|ah|ok)\W+)?(?:(?:do|did)\s+)?(?:you|u)\s+mean\b", re.IGNORECASE)
 
 
+# A statement that says something has a subject, a verb or a negation ("my wifi drops", "it won't boot", "no
+# sound"); one with none is pasted output or a title ("adm dialout cdrom floppy audio", "Unsupported type of task
+# operation", "Cpu[2 x AMD Phenom(tm) II X2 550 Processor]"): not a problem a later customer would state.
+_SAYS = re.compile(
+    r"\b(?:i|i'?m|im|i'?ve|ive|my|me|we|our|us|you|it|its|it'?s|is|are|was|were|be|been|am|can|can'?t|cannot|could|"
+    r"couldn'?t|do|does|doesn'?t|don'?t|dont|did|didn'?t|won'?t|will|would|should|has|have|had|not|no|how|what|why|where|"
+    r"when|which|who|need|want|trying|try|tried|get|gets|got|getting|keeps?|seems?|there|this|that|help|please|any\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def _problem_turns(messages: Sequence[Message]) -> list[Message]:
     """The customer's requests for help that name something, else statements that say enough (identify
-    misses some problem reports); a clarifying reply ("you mean …?") is neither."""
+    misses some problem reports); a clarifying reply ("you mean …?") or pasted output is neither."""
     customer = [m for m in messages if m.role == "customer" and not _CLARIFIES.match(body_of(m.text))]
     questions = [m for m in customer if m.kind == "question" and len(specific_terms(m.text)) >= 2]
-    return questions or [m for m in customer if m.kind == "statement" and len(specific_terms(m.text)) >= 3]
+    return questions or [
+        m
+        for m in customer
+        if m.kind == "statement" and len(specific_terms(m.text)) >= 3 and _SAYS.search(body_of(m.text))
+    ]
 
 
 def extract(

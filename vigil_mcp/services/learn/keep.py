@@ -27,6 +27,7 @@ from vigil_mcp.services.learn.fix import (
     FIRST_PERSON,
     Found,
     asks_about,
+    asks_back,
     body_of,
     carries_content,
     customer_terms,
@@ -44,7 +45,7 @@ FEATURE_NAMES = (
     "fix_words",  # log of the fix's length in words
     "fix_short",  # four words or fewer ("disable ra", "go cd Desktop")
     "hedged",  # a guess or preference anywhere in the fix
-    "asks_back",  # a "?" in the fix
+    "asks_back",  # the fix asks the customer something (a question that proposes a step does not)
     "first_person",  # the helper talks about themselves ("I deployed radius", "I've not used")
     "bot",  # the fix is a bot's factoid
     "problem_terms",  # informative words in the problem, up to 10, over 10
@@ -168,7 +169,7 @@ def keep_features(messages: Sequence[Message], found: Found, problem: Message, p
         "fix_words": _log_scale(words, 100),
         "fix_short": float(words <= 4),
         "hedged": float(any(hedges(m.text) for m in fix)),
-        "asks_back": float("?" in text),
+        "asks_back": float(any(asks_back(m.text) for m in fix)),
         "first_person": float(len(FIRST_PERSON.findall(text)) >= 1),
         "bot": float(all(m.role == "bot" for m in fix)),
         "problem_terms": min(len(problem_terms(problem_text)), 10) / 10,
