@@ -4,6 +4,8 @@
     python bench/lesson_labels.py score                                  # kept share per part
     python bench/lesson_labels.py threshold                              # the signal floor, fitted
     python bench/lesson_labels.py features                               # cues of labelled lessons, to fit
+    python bench/lesson_labels.py dump /tmp/before.json                  # every lesson, before a change
+    python bench/lesson_labels.py changes /tmp/before.json [--all]       # labelled lessons changed since
 
 Each resolved dialogue of ../shared/data/dialogues.jsonl goes through the same steps as a replay with
 --learn (messages classified as the ticket service does, the hostile-content check, the offline
@@ -13,7 +15,10 @@ and sets `keep` to true or false (see GUIDE.md). `score` extracts again and coun
 labelled lessons whose fix is still the one labelled, and the share kept; a lesson whose fix changed
 since it was labelled is reported as stale, not counted. `features` writes the keep model's cues of
 every labelled lesson the rules still find (above the signal floor, whatever the keep model says) to
-eval/labels/lessons/features.jsonl, which `eval/fit_lessons.py` fits the keep model on.
+eval/labels/lessons/features.jsonl, which `eval/fit_lessons.py` fits the keep model on. `dump` and `changes`
+show what a change of the rules or the model does to the labelled lessons: which are learned with another
+problem or fix (their label, if any, is stale: read them), which are no longer learned and which are new, at
+the shipped floor.
 """
 
 from __future__ import annotations
@@ -167,32 +172,32 @@ def threshold(args: argparse.Namespace) -> int:
     return 0
 
 
-def dump(args: argparse.Namespace) -> int:
-    """Write every lesson the rules find (above the signal floor) to a JSON file, to compare with `changes`."""
-    found = lessons(args.data, min_confidence=0.0)
-    out = {
+def _entries(found: dict[str, tuple[list[Message], Extraction]]) -> dict[str, dict[str, object]]:
+    return {
         ticket: {"problem": ex.problem, "fix": ex.fix, "fix_hash": fix_hash(ex), "confidence": ex.confidence}
         for ticket, (_, ex) in sorted(found.items())
     }
+
+
+def dump(args: argparse.Namespace) -> int:
+    """Write every lesson the rules find (above the signal floor) and the keep model's floor to a JSON file."""
+    from vigil_mcp.services.learn.keep import keep_model
+
+    out = {"floor": keep_model().floor, "lessons": _entries(lessons(args.data, min_confidence=0.0))}
     args.file.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"{len(out)} lessons (before the keep model) written to {args.file}")
+    print(f"{len(out['lessons'])} lessons (before the keep model) written to {args.file}")
     return 0
 
 
-def _learned(entry: dict[str, object] | None, floor: float) -> bool:
-    return entry is not None and float(str(entry["confidence"])) >= floor
-
-
 def changes(args: argparse.Namespace) -> int:
-    """The labelled lessons whose problem or fix changed, or that are learned or not, since `dump` wrote BEFORE."""
+    """The labelled lessons learned with another problem or fix, no longer learned, or newly learned since `dump`
+    wrote FILE (each side at its own keep-model floor)."""
     from vigil_mcp.services.learn.keep import keep_model
 
-    floor = keep_model().floor
-    before: dict[str, dict[str, object]] = json.loads(args.file.read_text(encoding="utf-8"))
-    now = {
-        t: {"problem": ex.problem, "fix": ex.fix, "fix_hash": fix_hash(ex), "confidence": ex.confidence}
-        for t, (_, ex) in lessons(args.data, min_confidence=0.0).items()
-    }
+    saved = json.loads(args.file.read_text(encoding="utf-8"))
+    before: dict[str, dict[str, object]] = saved["lessons"]
+    now = _entries(lessons(args.data, min_confidence=0.0))
+    floors = (float(saved["floor"]), keep_model().floor)
     labels = {
         (str(r["ticket_id"]), str(r["fix_hash"])): (part.stem, r.get("keep"))
         for part in sorted(LABELS.glob("*.jsonl"))
@@ -203,11 +208,9 @@ def changes(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for ticket in sorted(labelled | set(before) | set(now)):
         old, new = before.get(ticket), now.get(ticket)
-        was, is_ = _learned(old, floor), _learned(new, floor)
-        if not was and not is_:
-            continue
+        was, is_ = (e is not None and float(str(e["confidence"])) >= f for e, f in zip((old, new), floors, strict=True))
         same = old is not None and new is not None and old["fix_hash"] == new["fix_hash"]
-        if same and was == is_:
+        if (not was and not is_) or (same and was == is_):
             continue
         kind = "changed" if was and is_ else ("gone" if was else "new")
         scope = "labelled" if ticket in labelled else "unlabelled"
@@ -249,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"{args.data}: not found; pass --data", file=sys.stderr)
         return 2
-    actions_ = {"sample": sample, "score": score, "threshold": threshold, "features": features, "dump": dump}
-    return (actions_ | {"changes": changes})[args.action](args)
+    run = {"sample": sample, "score": score, "threshold": threshold, "features": features, "dump": dump}
+    return {**run, "changes": changes}[args.action](args)
 
 
 if __name__ == "__main__":
