@@ -122,13 +122,17 @@ def normalise_problem(text: str, names: Sequence[str]) -> str:
 _CLARIFIES = re.compile(r"^\W*(?:(?:so|oh|ah|ok)\W+)?(?:(?:do|did)\s+)?(?:you|u)\s+mean\b", re.IGNORECASE)
 
 
-# A statement that says something has a subject, a verb or a negation ("my wifi drops", "it won't boot", "no
-# sound"); one with none is pasted output or a title ("adm dialout cdrom floppy audio", "Unsupported type of task
-# operation", "Cpu[2 x AMD Phenom(tm) II X2 550 Processor]"): not a problem a later customer would state.
+# A statement that says something has a subject, a verb, a negation or a word of trouble ("my wifi drops", "it
+# won't boot", "sound stopped after the update", "payments failing since today"); one with none is pasted output
+# or a title ("adm dialout cdrom floppy audio", "Unsupported type of task operation", "Cpu[2 x AMD Phenom(tm) II
+# X2 550 Processor]"): not a problem a later customer would state.
 _SAYS = re.compile(
-    r"\b(?:i|i'?m|im|i'?ve|ive|my|me|we|our|us|you|it|its|it'?s|is|are|was|were|be|been|am|can|can'?t|cannot|could|"
-    r"couldn'?t|do|does|doesn'?t|don'?t|dont|did|didn'?t|won'?t|will|would|should|has|have|had|not|no|how|what|why|where|"
-    r"when|which|who|need|want|trying|try|tried|get|gets|got|getting|keeps?|seems?|there|this|that|help|please|any\w*)\b",
+    r"\b(?:i|i'?m|im|i'?ve|ive|my|me|we|our|us|you|it|its|it'?s|is|are|was|were|be|been|am|can|could|do|does|did|"
+    r"will|would|should|has|have|had|(?:is|are|was|were|has|have|had|do|does|did|ca|could|would|should|wo)n'?t|"
+    r"cannot|not|no|never|nothing|how|what|why|where|when|which|who|need|want|"
+    r"trying|try|tried|get|gets|got|getting|keeps?|seems?|there|this|that|help|please|any\w*|after|since|until|"
+    r"because|but|then|fail\w*|error\w*|broke\w*|stuck|missing|crash\w*|stop\w*|work\w*|drop\w*|freez\w*|hang\w*|"
+    r"wrong|lost|slow)\b",
     re.IGNORECASE,
 )
 
