@@ -48,6 +48,13 @@ def _labelled(part: str) -> list[dict[str, Any]]:
         "my laptop won't boot after the kernel update",
         "sound stopped working",
         "need read access to the thanos bucket for the billing team",
+        # What happens in place of what should, a symptom that persists, work nobody picks up.
+        "nginx shows the default welcome page instead of serving my site",
+        "the login screen still shows the old resolution after I changed it",
+        "builds aren't getting scheduled on the new runners",
+        "rsync processes hanging on the backup host for hours",
+        # An alert's name of three or more parts, whatever it ends with.
+        "CephMonQuorumAtRisk on the storage cluster since the node reboot",
     ],
 )
 def test_problem_reports_questions_and_requests_for_a_change_are_requests(text: str) -> None:

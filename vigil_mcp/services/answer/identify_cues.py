@@ -65,18 +65,22 @@ _INABILITY = re.compile(
 _FAILURE = re.compile(
     r"\b(errors?|fail(s|ed|ing|ure|ures)?|broken|broke|breaks|crash(es|ed|ing)?|crashloop\w*|bug|"
     r"won'?t|wont\s+\w+|"
-    r"(does|do|did|is|was|would)\s*n'?o?t\s+(work|start|boot|load|run|show|find|see|connect|respond|open|mount|"
-    r"install|play|detect|recogni[sz]e|let|take|even)\w*|not\s+(working|loading|starting|booting|responding|ready|"
-    r"running|found|detected|recogni[sz]ed|showing|arriving|receiving|appearing|updating|saving|accepting)|"
-    r"nothing\s+(works|happens|shows)|"
+    r"(does|do|did|is|was|would|are|were)\s*n'?o?t\s+(work|start|boot|load|run|show|find|see|connect|respond|open|mount|"
+    r"install|play|detect|recogni[sz]e|let|take|even|get)\w*|not\s+(working|loading|starting|booting|responding|ready|"
+    r"running|found|detected|recogni[sz]ed|showing|arriving|receiving|appearing|updating|saving|accepting|getting|"
+    r"picked|processed|syncing|connecting)|"
+    r"nothing\s+(works|happens|shows|(has|had|is|was)\s+(been|being)\s+\w+ed)|"
+    # What happens in place of what should: "shows a file listing instead of running index.php",
+    # "man still shows everything in english".
+    r"\w+s\s+[^.?!]{0,60}\binstead\s+of\s+\w+ing\b|\bstill\s+(shows|says|gives|does|has|is|comes|boots|uses|runs)|"
     # Symptoms: "sound stops working", "no longer boots", "the icons disappeared", "no sound", "a black screen".
     r"stop(s|ped)?\s+(working|responding)|no\s+longer|disappear\w*|vanish\w*|"
     r"no\s+(sound|audio|wifi|wireless|network|internet|connection|signal|display|video|picture|output)|"
     r"(black|blank)\s+screen|messed\s+up|screwed\s+up|out\s+of\s+(space|memory|inodes|disk)|"
     r"stuck|(stays?|remains?)\s+(in|at|on|stuck|blank|black|empty)\b|denied|refused|not\s+allowed|forbidden|unauthori[sz]ed|not\s+permitted|expired|"
-    r"(lag|latency|leak\w*|backlog)\s+(of\s+)?\d|time[sd]?\s*out|timing\s+out|hangs?|hung|freez(e|es|ing)|froze|panic\w*|"
+    r"(lag|latency|leak\w*|backlog)\s+(of\s+)?\d|time[sd]?\s*out|timing\s+out|hangs?|hanging|hung|freez(e|es|ing)|froze|panic\w*|"
     r"exception|traceback|segfault|declined|rejected|invalid|missing|corrupt\w*|"
-    r"keeps?\s+\w+ing|no\s+such|unexpected|slow(er)?|incomplete|troubles?|problems?|issues?)\b",
+    r"keeps?\s+\w+ing|overwrit\w+|no\s+such|unexpected|slow(er)?|incomplete|troubles?|problems?|issues?)\b",
     re.IGNORECASE,
 )
 # A "?" that ends a clause (not one inside a query string or code).
@@ -91,7 +95,11 @@ _ALERT = re.compile(
     r"\b(?=\w*[a-z][A-Z])\w*(Down|Fail|Error|High|Low|Full|FillingUp|NotReady|Degraded|Slow|Missing|Crash|Stuck|"
     r"Stale|Lost|Unhealthy|Unavailable|Dropping|Exceed|Exhaust|Burn|Mismatch|Absent|Flapping|Halted|Rejected|"
     r"Backlog|TooLong|Critical|Warning|Expir|Outdated|Pressure|Saturat|Quota|Budget|Restart|Evict|Throttl|"
-    r"Unschedulable|BackOff|Backoff|Killed|Latency|Panic|Timeout)\w*\b"
+    r"Unschedulable|BackOff|Backoff|Killed|Latency|Panic|Timeout|Inactive|Missed|Offline|Unreachable|Stopped|"
+    r"Blocked|Lagging|Delayed|Disconnected|Pending|Insufficient|Inconsistent|Invalid|Processed)\w*\b|"
+    # Or any name of three or more capitalised parts (OVNKubernetesNorthdInactive, StorageClientHeartbeatMissed):
+    # what an on-call engineer pastes; a product's own names have two (PaymentIntent, NetworkManager).
+    r"\b[A-Z]+[a-z0-9]+(?:[A-Z]+[a-z0-9]+){2,}\b"
 )
 _ERROR_LINE = re.compile(
     r"^\W*([EW]:|(error|fatal|panic|kernel\s+pani\w*|exception|traceback|warning)\s*[:\-!])|"
