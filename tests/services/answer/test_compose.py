@@ -53,3 +53,15 @@ def test_numbered_steps_keep_their_numbers_and_code_blocks_on_their_own_lines() 
     assert not reply.rstrip().endswith(("3.", "4.")) and not any(line.strip() in ("2.", "3.", "4.") for line in lines)
     assert all(line.startswith("```") or "```" not in line for line in lines)  # every fence opens its own line
     assert reply.count("```") % 2 == 0
+
+
+def test_a_runbooks_questions_are_checks_and_stay_but_a_docs_requests_go() -> None:
+    # gitlab-com runbooks (MIT), docs/sidekiq/sidekiq-queue-not-being-processed.md, Resolution
+    text = (
+        "Are metrics being reported from the relevant queues, or is the data missing? Are these jobs scheduled "
+        "anywhere (you'll need to check both chef and k8s configs)? See the large-sidekiq-queue runbook."
+    )
+    runbook = compose(step(text))
+    assert runbook.startswith("Are metrics being reported from the relevant queues") and "chef and k8s" in runbook
+    doc = Evidence(id="kb-3", kind="doc", title="Guide", section="Queues", text=text, score=0.5, source="guide.html")
+    assert compose(doc).startswith("See the large-sidekiq-queue runbook.")

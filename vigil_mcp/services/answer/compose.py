@@ -4,7 +4,7 @@ A reply is the sentences or the command that answer the question, not a raw sect
 runbook passage, its 1-4 sentences (with the command that follows a step), reflowed and bounded;
 from an API field, one sentence naming the field; from a learned Q&A, its fix; from a skill, its
 answer. Then one citation line an analyst can check. Sentences asking the customer for something are
-dropped (the analyst asks if they want to).
+dropped (the analyst asks if they want to), except in a runbook, whose questions are checks.
 """
 
 from __future__ import annotations
@@ -97,15 +97,16 @@ def reflow(text: str) -> str:
     return "\n".join(out).strip()
 
 
-def without_requests(text: str) -> str:
-    """Drop prose sentences that ask the customer for something; code blocks are kept whole."""
+def without_requests(text: str, drop: bool = True) -> str:
+    """Drop prose sentences that ask the customer for something (all are kept when not `drop`); code
+    blocks are kept whole, and blocks are joined by one line break."""
     kept: list[str] = []
     for block in re.split(r"(```.*?```)", text, flags=re.DOTALL):
         if block.startswith("```"):
             kept.append(block)
             continue
         sentences = [s.strip() for s in _SENTENCE.split(block) if s.strip()]
-        kept.append(" ".join(s for s in sentences if not _ASKS_CUSTOMER.search(s)))
+        kept.append(" ".join(s for s in sentences if not (drop and _ASKS_CUSTOMER.search(s))))
     return "\n".join(k for k in kept if k.strip()).strip()
 
 
@@ -213,7 +214,9 @@ def reply_text(evidence: Evidence, others: Sequence[Evidence] = ()) -> str:
         return bounded(reflow(evidence.text))
     if evidence.form == "field":
         return bounded(with_operation(evidence, others))
-    text = first_sentences(without_requests(reflow(evidence.text)))
+    # A runbook speaks to the on-call engineer reading it: its questions are checks to make ("Are
+    # metrics being reported from the relevant queues?"), not requests to a customer.
+    text = first_sentences(without_requests(reflow(evidence.text), drop=evidence.kind != "runbook"))
     code = _following_code(evidence)
     if code:
         text = f"{text}\n\n{code}"
