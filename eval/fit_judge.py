@@ -7,7 +7,8 @@ Inputs: eval/labels/judge/labels.jsonl (answers / related / unrelated per questi
 by reading; see GUIDE.md) and eval/labels/judge/features.jsonl (every labelled candidate's features as
 the current pipeline computes them: `eval/judge_pool.py features`, then `fit_judge.py --from-cache`,
 rebuild it). Questions are split
-into a fit part and a held-back part by a hash of their dialogue id (judge_pool.held_back).
+into a fit part and a held-back part by a hash of their dialogue id (eval/judge_split.py; the docq fit half's
+questions are always in the fit part).
 
 Model: L2-regularised logistic regression (Newton's method) of "answers" against the rest, over the
 judge's features; the regularisation is chosen by grouped cross-validation on the fit part. Two
@@ -37,6 +38,8 @@ import numpy.typing as npt
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from judge_split import held_back  # noqa: E402
+
 from vigil_mcp.services.answer.judge import FEATURE_NAMES  # noqa: E402
 
 LABELS = REPO / "eval" / "labels" / "judge"
@@ -53,11 +56,6 @@ L2_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
 
 Matrix = npt.NDArray[np.float64]
-
-
-def held_back(dialogue_id: str) -> bool:
-    """The same split as eval/judge_pool.py."""
-    return int(hashlib.sha1(f"judge:{dialogue_id}".encode()).hexdigest()[:8], 16) % 10 < 3
 
 
 def fit_logistic(x: Matrix, y: Matrix, l2: float, iters: int = 100) -> Matrix:

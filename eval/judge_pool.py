@@ -1,17 +1,22 @@
 """What the judge is fitted on: customer questions from the shared dialogues with the passages vigil retrieves.
 
     .venv/bin/python eval/judge_pool.py sample        # eval/labels/judge/pool.jsonl: questions + candidates
+    .venv/bin/python eval/judge_pool.py sample --extend 0   # keep the pool, add only questions with no quota
     .venv/bin/python eval/judge_pool.py features      # bench/.cache/judge/features-all.jsonl for fit_judge.py
 
 Both replay the shared dialogues in time order through the real pipeline (identify, rewrite, hybrid
 retrieval; learning from each resolved dialogue right after it), over a store holding the shared
 product docs and runbooks, so a question's candidates include Q&A learned only from earlier dialogues.
-On-call questions come from the identify labels' on-call tickets (over the same knowledge).
+On-call questions come from the identify labels' on-call tickets (over the same knowledge). The
+docq fit half (questions written from the docs, eval/labels/docq/, split fit) is replayed last, one
+dialogue per question as `eval/docq.py dialogues` writes it (ids `docq/<id>`, never resolved, so
+nothing is learned from them); the docq held half is never pooled (judge_split.held_back).
 
-`sample` picks the questions at random (fixed seed; stratified by source) and, per question, the
-candidates to label: the best passage of each of the top items by fused rank, plus the best items
-found by only one index. `features` recomputes, for every labelled question, every candidate's
-judge features with the current code, so the fit always matches what the pipeline computes.
+`sample` picks the questions at random (fixed seed; stratified by source; every docq fit question,
+with no quota) and, per question, the candidates to label: the best passage of each of the top
+items by fused rank, plus the best items found by only one index. `features` recomputes, for every
+labelled question, every candidate's judge features with the current code, so the fit always
+matches what the pipeline computes.
 """
 
 from __future__ import annotations
@@ -30,12 +35,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import docq  # noqa: E402
+from judge_split import DOCQ, held_back  # noqa: E402
+
 from vigil_mcp.app import App, build_app  # noqa: E402
 from vigil_mcp.config import load_settings  # noqa: E402
 from vigil_mcp.models import Message  # noqa: E402
 from vigil_mcp.services.answer.pipeline import Judged  # noqa: E402
 from vigil_mcp.services.answer.rewrite import Query  # noqa: E402
-from vigil_mcp.services.replay import Dialogue, read_dialogues, replay  # noqa: E402
+from vigil_mcp.services.replay import Dialogue, parse_dialogue, read_dialogues, replay  # noqa: E402
 from vigil_mcp.services.tickets import Incoming  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
@@ -51,11 +59,6 @@ TOP_WRITTEN = 5  # = pipeline.SHORTLIST_WRITTEN
 def passage_sha(text: str) -> str:
     """A short, stable key of a passage's text."""
     return hashlib.sha1(text.encode()).hexdigest()[:12]
-
-
-def held_back(dialogue_id: str) -> bool:
-    """Whether a dialogue's questions are in the held-back part (30 %), by a hash of its id."""
-    return int(hashlib.sha1(f"judge:{dialogue_id}".encode()).hexdigest()[:8], 16) % 10 < 3
 
 
 def knowledge_store(fresh: bool = False) -> Path:
@@ -114,14 +117,20 @@ def oncall_dialogues() -> list[Dialogue]:
     return out
 
 
+def docq_dialogues() -> list[Dialogue]:
+    """The docq fit half's questions, each as the dialogue `eval/docq.py dialogues` writes for it."""
+    questions = enumerate(docq.read_questions(), start=1)
+    return [parse_dialogue(docq.dialogue_of(q, seq)) for seq, q in questions if q["split"] == "fit"]
+
+
 def all_dialogues() -> list[Dialogue]:
-    """The shared dialogues in time order, then the on-call ones."""
+    """The shared dialogues in time order, then the on-call ones, then the docq fit half."""
     skipped: list[Any] = []
-    return read_dialogues(SHARED / "dialogues.jsonl", skipped) + oncall_dialogues()
+    return read_dialogues(SHARED / "dialogues.jsonl", skipped) + oncall_dialogues() + docq_dialogues()
 
 
 def source_of(dialogue_id: str) -> str:
-    """stripe, ubuntu or oncall."""
+    """stripe, ubuntu, oncall or docq."""
     return dialogue_id.split("/", 1)[0]
 
 
@@ -188,11 +197,14 @@ def sample(args: argparse.Namespace) -> None:
     """Write pool.jsonl: the sampled questions with their candidates to label.
 
     With `--extend N`, the questions already in pool.jsonl stay (they are labelled) and N more per
-    100 of QUOTA are drawn from the rest. The same replay writes every pool question's candidates
-    and features to the cache (what `features` would compute), so fitting needs no second replay.
+    100 of QUOTA are drawn from the rest (`--extend 0`: none). Sources without a quota (docq) are
+    taken whole, outside the draw, so adding them leaves the draw of the others as it was. The same
+    replay writes every pool question's candidates and features to the cache (what `features` would
+    compute), so fitting needs no second replay.
     """
     kept: dict[str, dict[str, Any]] = {}
-    if args.extend and (LABELS / "pool.jsonl").exists():
+    extend = args.extend is not None
+    if extend and (LABELS / "pool.jsonl").exists():
         for line in (LABELS / "pool.jsonl").read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)
             kept[rec["qid"]] = rec
@@ -202,18 +214,20 @@ def sample(args: argparse.Namespace) -> None:
         records = list(observe(app, all_dialogues(), None))
     finally:
         app.close()
-    rng = random.Random(SEED + len(kept))
-    rng.shuffle(records)
-    scale = args.extend / 100 if args.extend else 1.0
+    whole = [r for r in records if r["source"] not in QUOTA]
+    drawn = [r for r in records if r["source"] in QUOTA]
+    rng = random.Random(SEED + len([q for q in kept if source_of(q) in QUOTA]))
+    rng.shuffle(drawn)
+    scale = args.extend / 100 if extend else 1.0
     quota = {source: round(n * scale) for source, n in QUOTA.items()}
     picked: list[dict[str, Any]] = []
     full: list[dict[str, Any]] = []
-    counts = dict.fromkeys(QUOTA, 0)
-    for rec in records:
+    counts = dict.fromkeys([*QUOTA, DOCQ], 0)
+    for rec in drawn + whole:
         if rec["qid"] in kept:
             full.append(dict(rec))
             continue
-        if counts[rec["source"]] < quota[rec["source"]]:
+        if rec["source"] not in QUOTA or counts[rec["source"]] < quota[rec["source"]]:
             counts[rec["source"]] += 1
             full.append(dict(rec))
             rec["candidates"] = pick_candidates(rec["candidates"])
@@ -250,7 +264,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["sample", "features"])
     parser.add_argument("--fresh", action="store_true", help="rebuild the knowledge store")
-    parser.add_argument("--extend", type=int, default=0, help="keep pool.jsonl and add N %% of QUOTA more")
+    parser.add_argument("--extend", type=int, default=None, help="keep pool.jsonl and add N %% of QUOTA more")
     args = parser.parse_args()
     sample(args) if args.what == "sample" else features(args)
 
