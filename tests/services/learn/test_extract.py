@@ -115,3 +115,22 @@ def test_pasted_output_is_not_a_problem_statement() -> None:
     for report in ("my apt-get update fails with a lock error", "apt-get update stopped after the upgrade"):
         reported = extract(dialogue(*turns[:1], ("customer", "echo", report), *turns[2:]), min_confidence=0.0)
         assert isinstance(reported, Extraction), (report, reported)
+
+
+def test_a_thanks_for_a_promise_confirms_nothing() -> None:
+    turns = [
+        ("customer", "bat", "When compiling from source, freeglut is unable to find the gl headers"),
+        ("analyst", "sla", "bat: have you installed the opengl headers for development, the mesa-common-dev package?"),
+        ("customer", "bat", "sla: If you mean fglrx-dev, then yes. Do you know what needs to be done?"),
+        ("analyst", "sla", "bat: hmm.. nope.. but let me google around for a bit"),
+    ]
+    found = extract(dialogue(*turns, ("customer", "bat", "sla: Thanks. I hope you find something useful.")),
+                    min_confidence=0.0)  # fmt: skip
+    assert isinstance(found, NoLesson) and "no customer confirmation" in found.reason, found
+    # The answer that comes after the promise is confirmed as usual, and so is a thanks to another helper.
+    answer = ("analyst", "sla", "bat: sudo apt-get install freeglut3-dev")
+    answered = _learned(*turns, answer, ("customer", "bat", "sla: thanks"))
+    assert "freeglut3-dev" in answered.fix, answered.fix
+    other = _learned(*turns[:2], ("analyst", "kim", "bat: sudo apt-get install mesa-common-dev"), turns[3],
+                     ("customer", "bat", "kim: thanks"))  # fmt: skip
+    assert "mesa-common-dev" in other.fix, other.fix

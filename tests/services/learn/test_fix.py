@@ -67,3 +67,41 @@ def test_a_handle_followed_by_a_dash_is_an_address_so_a_bare_yes_after_it_is_no_
     assert body_of("mahrellon-  yes") == "yes"
     assert not carries_content("mahrellon-  yes")
     assert body_of("apt-get install foo") == "apt-get install foo"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "type that as a command",  # the command is in another turn
+        "ahh, open up a terminal, and paste that in",
+        'try that "lost grub after installing windows"-link',
+        "it xchat opened a new tab with that info under the bot",
+        "please see my private message",
+        "I'll pm you the email address of the council and you can send your concerns to them",
+        "hmm.. nope.. but let me google around for a bit.. see if I can't find something useful",
+        "gimme a sec, uploading it to my webserver",
+    ],
+)
+def test_a_turn_that_points_at_content_elsewhere_or_promises_it_is_not_a_fix(text: str) -> None:
+    assert not carries_content(text), text
+
+
+def test_a_pointer_or_a_promise_with_the_step_in_it_is_still_a_fix() -> None:
+    for text in ("try this: sudo apt-get install ubuntu-restricted-extras",
+                 "let me find it... here: https://help.ubuntu.com/community/RestoreGrub",
+                 "reinstall it with sudo apt-get install --reinstall pulseaudio"):  # fmt: skip
+        assert carries_content(text) and not deflects(text), text
+
+
+def test_telling_the_customer_to_search_is_a_referral_like_a_search_link() -> None:
+    for text in ("While you wait, try searching https://help.ubuntu.com or http://ubuntuforums.org",
+                 "$ lspci, check your audio controller and search ubuntuforums.org",
+                 "no idea, google it"):  # fmt: skip
+        assert deflects(text), text
+    assert not deflects("search synaptic for ubuntu-restricted-extras and install it")
+
+
+def test_a_permission_is_small_talk_even_when_its_words_are_new_to_the_customer() -> None:
+    said = frozenset({"going", "ask", "help", "linux", "getting", "need"})  # "I'm going to ask for help in #linux"
+    assert not carries_content("feel free to do so", customer_words=said)
+    assert carries_content("gparted does it", customer_words=said)  # a short recommendation still names a step

@@ -119,6 +119,8 @@ def test_a_problem_that_leans_on_an_earlier_turn_or_opens_mid_thought_continues_
     fix = "click System > Administration > Login Window > Security and enable Automatic login"
     for problem, continues in [("can i change this behaviour?", 1.0),
                                ("whereas this login screen shows up every boot", 1.0),
+                               ("that was what happened when i logged in to ubuntu after the upgrade", 1.0),
+                               ("thats sad :( but ubuntu still shows the login screen every boot", 1.0),
                                ("how do I log in to ubuntu automatically when the pc starts?", 0.0)]:  # fmt: skip
         found = extract(dialogue(("customer", "fay", problem), ("analyst", "bo", f"fay: {fix}"),
                                  ("customer", "fay", "bo: thanks")), min_confidence=0.0)  # fmt: skip

@@ -13,7 +13,9 @@ answer did not work, with nothing new since but an apology, thanks the effort an
 Written reading eval/labels/lessons/{fit,fit2,heldout,heldout2,heldout3}
 (bench/lesson_labels.py); heldout4 ... heldout7 were read for the keep model and the last rules (hedges such as
 "should be enough" or "I don't think", the Stripe CLI rather than the product's name, a confirmation taken back);
-heldout8 (and the dev parts) for round 9's proposals, one-word answers, corrections and thanks for the effort.
+heldout8 (and the dev parts) for round 9's proposals, one-word answers, corrections and thanks for the effort;
+heldout9 for round 10's: a fix holds its content (a pointer to another turn's, a search referral in words, a
+helper's promise or a permission is none, and a thanks for a promise confirms nothing).
 
 Pure functions over the ticket's messages; no I/O.
 """
@@ -73,7 +75,8 @@ _SMALL_TALK = re.compile(
     r"ok(?:ay)?|k|sure|yes|yeah|yep|no|nope|np|yw|you'?re\s+welcome|no\s+problem|glad\s+(?:to\s+help|it\s+helped|it\s+"
     r"worked)|nice|cool|great|good|lol|heh|hm+|ah+|oh|thanks?|thank\s+you|cheers|any\s+(?:update|luck|news|progress)|"
     r"(?:are\s+you\s+)?still\s+there|did\s+(?:it|that)\s+work|how\s+did\s+it\s+go|well|so|and|"
-    r"(?:very\s+|quite\s+)?(?:possible|impossible)|it\s+(?:does|should|is|will|can)|of\s+course)\b[\W\w]{0,40}$",
+    r"(?:very\s+|quite\s+)?(?:possible|impossible)|it\s+(?:does|should|is|will|can)|of\s+course|"
+    r"feel\s+free|be\s+my\s+guest|by\s+all\s+means)\b[\W\w]{0,40}$",  # a permission ("feel free to do so") is no step
     re.IGNORECASE,
 )
 _UNSURE = re.compile(
@@ -107,6 +110,24 @@ _HEDGE = re.compile(
     r"should\s+(?:be\s+)?(?:enough|sufficient|suffice)|should\s+do\s+(?:it|the\s+trick))\b",
     re.IGNORECASE,
 )  # a guess or a preference ("should be enough", "I don't think you can"): without a concrete step it is not a fix
+# The helper's promise to deliver the content later ("I'll pm you the address", "let me google around", "gimme a
+# sec, uploading it"): not content, and a plain thanks right after it thanks the promise (`find_confirmation`).
+_PROMISES = re.compile(
+    r"\b(?:i'?ll|i\s+will|i'?m\s+(?:going\s+to|gonna)|let\s+me|lemme)\s+(?:just\s+|quickly\s+|first\s+|go\s+)?"
+    r"(?:pm|/?msg|mesg|message|e-?mail|send|post|paste|upload\w*|find|look|search|google|get\s+back|dig)\b"
+    r"|^\W*(?:gimme|give\s+me|just|one|wait|hold\s+on)\s+a?\s*(?:sec|second|moment|minute|min|bit)\b",
+    re.IGNORECASE,
+)
+# A turn that points at content said or sent elsewhere: an imperative whose object is another turn's ("type that as
+# a command", "paste that in", "try that link"), or "that info opened in a new tab", "see my private message". The
+# lesson is read without the dialogue: a pointer teaches nothing.
+_POINTS_ELSEWHERE = re.compile(
+    r"^\W*(?:(?:ahh?|ok(?:ay)?|so|then|just|now|and)\W+)*(?:open\s+(?:up\s+)?a\s+terminal\W+(?:and\s+)?)?"
+    r"(?:type|paste|enter|copy|follow|read|try)\s+(?:that|this|it|them|those|these)\b"
+    r"|\b(?:that|this)\s+(?:info|information|link|url)\b|\bprivate\s+message|\bnew\s+tab\b"
+    r"|\b(?:pm|/?msg|mesg)\s+(?:you|u)\b",
+    re.IGNORECASE,
+)
 _WARNS = re.compile(
     r"\b(?:be\s+aware|keep\s+in\s+mind|beware|watch\s+out|make\s+sure\s+it\s+(?:doesn'?t|does\s+not))\b", re.I
 )
@@ -176,6 +197,8 @@ def carries_content(text: str, role: str = "analyst", customer_words: frozenset[
     if _UNSURE.match(body) and not has_step and len(terms) < 6:
         return False
     plain = _INTERJECTION.sub("", body)
+    if (_PROMISES.search(plain) or _POINTS_ELSEWHERE.search(plain)) and not has_step:
+        return False
     if ("?" in body and (_ASKS.match(plain) or not has_step)) or _INVERTED.match(plain):
         # A question back to the customer, unless it proposes a step with something concrete in it.
         return bool(_PROPOSES.match(plain)) and (has_step or len(terms) >= 3)
@@ -276,17 +299,27 @@ def customer_terms(messages: Sequence[Message]) -> frozenset[str]:
     return frozenset(t for m in messages if m.role == "customer" for t in specific_terms(m.text))
 
 
+def promises(text: str) -> bool:
+    """Whether a helper turn only promises content for later ("I'll pm you the address", "let me google around")."""
+    return bool(_PROMISES.search(_INTERJECTION.sub("", body_of(text)))) and not gives_step(text)
+
+
 def find_confirmation(messages: Sequence[Message]) -> tuple[Message, Confirmation] | None:
-    """The customer turn that confirms the fix: the first 'it worked', else the last plain thanks after an answer."""
+    """The customer turn that confirms the fix: the first 'it worked', else the last plain thanks after an answer
+    (not one that thanks a promise: "let me google around", "thanks, I hope you find something")."""
     handles = frozenset(m.author.lower() for m in messages if m.role in FIX_ROLES)
     words = customer_terms(messages)
     worked: tuple[Message, Confirmation] | None = None
     thanks: tuple[Message, Confirmation] | None = None
     answered = refuted = False
+    promised: str | None = None  # who last promised content, if no helper has given any since
     for at, msg in enumerate(messages):
         if msg.role in FIX_ROLES and carries_content(msg.text, msg.role, words):
             answered = True
             refuted = refuted and deflects(msg.text)
+            promised = None
+        elif msg.role in FIX_ROLES and promises(msg.text):
+            promised = msg.author.lower()
         if msg.role != "customer" or not answered:
             continue
         found = confirmation(msg.text, handles)
@@ -294,7 +327,9 @@ def find_confirmation(messages: Sequence[Message]) -> tuple[Message, Confirmatio
             # "tried that, same issue": a plain thanks before a new answer thanks the effort, not a fix
             refuted = refuted or takes_back(msg.text)
             continue
-        if taken_back(messages, at) or (refuted and found.strength == "thanks"):
+        # A thanks that names someone else than the helper who promised thanks that one's answer.
+        thanks_promise = promised is not None and found.addressed_to in (None, promised)
+        if taken_back(messages, at) or ((refuted or thanks_promise) and found.strength == "thanks"):
             continue
         if found.strength == "worked" and worked is None:
             worked = (msg, found)
@@ -338,7 +373,12 @@ _SEARCH_LINK = re.compile(r"\b(?:google|bing|duckduckgo)\.\w+/(?:search|\?q=)|lm
 
 # Pointing at where an answer is without giving it: a deflection even when a command is named.
 _REFERS = re.compile(
-    r"\b(?:it'?s\s+(?:all\s+)?(?:definitely\s+)?in\s+there|rtfm|(?:paste|answer|link)\s+above)\b", re.IGNORECASE
+    r"\b(?:it'?s\s+(?:all\s+)?(?:definitely\s+)?in\s+there|rtfm|(?:paste|answer|link)\s+above)\b"
+    # Telling the customer to search is a search link in words ("try searching https://help.ubuntu.com",
+    # "search ubuntuforums.org", "google it").
+    r"|\bsearch(?:ing)?\s+(?:(?:on|in|at|through|the)\s+)*(?:google|web|internet|net\b|forums?|ubuntuforums|askubuntu|"
+    r"bing|duckduckgo|https?://|www\.)|\btry\s+searching\b|\bgoogle\s+(?:it|for\s+it|that|is\s+your\s+friend)\b",
+    re.IGNORECASE,
 )
 
 

@@ -80,9 +80,11 @@ DIRECTION: dict[str, int] = {
 _ASKS = re.compile(r"\?|^\W*(?:how|what|why|where|which|when|who|can|could|is|are|does|do|should|will|would)\b", re.I)
 _CONTINUES = re.compile(
     r"^\W*(?:ok(?:ay)?|so|and|but|also|then|yes|yeah|no|well|oh|ah|hmm+|uhm+|um+|or|plus|whereas|where\s+as|because|"
-    r"cause|except|otherwise|instead|iirc|not\s+(?:an?|the|that|this|really|quite|exactly))\b",
+    r"cause|except|otherwise|instead|iirc|not\s+(?:an?|the|that|this|really|quite|exactly)|"
+    r"that(?:'?s|s|\s+(?:was|is|did|does|didn'?t|doesn'?t|won'?t|isn'?t|wasn'?t|would|will|makes|means|sounds|seems|works?|worked)))\b",
     re.I,
-)  # a reply or the middle of a thought: "where as this payment intent shows as failed", "not an option. these ..."
+)  # a reply or the middle of a thought: "where as this payment intent shows as failed", "not an option. these ...",
+# or a reaction to another turn ("that was what happened when i typed groups", "thats sad :( ... but")
 # A short problem that leans on what it does not say: "can I change this behaviour?", "what does that do?",
 # "delete what?", "I got this error <link>": its object is in another turn (or a screenshot).
 _LEANS = re.compile(
