@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from vigil_mcp.services.answer.engine.base import Evidence
-from vigil_mcp.services.knowledge.chunking import SECTION_SEP
+from vigil_mcp.services.knowledge.chunking import section_parts
 
 MAX_CHARS = 600
 MAX_SENTENCES = 4
@@ -35,7 +35,6 @@ _ANSWER_MARK = re.compile(
 )
 # "- `end` (integer (unix-time), nullable): ..." (type notes hold one level of parentheses)
 _FIELD_LINE = re.compile(r"^-\s+`([^`]+)`\s+\(((?:[^()]|\([^()]*\))*)\)(?::\s*(.*))?$", re.DOTALL)
-_PART = re.compile(r"\s*\(part \d+\)$")
 _INLINE_ANSWER = re.compile(r"(?im)^\s*(?:\*\*)?(?:answer|fix)(?:\*\*)?\s*:\s*(.+)")
 
 
@@ -160,10 +159,10 @@ def _following_code(evidence: Evidence) -> str:
 
 def _where(section: str) -> tuple[str, str]:
     """("object" | "operation" | "", its name) from an API item's section path."""
-    parts = [p.strip() for p in section.split(SECTION_SEP) if p.strip()]
+    parts = section_parts(section)
     if len(parts) < 2:
         return "", ""
-    name = _PART.sub("", parts[-1])
+    name = parts[-1]
     return ("object" if parts[0] == "Objects" else "operation" if parts[0] == "Operations" else ""), name
 
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from vigil_mcp.services.knowledge.chunking import SECTION_SEP
+from vigil_mcp.services.knowledge.chunking import section_parts
 from vigil_mcp.services.knowledge.passages import Passage, says_something, split_passages, split_sentences
 
 # The parts of a runbook that describe its alert, by heading (lower case, the last path component).
@@ -47,7 +47,6 @@ _INSTRUCTION = re.compile(
     r"expand|resize|reduce|rollback|roll\s+back|revert|create|patch|obtain|get|list|describe)\b",
     re.IGNORECASE,
 )
-_PART = re.compile(r"\s*\(part \d+\)$")
 MAX_CHARS = 900  # of the steps handed to the engine (the offline compose keeps at most ~600)
 
 
@@ -76,8 +75,7 @@ class Steps:
 
 def leaf(section: str) -> str:
     """The last component of a section path, without a "(part n)" suffix, lower case."""
-    parts = [p.strip() for p in section.split(SECTION_SEP) if p.strip()]
-    return _PART.sub("", parts[-1]).strip().lower() if parts else ""
+    return shown_leaf(section).lower()
 
 
 def describes(heading: str, title: str) -> bool:
@@ -111,8 +109,8 @@ def passage_of(passages: Sequence[Passage], text: str) -> Passage | None:
 
 def shown_leaf(section: str) -> str:
     """The last component of a section path as written, without a "(part n)" suffix."""
-    parts = [p.strip() for p in section.split(SECTION_SEP) if p.strip()]
-    return _PART.sub("", parts[-1]).strip() if parts else ""
+    parts = section_parts(section)
+    return parts[-1] if parts else ""
 
 
 def instructs(passages: Sequence[Passage]) -> bool:

@@ -15,6 +15,15 @@ WHOLE_DOC_CHARS = 1200
 # A section longer than this is split further at paragraph breaks.
 MAX_CHUNK_CHARS = 4000
 SECTION_SEP = " > "
+_PART_SUFFIX = re.compile(r"\s*\(part \d+\)$")  # the label `markdown_chunks` gives a long section's pieces
+
+
+def section_parts(section: str) -> list[str]:
+    """A section path's components, the last one without the "(part n)" of a split section."""
+    parts = [p.strip() for p in section.split(SECTION_SEP) if p.strip()]
+    if parts:
+        parts[-1] = _PART_SUFFIX.sub("", parts[-1]).strip()
+    return parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +136,6 @@ def chunk_markdown(text: str, title: str | None = None) -> list[Chunk]:
         section = SECTION_SEP.join(shown)
         pieces = _split_long(body)
         for i, piece in enumerate(pieces):
-            label = section if len(pieces) == 1 else f"{section} (part {i + 1})".strip()
+            label = section if len(pieces) == 1 else f"{section} (part {i + 1})".strip()  # see section_parts
             chunks.append(Chunk(title=doc_title, section=label, body=piece.strip()))
     return chunks
