@@ -31,7 +31,10 @@ def test_demo_replays_real_dialogues_learns_and_helps_a_later_customer(
     assert "'default n' to /boot/grub/menu.lst" in out and "(ticket:ubuntu/2006-01-12.train-c/1402)" in out
     assert "52 dialogues" in out
     assert "wrote skill file" in out
-    assert (work / "skills" / "change-grub-windows-default" / "SKILL.md").exists()  # two similar GRUB cases
+    skill = (work / "skills" / "change-grub-windows-default" / "SKILL.md").read_text(encoding="utf-8")  # two cases
+    shown = out.split("(a draft for a maintainer to review) ---", 1)[1]
+    fix = skill.split("## Fix", 1)[1].strip().splitlines()[0]
+    assert fix.strip() and fix in shown  # the draft is shown down to its fix, not cut at the heading
     assert "thanks" in out  # what it kept quiet on
     assert "etcdMembersDown > Meaning" in out  # a search over MCP at the end
     assert (work / "knowledge.duckdb").exists()

@@ -13,6 +13,8 @@ import click
 from vigil_mcp.cli.options import global_options, settings_of
 from vigil_mcp.config import Settings
 
+SKILL_LINES_SHOWN = 60  # of the first learned skill draft: its front matter, when it applies, diagnosis and fix
+
 
 @click.command()
 @click.option(
@@ -78,8 +80,11 @@ def _demo(settings: Settings, out: Any) -> int:
             first = Path(result.skill_files[0])
             if first.is_file():
                 out(f"\n--- {first.parent.name}/SKILL.md (a draft for a maintainer to review) ---")
-                for line in first.read_text(encoding="utf-8").splitlines()[:30]:
+                lines = first.read_text(encoding="utf-8").splitlines()
+                for line in lines[:SKILL_LINES_SHOWN]:
                     out(f"  {line}")
+                if len(lines) > SKILL_LINES_SHOWN:
+                    out(f"  ... ({len(lines) - SKILL_LINES_SHOWN} more lines in the file)")
         for query, hits in anyio.run(ask, app):
             out(f"\nsearch_knowledge over MCP: {query!r}")
             for hit in hits:
