@@ -214,3 +214,21 @@ def test_a_sample_alert_message_inside_the_diagnosis_gives_way_to_the_diagnosis_
     first = split_passages(ALERTMANAGER)[1]  # "Review the logs ...": already the start, kept
     assert steps_for("AlertmanagerFailedToSendAlerts firing", "AlertmanagerFailedToSendAlerts", "", first.text,
                      ALERTMANAGER) is None  # fmt: skip
+
+
+def test_one_numbered_step_is_answered_with_its_procedure_from_the_first_step() -> None:
+    step = next(p for p in split_passages(ODF) if p.text.startswith("3. Monitor real-time I/O"))
+    steps = steps_for("ODFDiskUtilizationHigh on osd-2, how do I watch the disk io", "ODFDiskUtilizationHigh",
+                      "", step.text, ODF)  # fmt: skip
+    assert steps is not None and steps.heading == "Diagnosis"
+    assert steps.text.startswith("1. Identify node and device") and "iostat -x 2 5" in steps.text
+    first = next(p for p in split_passages(ODF) if p.text.startswith("1. Identify node"))  # and the steps after it
+    after_first = steps_for("ODFDiskUtilizationHigh firing", "ODFDiskUtilizationHigh", "", first.text, ODF)
+    assert after_first is not None and "lsblk" in after_first.text
+
+
+def test_a_step_too_far_down_its_procedure_for_one_reply_is_kept_alone() -> None:
+    long_first = "1. Start the service if it is stopped:\n\n```shell\n" + "systemctl start chronyd\n" * 40 + "```\n"
+    body = f"# NodeClock\n\n## Mitigation\n\n{long_first}\n2. Verify that the service is running:\n"
+    second = next(p for p in split_passages(body) if p.text.startswith("2. Verify"))
+    assert steps_for("NodeClock firing on master-1", "NodeClock", "", second.text, body) is None

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from vigil_mcp.services.answer.compose import MAX_CHARS as REPLY_CHARS
 from vigil_mcp.services.knowledge.chunking import section_parts
 from vigil_mcp.services.knowledge.passages import Passage, says_something, split_passages, split_sentences
 
@@ -48,6 +49,7 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 MAX_CHARS = 900  # of the steps handed to the engine (the offline compose keeps at most ~600)
+_NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s")  # "1. Identify the outdated VMIs:" (a step of a procedure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +158,10 @@ def steps_for(
       first part that says what to do and instructs, in the same body or in one of `siblings()`
       ((section, body) of the runbook's other items, in document order; read only when needed);
     - the passage sits in a part that says what to do but does not itself instruct (a sample alert
-      message, an example output): that part from its start.
+      message, an example output): that part from its start;
+    - the passage is one numbered step of such a part's procedure ("2. Verify that the `chronyd`
+      service is running"): the procedure from its first step, when the steps up to the chosen one
+      fit in a reply (a step on its own misses the ones before and after it).
     """
     passages = split_passages(body)
     chosen = passage_of(passages, text)
@@ -178,11 +183,13 @@ def steps_for(
                 if instructs(inside):
                     return Steps(shown_leaf(their_section), tuple(inside))
         return None
-    if not acts(heading) or chosen is None or instructs([chosen]):
+    if not acts(heading) or chosen is None:
         return None
-    for under, inside in by_heading(passages):
-        if under == chosen.heading and chosen in inside:
-            start = inside[: inside.index(chosen) + 1]
-            if start[0] is not chosen and instructs(start):
-                return Steps(shown, tuple(inside))
+    parts = by_heading(passages)
+    inside = next((inside for under, inside in parts if under == chosen.heading and chosen in inside), [])
+    start = inside[: inside.index(chosen) + 1] if inside else []
+    if not instructs([chosen]):
+        return Steps(shown, tuple(inside)) if start and start[0] is not chosen and instructs(start) else None
+    if _NUMBERED.match(chosen.text) and sum(1 for p in inside if _NUMBERED.match(p.text)) > 1:
+        return Steps(shown, tuple(inside)) if len("\n".join(p.text for p in start)) <= REPLY_CHARS else None
     return None
