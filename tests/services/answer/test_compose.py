@@ -24,7 +24,7 @@ def test_a_field_reads_as_a_sentence_whatever_its_type_notes_hold(notes: str) ->
     reply = compose(field(text))
     assert reply.startswith("`end` on the `discount` object: If the coupon has a duration of `repeating`")
     assert not reply.startswith("- ") and notes not in reply
-    assert reply.endswith("Source: Stripe API › Objects > discount (openapi.json#/components/schemas/discount)")
+    assert reply.endswith("Source: Stripe API › Objects › discount (openapi.json#/components/schemas/discount)")
 
 
 def test_an_operation_parameter_names_its_operation() -> None:
@@ -65,3 +65,8 @@ def test_a_runbooks_questions_are_checks_and_stay_but_a_docs_requests_go() -> No
     assert runbook.startswith("Are metrics being reported from the relevant queues") and "chef and k8s" in runbook
     doc = Evidence(id="kb-3", kind="doc", title="Guide", section="Queues", text=text, score=0.5, source="guide.html")
     assert compose(doc).startswith("See the large-sidekiq-queue runbook.")
+
+
+def test_the_citation_reads_as_one_path_without_the_piece_of_a_long_section() -> None:
+    evidence = field("- `email` (string, nullable): The customer's email address.", "Objects > customer (part 2)")
+    assert evidence.citation == "Stripe API › Objects › customer (openapi.json#/components/schemas/discount)"

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from vigil_mcp.services.knowledge.chunking import section_parts
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -29,8 +31,9 @@ class Evidence:
 
     @property
     def citation(self) -> str:
-        """Where an analyst can check it: document › section (source, a file by its name)."""
-        where = f"{self.title} › {self.section}" if self.section else self.title
+        """Where an analyst can check it: document › section › subsection (source, a file by its name),
+        without the "(part n)" of a section stored in pieces."""
+        where = " › ".join([self.title, *section_parts(self.section)]) if self.section else self.title
         source = self.source.rsplit("/", 1)[-1] if self.source.startswith("/") else self.source
         return f"{where} ({source})" if source else where
 
