@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 
 from tests.eval_scripts import eval_script
-from vigil_mcp.services.similarity import SAME_MEANING, SAME_WORDS, Sameness, without_citation
+from vigil_mcp.services.similarity import (
+    ADDS_LITTLE,
+    SAME_MEANING,
+    SAME_WORDS,
+    Sameness,
+    adds,
+    adds_nothing,
+    without_citation,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO / "eval" / "labels" / "dedupe"
@@ -52,3 +60,28 @@ def test_without_a_model_a_draft_repeating_an_analyst_in_other_order_is_held_bac
 def test_a_draft_is_compared_without_its_citation_line() -> None:
     draft = "Run `dpkg --list`.\n\nSource: Debian FAQ › 8.3 (pkgtools.en.html#whatpackages)"
     assert without_citation(draft) == "Run `dpkg --list`."
+
+
+def test_a_draft_made_of_the_customers_own_words_adds_nothing() -> None:
+    question = (
+        "I need a help with Payment Intent API and Stripe Connect platform. I am getting error: No such "
+        "payment_method: pm_1FFEbaJN7FA8ESa8zhM9wm4L, when I am trying to create payment intent object on server side"
+    )
+    restated = "`payment_method` on the `payment_intent` object: ID of the payment method used in this PaymentIntent."
+    assert adds(restated, question) < ADDS_LITTLE and adds_nothing(restated, question)
+    useful = (
+        "A PaymentMethod created on the platform must be cloned to the connected account before a "
+        "PaymentIntent on that account can use it."
+    )
+    assert not adds_nothing(useful, question)
+    assert adds("", question) == 0.0
+    command = "To use it, attach it first:\n```\nstripe payment_methods attach pm_1FFEbaJN7FA8ESa8zhM9wm4L\n```"
+    assert not adds_nothing(command, question)  # a command to run adds something, in whatever words
+
+
+def test_the_shipped_adds_little_threshold_is_what_a_refit_on_the_labelled_drafts_gives() -> None:
+    fit_novelty = eval_script("fit_novelty")
+    rows = fit_novelty.fit_rows()
+    assert len(rows) >= 150 and fit_novelty.fit(rows) == ADDS_LITTLE
+    assert all(label == "wrong" for m, label, _ in rows if m < ADDS_LITTLE)  # nothing a reader found useful
+    assert all(m >= ADDS_LITTLE for m, _, _ in fit_novelty.held_rows())  # no docq draft read blind is held back

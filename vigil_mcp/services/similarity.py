@@ -61,6 +61,16 @@ Vigil's 0.7: precision 0.48); token F1 0.85 gives 0.83 and 0.43 (F0.5 0.70 again
 so cosine stays. Cosine cannot tell the same sentence about another object (a field of a SetupIntent
 vs of a PaymentIntent) from a repeat: 6 of the 8 pairs it wrongly flags. What it misses is mostly an
 analyst saying the same thing in chat words (16 of the 36 `same` pairs below 0.90).
+**Adds nothing** (the answer path, `adds_nothing`): a draft only restates the customer's message
+when less than ADDS_LITTLE of its content terms (generic ones left out) are words the message does not
+hold, as a field definition made of the customer's own words; a draft with a code block is never
+held back (it adds a command to run). Fitted by `eval/fit_novelty.py` on the 157 drafts readers
+labelled on the shared dialogues (eval/labels/suggestions/): the midpoint between the lowest measure
+of a draft without code labelled helpful or partly (0.50) and the highest wrong one below it (0.38),
+so it holds back the 3 wrong drafts below 0.44 and nothing a reader found useful; on the 28 docq
+drafts read blind (eval/labels/docq/blind.jsonl) it holds back none (lowest 0.55, helpful). Three
+drafts are thin evidence: the margin is what keeps it from biting on useful ones.
+
 **Same case** (`Sameness.same_case`: may a learned Q&A answer this request?). Its answer was given to
 another customer, so it helps only when this one asks the same thing: the cosine of the query and the
 Q&A's question reaches SAME_CASE, or, without a model, their token F1 reaches SAME_CASE_WORDS. Both are
@@ -94,7 +104,16 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil_mcp.services.knowledge.embed import Embedder
-from vigil_mcp.services.text import Idf, problem_terms, smoothed_idf, token_f1, weighted_jaccard, without_urls
+from vigil_mcp.services.text import (
+    GENERIC_TERMS,
+    Idf,
+    content_terms,
+    problem_terms,
+    smoothed_idf,
+    token_f1,
+    weighted_jaccard,
+    without_urls,
+)
 
 SIMILAR = 0.35  # measured, not fitted: eval/fit_same_problem.py
 MIN_SHARED = 2
@@ -108,6 +127,7 @@ SAME_QUESTION = 0.7
 SAME_QUESTION_WORDS = 0.5
 SAME_CASE = 0.79  # fitted: eval/fit_same_question.py
 SAME_CASE_WORDS = 0.31  # fitted: eval/fit_same_question.py
+ADDS_LITTLE = 0.44  # fitted: eval/fit_novelty.py
 _CITATION = re.compile(r"\n+Source: .*\Z", re.DOTALL)
 
 __all__ = [
@@ -163,6 +183,23 @@ def problem(text: str, context: str | None = None) -> Problem:
 def same_line(a: str, b: str, threshold: float = SAME_LINE) -> bool:
     """Whether two lines of a skill say the same thing (token F1 of their content terms)."""
     return token_f1(a, b) >= threshold
+
+
+def adds(draft: str, said: str) -> float:
+    """The share of a draft's content terms (not the generic ones) that `said` (the customer's
+    message) does not hold: how much the draft tells the customer beyond their own words, 0..1."""
+    terms = content_terms(draft) - GENERIC_TERMS
+    if not terms:
+        return 0.0
+    return len(terms - content_terms(said)) / len(terms)
+
+
+def adds_nothing(draft: str, said: str) -> bool:
+    """Whether a draft only restates what the customer said ("`payment_method` on the
+    `payment_intent` object: ID of the payment method used in this PaymentIntent" for a customer
+    whose error names that payment method on that PaymentIntent). A draft with a code block adds a
+    command to run, whatever words it shares with the question."""
+    return "```" not in draft and adds(draft, said) < ADDS_LITTLE
 
 
 def without_citation(text: str) -> str:

@@ -360,7 +360,7 @@ class AnswerService:
             text = redact(said).text + draft.text[len(said) :]
         else:
             text = redact(draft.text).text
-        repeat = repeated(self.sameness, text, previous, history)
+        repeat = repeated(self.sameness, text, previous, history, body)
         if repeat is not None:
             return Decision(False, repeat, draft, why=why)
         skills = tuple(e.id for e in evidence if e.kind == "skill" and e.id in draft.citations)

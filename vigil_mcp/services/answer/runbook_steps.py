@@ -186,7 +186,8 @@ def steps_for(
     if not acts(heading) or chosen is None:
         return None
     parts = by_heading(passages)
-    inside = next((inside for under, inside in parts if under == chosen.heading and chosen in inside), [])
+    none: list[Passage] = []
+    inside = next((ps for under, ps in parts if under == chosen.heading and chosen in ps), none)
     start = inside[: inside.index(chosen) + 1] if inside else []
     if not instructs([chosen]):
         return Steps(shown, tuple(inside)) if start and start[0] is not chosen and instructs(start) else None
