@@ -8,8 +8,9 @@ customer's message does not hold. A field definition made of the customer's own 
 on the `payment_intent` object: ID of the payment method used in this PaymentIntent" for "I am getting
 error: No such payment_method ... when I try to confirm the PaymentIntent") tells them nothing.
 
-Fit part: every draft of eval/labels/suggestions/ (the shared #stripe and #ubuntu dialogues, read and
-labelled helpful / partly / wrong; one per question and draft text, the latest round's label). Rule: vigil
+Fit part: every draft from the docs or runbooks in eval/labels/suggestions/ (the shared #stripe and #ubuntu
+dialogues, read and labelled helpful / partly / wrong; one per question and draft text, the latest round's
+label; drafts from learned Q&A are left out, as the rule leaves them out). Rule: vigil
 holds a draft back when its measure is below the threshold, so a held-back helpful or partly draft is a
 loss: the threshold is the midpoint between the lowest measure of a helpful or partly draft and the
 highest measure of a wrong draft below it (none held back that a reader found useful, on these labels).
@@ -42,8 +43,17 @@ def fit_rows() -> list[tuple[float, str, str]]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 rec = json.loads(line)
+                if learned(rec["suggestion"]):
+                    continue
                 latest[(rec["question"], without_citation(rec["suggestion"]))] = (rec["round"], rec["label"])
     return sorted((measure(draft, question), label, question) for (question, draft), (_, label) in latest.items())
+
+
+def learned(suggestion: str) -> bool:
+    """A draft from a learned Q&A or a skill (cited to its ticket or skill): the rule does not apply to
+    those, a learned answer confirming what the customer proposes says something."""
+    source = suggestion.rpartition("\n\nSource: ")[2]
+    return "(ticket:" in source or "skill://" in source
 
 
 def measure(draft: str, question: str) -> float:

@@ -82,6 +82,6 @@ def test_a_draft_made_of_the_customers_own_words_adds_nothing() -> None:
 def test_the_shipped_adds_little_threshold_is_what_a_refit_on_the_labelled_drafts_gives() -> None:
     fit_novelty = eval_script("fit_novelty")
     rows = fit_novelty.fit_rows()
-    assert len(rows) >= 150 and fit_novelty.fit(rows) == ADDS_LITTLE
+    assert len(rows) >= 140 and fit_novelty.fit(rows) == ADDS_LITTLE
     assert all(label == "wrong" for m, label, _ in rows if m < ADDS_LITTLE)  # nothing a reader found useful
     assert all(m >= ADDS_LITTLE for m, _, _ in fit_novelty.held_rows())  # no docq draft read blind is held back

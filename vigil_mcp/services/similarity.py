@@ -63,9 +63,11 @@ vs of a PaymentIntent) from a repeat: 6 of the 8 pairs it wrongly flags. What it
 analyst saying the same thing in chat words (16 of the 36 `same` pairs below 0.90).
 **Adds nothing** (the answer path, `adds_nothing`): a draft only restates the customer's message
 when less than ADDS_LITTLE of its content terms (generic ones left out) are words the message does not
-hold, as a field definition made of the customer's own words; a draft with a code block is never
-held back (it adds a command to run). Fitted by `eval/fit_novelty.py` on the 157 drafts readers
-labelled on the shared dialogues (eval/labels/suggestions/): the midpoint between the lowest measure
+hold, as a field definition made of the customer's own words. Only drafts from the docs and runbooks:
+a learned answer that confirms what the customer proposes ("yes, run sudo apt-get -f install") says
+something. A draft with a code block is never held back (it adds a command to run). Fitted by
+`eval/fit_novelty.py` on the 149 drafts from the docs and runbooks that readers labelled on the shared
+dialogues (eval/labels/suggestions/): the midpoint between the lowest measure
 of a draft without code labelled helpful or partly (0.50) and the highest wrong one below it (0.38),
 so it holds back the 3 wrong drafts below 0.44 and nothing a reader found useful; on the 28 docq
 drafts read blind (eval/labels/docq/blind.jsonl) it holds back none (lowest 0.55, helpful). Three

@@ -144,3 +144,25 @@ def test_the_citation_keeps_a_section_number_that_looks_like_an_address(docs_app
     assert result.suggestion is not None, result.decision
     assert "mount -t cifs" in result.suggestion.text
     assert "11.5.2.2" in result.suggestion.text.rpartition("Source: ")[2]
+
+
+def test_a_doc_passage_made_of_the_customers_own_words_is_not_offered(docs_app: App) -> None:
+    body = "- `payment_method` (string, nullable): ID of the payment method used in this PaymentIntent."
+    doc = Document(source="/docs/openapi.json", title="Stripe API",
+                   chunks=[Chunk("Stripe API", "Objects > payment_intent", body)])  # fmt: skip
+    docs_app.knowledge.add_documents([doc], kind="doc")
+    result = say(docs_app, "I get an error on the payment intent: no such payment method for the ID of the payment "
+                 "method used in this PaymentIntent")  # fmt: skip
+    assert result.suggestion is None
+    assert result.decision == "the draft only restates the customer's message"
+
+
+def test_a_learned_answer_confirming_what_the_customer_proposes_is_offered(docs_app: App) -> None:
+    question = "after a failed dpkg -i of a deb, should I run sudo apt-get -f install to fix the dependencies?"
+    body = f"Question: {question}\n\nAnswer:\nyes, run sudo apt-get -f install to fix the dependencies"
+    doc = Document(source="ticket:ubuntu/earlier", title=question,
+                   chunks=[Chunk(question, "", body, passages=(question,))])  # fmt: skip
+    docs_app.knowledge.add_documents([doc], kind="qa")
+    result = say(docs_app, question)
+    assert result.suggestion is not None, result.decision
+    assert "apt-get -f install" in result.suggestion.text
