@@ -40,8 +40,8 @@ from vigil_mcp.models import (
 from vigil_mcp.services.answer.identify import identify_turn
 from vigil_mcp.services.answer.pipeline import AnswerService, Decision
 from vigil_mcp.services.learn.confirm import confirmation
-from vigil_mcp.services.learn.fix import carries_content
 from vigil_mcp.services.learn.jobs import new_job
+from vigil_mcp.services.learn.turn_content import carries_content
 from vigil_mcp.services.product import valid_product
 from vigil_mcp.services.redact import redact
 from vigil_mcp.storage.base import TicketChange, TicketStore

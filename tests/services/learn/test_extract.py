@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.services.learn.cases import dialogue
 from vigil_mcp.services.learn.extract import Extraction, NoLesson, extract
-from vigil_mcp.services.learn.fix import asks_back
+from vigil_mcp.services.learn.turn_content import asks_back
 
 MYSQL = "hello, I did an apt-get install mysql-server but it never asked me for a root password, how do I log in?"
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 
 from vigil_mcp.models import Lesson
-from vigil_mcp.services.learn.fix import is_check
 from vigil_mcp.services.learn.lessons import lesson_id
 from vigil_mcp.services.learn.skill_text import (
     MAX_SYMPTOMS,
@@ -19,6 +18,7 @@ from vigil_mcp.services.learn.skill_text import (
     sibling_name,
     ticket_ref,
 )
+from vigil_mcp.services.learn.turn_content import is_check
 from vigil_mcp.services.skills.model import name_problem
 
 from .cases import WEBHOOK

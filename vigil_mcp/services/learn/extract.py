@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vigil_mcp.models import Message
-from vigil_mcp.services.learn.fix import Found, body_of, find_confirmation, find_fix, is_diagnostic, named_fix
+from vigil_mcp.services.learn.fix import Found, find_confirmation, find_fix, named_fix
 from vigil_mcp.services.learn.keep import FEATURE_NAMES, keep_features, keep_model
+from vigil_mcp.services.learn.turn_content import body_of, is_diagnostic
 from vigil_mcp.services.redact import redact, strip_invisible
 from vigil_mcp.services.skills.model import GeneratedBy
 from vigil_mcp.services.text import problem_terms, specific_terms

@@ -23,14 +23,13 @@ from importlib import resources
 from typing import Any, cast
 
 from vigil_mcp.models import Message
-from vigil_mcp.services.learn.fix import (
+from vigil_mcp.services.learn.fix import Found, customer_terms
+from vigil_mcp.services.learn.turn_content import (
     FIRST_PERSON,
-    Found,
     asks_about,
     asks_back,
     body_of,
     carries_content,
-    customer_terms,
     deflects,
     gives_step,
     hedges,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from vigil_mcp.models import Lesson
 from vigil_mcp.services.learn.extract import scrub
-from vigil_mcp.services.learn.fix import is_check
+from vigil_mcp.services.learn.turn_content import is_check
 from vigil_mcp.services.similarity import SAME_LINE, SAME_SYMPTOM, Idf, problem_terms, same_line
 from vigil_mcp.services.skills.model import DESCRIPTION_CHARS, name_problem
 from vigil_mcp.services.text import GENERIC_TERMS, name_terms

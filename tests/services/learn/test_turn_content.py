@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigil_mcp.services.learn.fix import body_of, carries_content, deflects
+from vigil_mcp.services.learn.turn_content import body_of, carries_content, deflects
 
 NOT_A_FIX = [
     "Hi, looking at it now.",
