@@ -12,7 +12,7 @@ def test_the_bundled_samples_ship_with_the_package_and_their_notice() -> None:
     assert (runbooks.parent / "NOTICE.md").exists()
     assert sum(1 for _ in runbooks.open(encoding="utf-8")) == 27
     lines = dialogues.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 52
+    assert len(lines) == 57
     assert dialogues.stat().st_size < 300_000
     assert all(json.loads(line)["provenance"]["license"].startswith("CC-BY-4.0") for line in lines)
 
@@ -25,13 +25,15 @@ def test_demo_replays_real_dialogues_learns_and_helps_a_later_customer(
     assert main(["demo", "--keep", str(work)]) == 0
     out = capsys.readouterr().out
     assert "27 documents: 126 chunks added" in out
-    assert "learned from ubuntu/2006-01-12.train-c/1402" in out
+    assert "learned from ubuntu/2005-07-25.train-a/1110" in out
     assert "vigil suggests" in out
-    # the later GRUB customer gets the fix learned from the earlier case, cited to that ticket
-    assert "'default n' to /boot/grub/menu.lst" in out and "(ticket:ubuntu/2006-01-12.train-c/1402)" in out
-    assert "52 dialogues" in out
+    # the later .deb customer gets the fix learned from the earlier case, cited to that ticket
+    later = out.split("[ubuntu/2005-12-03.train-c/1012]", 1)[1].split("\n[", 1)[0]
+    assert "sudo dpkg -i <.deb>" in later and "(ticket:ubuntu/2005-07-25.train-a/1110)" in later
+    assert "57 dialogues" in out
     assert "wrote skill file" in out
-    skill = (work / "skills" / "change-grub-windows-default" / "SKILL.md").read_text(encoding="utf-8")  # two cases
+    skill = (work / "skills" / "play-mp3" / "SKILL.md").read_text(encoding="utf-8")  # three mp3 cases
+    assert "RestrictedFormats" in skill and skill.count("Resolved ticket `ubuntu/") == 3
     shown = out.split("(a draft for a maintainer to review) ---", 1)[1]
     fix = skill.split("## Fix", 1)[1].strip().splitlines()[0]
     assert fix.strip() and fix in shown  # the draft is shown down to its fix, not cut at the heading

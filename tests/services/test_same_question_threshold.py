@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 
 from tests.eval_scripts import eval_script
-from vigil_mcp.services.similarity import SAME_CASE, SAME_CASE_WORDS, Sameness
+from vigil_mcp.services.similarity import (
+    SAME_CASE,
+    SAME_CASE_HELPS,
+    SAME_CASE_WORDS,
+    SAME_CASE_WORDS_HELPS,
+    Sameness,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO / "eval" / "labels" / "questions"
@@ -43,3 +49,18 @@ def test_without_a_model_the_same_case_in_other_words_matches_and_another_topic_
     assert same.same_case(None, asked, "change GRUB so windows boots by default")
     assert not same.same_case(None, asked, "how do I mount an ntfs partition?")
     assert not same.same_case(0.99, "grub default windows", "mount ntfs")  # no model: words decide
+
+
+def test_how_often_a_same_case_learned_fix_helps_is_what_the_held_back_pairs_and_first_reads_give() -> None:
+    lessons = eval_script("fit_lessons")
+    reads = lessons.fit_all()["figures"]["first_reads"]
+    (_, kept_at_floor), *_ = reads["at_floor"]  # the first reads kept at or above the shipped lesson floor
+    rows = _rows("heldout")
+    for measure, bar, helps in (
+        ("cosine", SAME_CASE, SAME_CASE_HELPS),
+        ("token_f1", SAME_CASE_WORDS, SAME_CASE_WORDS_HELPS),
+    ):
+        passed = [r for r in rows if float(str(r[measure])) >= bar]
+        same = sum(1 for r in passed if r["label"] == "same")
+        assert round(lessons.wilson_lower(same / len(passed), len(passed)) * kept_at_floor, 2) == helps, measure
+    assert Sameness(None).case_helps == SAME_CASE_WORDS_HELPS < SAME_CASE_HELPS

@@ -130,13 +130,22 @@ SAME_QUESTION_WORDS = 0.5
 SAME_CASE = 0.79  # fitted: eval/fit_same_question.py
 SAME_CASE_WORDS = 0.31  # fitted: eval/fit_same_question.py
 ADDS_LITTLE = 0.44  # fitted: eval/fit_novelty.py
+# How likely a learned Q&A helps a request that reaches the same-case bar: (the 90 % Wilson lower bound
+# of the bar's held-back precision) x (the share of lessons blind first readers kept at the lesson floor).
+# The judge was fitted on no learned Q&A at the bar (its labels hold none at cosine >= 0.79), so on the
+# same case these figures, not its extrapolation, say how likely the learned fix helps. Measured by
+# eval/fit_same_question.py (13 of 13 same, 11 of 17 by words) and eval/fit_lessons.py (81 % kept).
+SAME_CASE_HELPS = 0.67
+SAME_CASE_WORDS_HELPS = 0.36
 _CITATION = re.compile(r"\n+Source: .*\Z", re.DOTALL)
 
 __all__ = [
     "MIN_SHARED",
     "PRIOR_DOCS",
     "SAME_CASE",
+    "SAME_CASE_HELPS",
     "SAME_CASE_WORDS",
+    "SAME_CASE_WORDS_HELPS",
     "SAME_LINE",
     "SAME_MEANING",
     "SAME_PROBLEM",
@@ -234,6 +243,11 @@ class Sameness:
         """Whether two customer questions of one ticket ask the same thing."""
         threshold = self.question_threshold if self.embedder is not None else SAME_QUESTION_WORDS
         return self.score(a, b) >= threshold
+
+    @property
+    def case_helps(self) -> float:
+        """How likely a learned Q&A's fix helps a request that `same_case` pairs with its question."""
+        return SAME_CASE_HELPS if self.embedder is not None else SAME_CASE_WORDS_HELPS
 
     def same_case(self, cosine: float | None, request: str, learned: str) -> bool:
         """Whether `request` asks what a learned Q&A's question `learned` asked (`cosine`: theirs, when

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from vigil_mcp.app import App
 from vigil_mcp.models import ObserveResult
+from vigil_mcp.services.answer.judge import FEATURE_NAMES, Features
 from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.ingest import Document
 from vigil_mcp.services.tickets import Incoming
@@ -66,6 +67,22 @@ def test_a_paraphrase_of_a_learned_case_gets_its_fix(docs_app: App) -> None:
     assert result.suggestion is not None, result.decision
     assert "raw request body" in result.suggestion.text
     assert "Steps tried" not in result.suggestion.text and "?" not in result.suggestion.text
+
+
+def test_the_same_case_in_other_words_gets_a_short_learned_fix_the_judge_alone_would_not_offer(docs_app: App) -> None:
+    question = "How do I install a .deb-package that I have downloaded locally?"
+    doc = Document(
+        source="ticket:ubuntu/earlier", title=question,
+        chunks=[Chunk(question, "", f"Question: {question}\n\nAnswer:\nsudo dpkg -i <.deb>", passages=(question,))],
+    )  # fmt: skip
+    docs_app.knowledge.add_documents([doc], kind="qa")
+    result = say(docs_app, "how do I install packages from .deb files that I have downloaded?")
+    assert result.suggestion is not None, result.decision
+    assert result.suggestion.text.startswith("sudo dpkg -i <.deb>\n\nSource: ")  # 19 characters: a whole answer
+    why, answers = result.suggestion.why, docs_app.tickets.answers
+    assert why["probability"] == answers.sameness.case_helps, why
+    judged = Features(**{name: float(why[name]) for name in FEATURE_NAMES})
+    assert answers.judge.probability(judged) < answers.judge.threshold  # fitted on no learned Q&A at the bar
 
 
 def test_a_learned_case_is_not_offered_for_another_question_on_its_topic(docs_app: App) -> None:

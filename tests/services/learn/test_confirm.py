@@ -6,7 +6,14 @@ import pytest
 
 from vigil_mcp.services.learn.confirm import confirmation, takes_back
 
-WORKED = ["that worked, thanks!", "perfect!", "yay, thanks bob", "it's working now", "sudo mount -a fixed it"]
+WORKED = [
+    "that worked, thanks!",
+    "perfect!",
+    "yay, thanks bob",
+    "it's working now",
+    "sudo mount -a fixed it",
+    "thanks! bob and ann, installing binutils worked",  # what worked, named
+]
 THANKS = ["thanks a lot :)", "ok, thank you bob"]
 NOTHING = [
     "I think I get how it works now...",  # understanding, not an outcome
@@ -19,6 +26,10 @@ NOTHING = [
     "ok thanks, i will come back once i have",  # a plan to try, not an outcome
     "Well. I will make an attempt. So far thank you.",
     "thanks, I'll let you know",
+    "it never worked",
+    "it worked before the upgrade",
+    "yes. I already knew that. Thank you so much!",  # nothing new was told
+    "already tried that, thanks",
 ]
 
 

@@ -134,3 +134,31 @@ def test_a_thanks_for_a_promise_confirms_nothing() -> None:
     other = _learned(*turns[:2], ("analyst", "kim", "bat: sudo apt-get install mesa-common-dev"), turns[3],
                      ("customer", "bat", "kim: thanks"))  # fmt: skip
     assert "mesa-common-dev" in other.fix, other.fix
+
+
+def test_the_turn_the_customer_names_as_what_worked_is_the_fix() -> None:
+    turns = [
+        ("customer", "meeko", "How do I download the strings command? it's not in apt-get"),
+        ("analyst", "tom", "meeko: what is the context of that problem?"),
+        ("analyst", "jb", "meeko: binutils is what you're looking for"),
+        ("analyst", "jb", "i must have gotten it through build-essential"),
+    ]
+    found = _learned(*turns, ("customer", "meeko", "thanks! jb and tom, installing binutils worked"))
+    assert found.fix == "binutils is what you're looking for", found.fix
+    # Without the name, the last answer's author's block is the fix, as before.
+    plain = _learned(*turns, ("customer", "meeko", "thanks! that worked"))
+    assert "build-essential" in plain.fix, plain.fix
+
+
+def test_a_thanks_right_after_the_helper_says_they_do_not_know_thanks_the_effort() -> None:
+    turns = [
+        ("customer", "rp", "what would cause a folder to not be deletable, even as root?"),
+        ("analyst", "bim", "rp: run 'file scalable/*' to see what is in there"),
+        ("customer", "rp", "bim: all directories, lsattr says Inappropriate ioctl for device. no idea?"),
+    ]
+    gave_up = [("analyst", "bim", "rp: sorry, no idea"), ("customer", "rp", "ok, thanks for your help")]
+    found = extract(dialogue(*turns, *gave_up), min_confidence=0.0)
+    assert isinstance(found, NoLesson), found
+    answered = _learned(*turns, ("analyst", "bim", "rp: the immutable bit: sudo chattr -i scalable"),
+                        ("customer", "rp", "ok, thanks for your help"))  # fmt: skip
+    assert "chattr" in answered.fix, answered.fix

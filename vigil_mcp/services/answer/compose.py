@@ -18,6 +18,8 @@ from vigil_mcp.services.knowledge.chunking import section_parts
 MAX_CHARS = 600
 MAX_SENTENCES = 4
 MIN_CHARS = 20
+# A learned fix was kept by the keep model: "gunzip" or "sudo dpkg -i <.deb>" is the whole answer.
+MIN_LEARNED_CHARS = 3
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`$(\[\"'])")
@@ -225,6 +227,6 @@ def reply_text(evidence: Evidence, others: Sequence[Evidence] = ()) -> str:
 def compose(evidence: Evidence, others: Sequence[Evidence] = ()) -> str:
     """The reply with its citation line, or "" when the evidence has nothing to say."""
     text = reply_text(evidence, others)
-    if len(text) < MIN_CHARS:
+    if len(text) < (MIN_LEARNED_CHARS if evidence.kind in ("qa", "skill") else MIN_CHARS):
         return ""
     return f"{text}\n\nSource: {evidence.citation}"

@@ -243,6 +243,8 @@ class AnswerService:
             answer = self._answer_of(rec.item_id, answers) if rec.kind == "qa" else None
             f = features(q, found, other, terms, idf, first_in_item=rec.ordinal == 1, answer=answer)
             p = self.judge.probability(f)
+            if rec.kind == "qa":  # the same case (`allowed`): the learned fix helps as often as such fixes do
+                p = max(p, same.case_helps)
             out.append(Judged(found, f, p, self.feedback.posterior(p, found.record.item_id)))
         out.sort(key=lambda j: (-j.posterior, j.found.record.passage_no))
         return out

@@ -27,7 +27,9 @@ _WORKED = re.compile(
     r"|works?\s+(?:now|great|fine|perfectly|again)|working\s+(?:now|again|fine)|(?:all\s+)?(?:fixed|solved|sorted)"
     r"(?:\s+(?:it|now))?\b|problem\s+solved|got\s+it\s+(?:working|going|to\s+work)|is\s+back|it'?s\s+back"
     r"|that\s+was\s+it|(?:it'?s|it\s+is|that'?s|thats)\s+(?:installing|running|up|working)|no\s+more\s+errors?"
-    r"|that\s+did\s+it)\b",
+    r"|that\s+did\s+it"
+    # What worked, named: "installing binutils worked", "the second one worked" (not "never worked", "worked before").
+    r"|(?<!never\s)(?<!not\s)(?<!n't\s)\bworked)\b",
     re.IGNORECASE,
 )
 # An exclamation confirms only as a short turn of its own ("perfect!", "yay, thanks"); in a sentence
@@ -44,7 +46,9 @@ _NOT_YET = re.compile(
     r"come\s+back|report\s+back|get\s+back|let\s+you\s+know)|(?:thanks?|thank\s+you)\s+so\s+far|so\s+far\s+(?:thanks?|thank\s+you)"
     r"|for\s+trying|someone\s+else|somewhere\s+else|elsewhere|no\s+idea|same\s+(?:error|problem|thing)"
     r"|fails?|failed|broken|nvm|never\s*mind|figured\s+(?:it\s+)?out|on\s+my\s+own|myself|trythat"
-    r"|how\s+(?:it|this|that)\s+works|until|used\s+to|all\s+the\s+time|test\s+is\s+running)\b",
+    r"|how\s+(?:it|this|that)\s+works|until|used\s+to|all\s+the\s+time|test\s+is\s+running"
+    r"|already\s+(?:knew|know|tried|did|done|have|had)"  # "I already knew that. Thank you": nothing new
+    r"|worked\s+(?:before|earlier|yesterday|last\s+(?:week|night|time)))\b",  # a story of when it still worked
     re.IGNORECASE,
 )
 # The customer takes a confirmation back: a later turn says the fix did not work after all ("no, still nothing",

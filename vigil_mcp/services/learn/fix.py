@@ -35,8 +35,9 @@ from vigil_mcp.services.learn.turn_content import (
     gives_step,
     is_concrete,
     promises,
+    unsure,
 )
-from vigil_mcp.services.text import specific_terms
+from vigil_mcp.services.text import FILLER_TERMS, problem_terms, specific_terms
 
 MAX_FIX_TURNS = 3
 FIX_ROLES = ("analyst", "bot")
@@ -68,7 +69,10 @@ def find_confirmation(messages: Sequence[Message]) -> tuple[Message, Confirmatio
     thanks: tuple[Message, Confirmation] | None = None
     answered = refuted = False
     promised: str | None = None  # who last promised content, if no helper has given any since
+    gave_up = False  # the last helper turn said they do not know ("none, sorry :(")
     for at, msg in enumerate(messages):
+        if msg.role in FIX_ROLES:
+            gave_up = unsure(msg.text) and not gives_step(msg.text)
         if msg.role in FIX_ROLES and carries_content(msg.text, msg.role, words):
             answered = True
             refuted = refuted and deflects(msg.text)
@@ -84,7 +88,7 @@ def find_confirmation(messages: Sequence[Message]) -> tuple[Message, Confirmatio
             continue
         # A thanks that names someone else than the helper who promised thanks that one's answer.
         thanks_promise = promised is not None and found.addressed_to in (None, promised)
-        if taken_back(messages, at) or ((refuted or thanks_promise) and found.strength == "thanks"):
+        if taken_back(messages, at) or ((refuted or thanks_promise or gave_up) and found.strength == "thanks"):
             continue
         if found.strength == "worked" and worked is None:
             worked = (msg, found)
@@ -161,6 +165,11 @@ def find_fix(messages: Sequence[Message], customer: str) -> Found | None:
     block = _with_list_items(messages, block, words)
     answers = [m for m in block if not asks_back(m.text)]
     block = (answers or block)[-MAX_FIX_TURNS:]
+    named = _named_by(messages, confirm, start, customer, talking_to) if said.strength == "worked" else []
+    if named and not any(_names(confirm) & specific_terms(body_of(m.text)) for m in block):
+        # "installing binutils worked": the turn that said "binutils" is the fix, whoever spoke last.
+        last = owners[named[-1].seq]
+        block = [m for m in named if owners[m.seq] == last][-MAX_FIX_TURNS:]
     block += _corrections(messages, block[-1], at)
     confidence = 0.8 if said.strength == "worked" else 0.55
     if said.addressed_to is not None and said.addressed_to == last.lower():
@@ -168,6 +177,45 @@ def find_fix(messages: Sequence[Message], customer: str) -> Found | None:
     if any(is_concrete(m.text) for m in block):
         confidence += 0.05
     return Found(tuple(block), confirm, said.strength, round(min(confidence, 0.95), 2), start, after)
+
+
+_MIN_NAMED = 4  # a term a confirmation names is a word of its own ("binutils", "samba"), not "up" or "all"
+
+
+def _names(confirm: Message) -> frozenset[str]:
+    """The informative terms of a confirmation ("installing binutils worked" -> binutils)."""
+    return frozenset(t for t in problem_terms(body_of(confirm.text)) if len(t) >= _MIN_NAMED and t not in FILLER_TERMS)
+
+
+def _named_by(
+    messages: Sequence[Message], confirm: Message, start: int, customer: str, talking_to: dict[int, str | None]
+) -> list[Message]:
+    """The helper turns of the window (from `start`) that brought up a term the confirmation names ("installing
+    binutils worked" names the turn "binutils is what you're looking for"): a term no customer turn used before
+    that helper turn, not a participant's handle. A turn that only deflects or promises is not named."""
+    handles = {m.author.lower() for m in messages}
+    named = {t for t in _names(confirm) if t not in handles}
+    if not named:
+        return []
+    said: set[str] = set()
+    out: list[Message] = []
+    for at, msg in enumerate(messages):
+        if msg is confirm:
+            break
+        terms = specific_terms(body_of(msg.text))
+        if msg.role == "customer":
+            said |= terms
+        elif (
+            at >= start
+            and msg.role in FIX_ROLES
+            and talking_to[msg.seq] in (None, customer)
+            and (terms & named) - said
+            and not deflects(msg.text)
+            and not promises(msg.text)
+            and not asks_back(msg.text)
+        ):
+            out.append(msg)
+    return out
 
 
 # The helper corrects what they just said: "/etc/rc3.d i meant", "I mean tk8.3-dev", "sorry, sudo -H", "*gksudo".

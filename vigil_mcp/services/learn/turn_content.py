@@ -315,6 +315,11 @@ def deflects(text: str) -> bool:
     return bool(_DEFLECTS.search(body)) and not step
 
 
+def unsure(text: str) -> bool:
+    """Whether a helper turn opens by saying they do not know ("none, sorry :(", "no idea", "dunno")."""
+    return bool(_UNSURE.match(body_of(text)))
+
+
 def asks_about(message: Message) -> bool:
     """Whether a customer turn asks something specific (the question a fix can answer)."""
     if message.role != "customer" or message.kind != "question" or _THANKED.search(message.text):
