@@ -80,7 +80,7 @@ def test_the_same_case_in_other_words_gets_a_short_learned_fix_the_judge_alone_w
     assert result.suggestion is not None, result.decision
     assert result.suggestion.text.startswith("sudo dpkg -i <.deb>\n\nSource: ")  # 19 characters: a whole answer
     why, answers = result.suggestion.why, docs_app.tickets.answers
-    assert why["probability"] == answers.sameness.case_helps, why
+    assert why["probability"] == answers.sameness.case_helps and why["basis"] == "same case", why
     judged = Features(**{name: float(why[name]) for name in FEATURE_NAMES})
     assert answers.judge.probability(judged) < answers.judge.threshold  # fitted on no learned Q&A at the bar
 

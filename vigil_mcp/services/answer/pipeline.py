@@ -70,8 +70,9 @@ class Judged:
 
     found: Retrieved
     features: Features
-    probability: float  # the judge's
+    probability: float  # the judge's, or how often a learned fix helps on the same case (`basis`)
     posterior: float  # after analysts' verdicts on this item
+    basis: str = "judge"  # "same case": a learned Q&A this customer asks again, at SAME_CASE_HELPS
 
     @property
     def item_id(self) -> str:
@@ -109,6 +110,7 @@ def _why(best: Judged, feedback: FeedbackBook) -> dict[str, float | str]:
         "evidence": best.item_id,
         "passage": best.found.record.text[:200],
         "probability": round(best.probability, 4),
+        "basis": best.basis,
         "posterior": round(best.posterior, 4),
         "adopted": rec.successes,
         "rejected": rec.rejected,
@@ -242,10 +244,10 @@ class AnswerService:
             terms = self.knowledge.passage_terms(rec)
             answer = self._answer_of(rec.item_id, answers) if rec.kind == "qa" else None
             f = features(q, found, other, terms, idf, first_in_item=rec.ordinal == 1, answer=answer)
-            p = self.judge.probability(f)
-            if rec.kind == "qa":  # the same case (`allowed`): the learned fix helps as often as such fixes do
-                p = max(p, same.case_helps)
-            out.append(Judged(found, f, p, self.feedback.posterior(p, found.record.item_id)))
+            p, basis = self.judge.probability(f), "judge"
+            if rec.kind == "qa" and same.case_helps > p:  # the same case (`allowed`): as often as such fixes help
+                p, basis = same.case_helps, "same case"
+            out.append(Judged(found, f, p, self.feedback.posterior(p, found.record.item_id), basis))
         out.sort(key=lambda j: (-j.posterior, j.found.record.passage_no))
         return out
 
