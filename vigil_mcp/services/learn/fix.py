@@ -162,8 +162,9 @@ def find_fix(messages: Sequence[Message], customer: str, confirmed: tuple[Messag
     block = _with_list_items(messages, block, words)
     answers = [m for m in block if not asks_back(m.text)]
     block = (answers or block)[-MAX_FIX_TURNS:]
-    named = _named_by(messages, confirm, start, customer, talking_to) if said.strength == "worked" else []
-    if named and not any(_names(confirm) & specific_terms(body_of(m.text)) for m in block):
+    terms = _named_terms(messages, confirm) if said.strength == "worked" else frozenset[str]()
+    named = _named_by(messages, confirm, start, customer, talking_to, terms) if terms else []
+    if named and not any(terms & specific_terms(body_of(m.text)) for m in block):
         # "installing binutils worked": the turn that said "binutils" is the fix, whoever spoke last.
         last = owners[named[-1].seq]
         block = [m for m in named if owners[m.seq] == last][-MAX_FIX_TURNS:]
@@ -179,21 +180,24 @@ def find_fix(messages: Sequence[Message], customer: str, confirmed: tuple[Messag
 _MIN_NAMED = 4  # a term a confirmation names is a word of its own ("binutils", "samba"), not "up" or "all"
 
 
-def _names(confirm: Message) -> frozenset[str]:
-    """The informative terms of a confirmation ("installing binutils worked" -> binutils)."""
-    return frozenset(t for t in problem_terms(body_of(confirm.text)) if len(t) >= _MIN_NAMED and t not in FILLER_TERMS)
+def _named_terms(messages: Sequence[Message], confirm: Message) -> frozenset[str]:
+    """The informative terms a confirmation names ("installing binutils worked" -> binutils), not handles."""
+    handles = {m.author.lower() for m in messages}
+    words = problem_terms(body_of(confirm.text))
+    return frozenset(t for t in words if len(t) >= _MIN_NAMED and t not in FILLER_TERMS and t not in handles)
 
 
 def _named_by(
-    messages: Sequence[Message], confirm: Message, start: int, customer: str, talking_to: dict[int, str | None]
+    messages: Sequence[Message],
+    confirm: Message,
+    start: int,
+    customer: str,
+    talking_to: dict[int, str | None],
+    named: frozenset[str],
 ) -> list[Message]:
     """The helper turns of the window (from `start`) that brought up a term the confirmation names ("installing
     binutils worked" names the turn "binutils is what you're looking for"): a term no customer turn used before
-    that helper turn, not a participant's handle. A turn that only deflects or promises is not named."""
-    handles = {m.author.lower() for m in messages}
-    named = {t for t in _names(confirm) if t not in handles}
-    if not named:
-        return []
+    that helper turn (`named`: `_named_terms`). A turn that only deflects or promises is not named."""
     said: set[str] = set()
     out: list[Message] = []
     for at, msg in enumerate(messages):
