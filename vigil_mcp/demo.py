@@ -133,7 +133,10 @@ def replay_sample(app: App, say: Say) -> DemoReport:
             say(f"\n[{dialogue.id}] customer {message.author}: {_short(message.text)}")
             cites = ", ".join(suggestion.citations + suggestion.skills)
             say(f"  vigil suggests ({suggestion.confidence:.2f}, cites {cites}):")
-            say(f"    {_short(suggestion.text, 300)}")
+            answer, source = _parts(suggestion.text)
+            say(f"    {_short(answer, 300)}")
+            if source:
+                say(f"    Source: {_short(source, 200)}")
         if dialogue.resolved:
             before = len(app.learner.history)
             try:
@@ -147,7 +150,7 @@ def replay_sample(app: App, say: Say) -> DemoReport:
                     report.learned += 1
                     say(f"  learned from {dialogue.id}: {_short(lesson.problem, 100)} [{lesson.knowledge_id}]")
                 elif lesson is None:
-                    say(f"  {_short(learned.result.reason, 150)}")
+                    say(f"  nothing learned from {dialogue.id}: {_why_not(learned.result.reason)}")
                 for path in _skill_paths(learned):
                     report.skill_files.append(path)
                     say(f"  wrote skill file {path}")
@@ -159,6 +162,20 @@ def _skill_paths(learned: object) -> list[str]:
     change = getattr(learned, "skill", None)
     path = getattr(change, "path", None) if change is not None else None
     return [str(path)] if path else []
+
+
+def _parts(text: str) -> tuple[str, str]:
+    """A drafted reply split into its answer and its citation line (empty when it has none)."""
+    answer, _, source = text.rpartition("\n\nSource: ")
+    return (answer, source) if answer else (text, "")
+
+
+def _why_not(reason: str) -> str:
+    """Why a resolved case taught nothing, short enough for one line: the reason's head when it is long."""
+    reason = reason.removeprefix("nothing learned: ")
+    if len(reason) > 150 and ": " in reason:
+        reason = reason.split(": ", 1)[0]
+    return _short(reason, 150)
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -30,6 +30,8 @@ def test_demo_replays_real_dialogues_learns_and_helps_a_later_customer(
     # the later .deb customer gets the fix learned from the earlier case, cited to that ticket
     later = out.split("[ubuntu/2005-12-03.train-c/1012]", 1)[1].split("\n[", 1)[0]
     assert "sudo dpkg -i <.deb>" in later and "(ticket:ubuntu/2005-07-25.train-a/1110)" in later
+    assert "\n    Source: How do I install a .deb-package" in later  # the citation on its own line
+    assert "nothing learned from stripe/" in out  # a case that taught nothing says which case, and why
     assert "57 dialogues" in out
     assert "wrote skill file" in out
     skill = (work / "skills" / "play-mp3" / "SKILL.md").read_text(encoding="utf-8")  # three mp3 cases
