@@ -88,6 +88,7 @@ def silence_kind(reason: str) -> str:
         ("thanks", "thanks"),
         ("greeting", "greetings"),
         ("followup", "follow-ups"),
+        ("follow-up in an exchange", "follow-ups in an exchange an analyst leads (left to the analyst)"),
         ("chatter", "chatter"),
         ("statement", "statements that ask for nothing (no question, problem or request)"),
         ("too vague", "too vague to answer"),

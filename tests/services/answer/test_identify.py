@@ -14,7 +14,7 @@ import pytest
 
 from vigil_mcp.models import Message
 from vigil_mcp.services.answer import identify_model
-from vigil_mcp.services.answer.identify import identify, identify_turn, position_of
+from vigil_mcp.services.answer.identify import identify, identify_turn, position_of, says_little
 from vigil_mcp.services.answer.identify_cues import FEATURES
 
 REPO = Path(__file__).resolve().parents[3]
@@ -244,3 +244,11 @@ def test_the_figures_in_the_readme_are_what_the_evaluation_computes() -> None:
             assert row in readme
     thanks = sum(held["confusion"][gold]["thanks"] for gold in held["confusion"])
     assert f"{held['confusion']['thanks']['thanks']} of {thanks} held-back turns taken for thanks are thanks" in readme
+
+
+def test_a_helper_turn_that_only_greets_acknowledges_or_is_on_it_says_little() -> None:
+    for text in ("Hi, looking at it now.", "hello", "ok", "let me check", "support: one sec", "thanks, will check",
+                 "Good morning, I'm looking into it", "sure, give me a minute"):  # fmt: skip
+        assert says_little(text, ["support"]), text
+    for text in ("Which package?", "Run dpkg -L foo", "Hi, run `df -h` and paste it", "is the volume still growing?"):
+        assert not says_little(text, ["support"]), text

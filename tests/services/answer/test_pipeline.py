@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from vigil_mcp.app import App
 from vigil_mcp.models import ObserveResult
+from vigil_mcp.services.answer import pipeline
 from vigil_mcp.services.answer.judge import FEATURE_NAMES, Features
 from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.ingest import Document
@@ -183,3 +184,29 @@ def test_a_learned_answer_confirming_what_the_customer_proposes_is_offered(docs_
     result = say(docs_app, question)
     assert result.suggestion is not None, result.decision
     assert "apt-get -f install" in result.suggestion.text
+
+
+def test_once_an_analyst_leads_the_exchange_the_offline_engine_leaves_doc_answers_to_them(docs_app: App) -> None:
+    q = "how can I see which files a package installed?"
+    say(docs_app, "my package manager acts up", 0, ticket="E1")
+    say(docs_app, "Hi, looking at it now.", 1, ticket="E1", role="analyst")  # says little: leads nothing yet
+    say(docs_app, "Which package, and what did you run?", 1, ticket="E1", role="analyst")
+    one = say(docs_app, q, 2, ticket="E1")  # one analyst message that says something: still a first exchange
+    assert one.suggestion is not None, one.decision
+    say(docs_app, "my package manager acts up", 0, ticket="E2")
+    say(docs_app, "Which package?", 1, ticket="E2", role="analyst")
+    say(docs_app, "And what did you run?", 2, ticket="E2", role="analyst")
+    led = say(docs_app, q, 3, ticket="E2")
+    assert led.suggestion is None
+    assert led.decision.startswith(f"follow-up in an exchange an analyst leads ({pipeline.ENGAGED_AFTER}+")
+    assert "judge" in led.decision  # the best passage and its probability are named
+
+
+def test_a_learned_answer_to_the_same_case_is_still_offered_in_an_exchange_an_analyst_leads(docs_app: App) -> None:
+    learn(docs_app)
+    for minute, text in enumerate(("Hi, looking at it.", "Which endpoint is it?")):
+        say(docs_app, text, minute, ticket="E3", role="analyst")
+    result = say(docs_app, "why can't my endpoint verify stripe's webhook signatures? it says no signature matches",
+                 5, ticket="E3")  # fmt: skip
+    assert result.suggestion is not None, result.decision
+    assert "raw request body" in result.suggestion.text

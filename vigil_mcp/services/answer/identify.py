@@ -251,6 +251,28 @@ def identify(
     return Identified(kind=kind, addressed_to=addressed, body=body, content_terms=n, score=round(score, 4))
 
 
+# A helper saying they are on it ("looking at it now", "give me a minute"): it leads nothing yet.
+_ON_IT = re.compile(
+    r"^\W*(?:(?:i'?m|i\s+am|we'?re|we\s+are)\s+)?(?:looking|checking)\s+(?:at|into)\s+(?:it|this|that|your)\b"
+    r"|^\W*(?:(?:sure|ok(?:ay)?)\W+)?(?:give\s+me|gimme|wait|hold\s+on)\s+a\s+(?:sec|second|moment|minute|min|bit)\b",
+    re.IGNORECASE,
+)
+
+
+def says_little(text: str, participants: Iterable[str] = ()) -> bool:
+    """Whether a helper's turn only greets, thanks, acknowledges or says they are on it ("Hi, looking at
+    it now."): such a turn does not yet lead the exchange (`pipeline.ENGAGED_AFTER` counts the others)."""
+    body = split_address(text, participants)[1]
+    words = body.split()
+    while words and words[0].casefold().strip(",.!:;-") in _GREETING_WORDS:
+        words.pop(0)
+    rest = " ".join(words).lstrip(",.!:;- ")  # after "Hi," / "Good morning,"
+    return not rest or any(
+        rule_kind(part) in ("greeting", "thanks") or bool(_CHATTER.match(part)) or bool(_ON_IT.match(part))
+        for part in (body, rest)
+    )
+
+
 def identify_turn(earlier: Sequence[Message], author: str, text: str) -> Identified:
     """identify() with the participants, the replied-to message and the author read from the earlier messages."""
     participants = list(dict.fromkeys(m.author for m in earlier))

@@ -25,7 +25,7 @@ from vigil_mcp.services.answer.compose import answer_part
 from vigil_mcp.services.answer.dedupe import repeated
 from vigil_mcp.services.answer.engine.base import Draft, DraftRequest, Engine, Evidence
 from vigil_mcp.services.answer.feedback import RETIRE_AFTER, FeedbackBook
-from vigil_mcp.services.answer.identify import identify_turn
+from vigil_mcp.services.answer.identify import identify_turn, says_little
 from vigil_mcp.services.answer.judge import (
     MIN_IDF,
     Features,
@@ -61,6 +61,12 @@ ANSWERED_LOOKBACK = 40  # passages: below this, document frequencies say nothing
 EVIDENCE_LIMIT = 5  # judged items an engine sees
 CONTEXT_CHARS = 4000  # of an item's body an engine may read around the passage
 CONTEXT_TURNS = 12
+# From a ticket's ENGAGED_AFTER-th analyst message that says something (`identify.says_little`) on, an
+# engine that does not read the conversation (the offline one) drafts only a learned answer to the same
+# case: the customer's turns are then mostly follow-ups on what the analyst said, which a passage found
+# for their words rarely answers.
+# Fitted on the labelled drafts of the shared dialogues (eval/fit_engaged.py, eval/reports/engaged.md).
+ENGAGED_AFTER = 2
 _SKILL_SOURCE = re.compile(r"^skill://([a-z0-9-]+)/")
 
 
@@ -102,6 +108,21 @@ def shortlist(retrieved: Sequence[Retrieved]) -> list[Retrieved]:
     learned = [r for r in ranked if r.record.kind == "qa"][:SHORTLIST_QA]
     written = [r for r in ranked if r.record.kind != "qa"][:SHORTLIST_WRITTEN]
     return sorted(learned + written, key=lambda r: -r.fused)
+
+
+def analyst_messages(history: Sequence[Message]) -> int:
+    """How many analyst messages that say more than a greeting, an acknowledgement or "looking at it"
+    the ticket has had, counted up to ENGAGED_AFTER (a long ticket costs the same)."""
+    seen = 0
+    participants: list[str] = []
+    for msg in history:
+        if msg.role == "analyst" and not says_little(msg.text, participants):
+            seen += 1
+            if seen >= ENGAGED_AFTER:
+                break
+        if msg.author not in participants:
+            participants.append(msg.author)
+    return seen
 
 
 def _why(best: Judged, feedback: FeedbackBook) -> dict[str, float | str]:
@@ -337,6 +358,9 @@ class AnswerService:
             self.observer(message, history, query, judged)
         if not judged:
             return Decision(False, "every match was rejected by an analyst for this question")
+        engaged = not getattr(self.engine, "uses_context", True) and analyst_messages(history) >= ENGAGED_AFTER
+        if engaged:
+            judged = [j for j in judged if j.basis == "same case"] or judged
         best = judged[0]
         why = _why(best, self.feedback)
         if best.posterior < self.gate:
@@ -344,6 +368,14 @@ class AnswerService:
                 False,
                 f"judge {best.posterior:.2f} below {self.gate:.2f} (best: {best.found.record.kind} "
                 f"{best.item_id}, cosine {best.features.cosine:.2f}, coverage {best.features.coverage:.2f})",
+                why=why,
+            )
+        if engaged and best.basis != "same case":
+            return Decision(
+                False,
+                f"follow-up in an exchange an analyst leads ({ENGAGED_AFTER}+ analyst messages): the offline "
+                f"engine drafts only a learned answer to the same case here (best: {best.found.record.kind} "
+                f"{best.item_id}, judge {best.posterior:.2f})",
                 why=why,
             )
         context: list[str] = []
