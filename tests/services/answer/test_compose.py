@@ -70,3 +70,20 @@ def test_a_runbooks_questions_are_checks_and_stay_but_a_docs_requests_go() -> No
 def test_the_citation_reads_as_one_path_without_the_piece_of_a_long_section() -> None:
     evidence = field("- `email` (string, nullable): The customer's email address.", "Objects > customer (part 2)")
     assert evidence.citation == "Stripe API › Objects › customer (openapi.json#/components/schemas/discount)"
+
+
+def test_a_step_out_of_the_middle_of_a_procedure_is_no_reply_on_its_own() -> None:
+    # Debian Reference, 4.6.4: step 4 of resetting a lost root password, without the rescue boot it needs
+    later = Evidence(
+        id="kb-4", kind="doc", title="Chapter 4", section="4.6.4. Securing the root password",
+        text='4. Edit "`/etc/passwd`" in the root partition and make the second entry for the `root` account empty.',
+        score=0.5, source="ch04.en.html",
+    )  # fmt: skip
+    assert compose(later) == ""
+    first = Evidence(
+        id="kb-5", kind="doc", title="Chapter 4", section="4.6.4. Securing the root password",
+        text="1. Boot the system from a rescue disk (a live CD) and mount the root partition.",
+        score=0.5, source="ch04.en.html",
+    )  # fmt: skip
+    assert compose(first).startswith("1. Boot the system from a rescue disk")
+    assert compose(step("2. Check the status of the `ssp-operator` pods.")) == ""

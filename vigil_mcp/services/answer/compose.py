@@ -4,7 +4,9 @@ A reply is the sentences or the command that answer the question, not a raw sect
 runbook passage, its 1-4 sentences (with the command that follows a step), reflowed and bounded;
 from an API field, one sentence naming the field; from a learned Q&A, its fix; from a skill, its
 answer. Then one citation line an analyst can check. Sentences asking the customer for something are
-dropped (the analyst asks if they want to), except in a runbook, whose questions are checks.
+dropped (the analyst asks if they want to), except in a runbook, whose questions are checks. A passage
+that is step 2 or later of a numbered procedure, on its own, is no reply (it misses the steps before it;
+a runbook's procedure is answered from its first step, see runbook_steps).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`$(\[\"'])")
 _MARKER_TAIL = re.compile(r"(?:^|\n)\s*(\d{1,3}[.)])\s*$")  # a list number left at the end of a piece
 _LIST_ITEM = re.compile(r"\d{1,3}[.)]\s")
+# A reply that opens on step 2 or later of a numbered procedure misses the steps it relies on ("4. Edit
+# /etc/passwd in the root partition …" without booting a rescue system and mounting that partition).
+_LATER_STEP = re.compile(r"^\s*(?:[2-9]|[1-9]\d{1,2})[.)]\s")
 _ASKS_CUSTOMER = re.compile(
     r"\?\s*$|\b(please|pls|kindly)\s+(send|share|paste|provide|post|attach|upload|tell|give|confirm|check)\b|"
     r"\b(can|could|would|will)\s+you\b|\blet\s+(me|us)\s+know\b|\bwhat\s+(is|are)\s+your\b|\b(dm|pm)\s+me\b",
@@ -218,6 +223,8 @@ def reply_text(evidence: Evidence, others: Sequence[Evidence] = ()) -> str:
     # A runbook speaks to the on-call engineer reading it: its questions are checks to make ("Are
     # metrics being reported from the relevant queues?"), not requests to a customer.
     text = first_sentences(without_requests(reflow(evidence.text), drop=evidence.kind != "runbook"))
+    if _LATER_STEP.match(text):  # a step out of the middle of a procedure: nothing to send on its own
+        return ""
     code = _following_code(evidence)
     if code:
         text = f"{text}\n\n{code}"

@@ -161,7 +161,8 @@ def steps_for(
       message, an example output): that part from its start;
     - the passage is one numbered step of such a part's procedure ("2. Verify that the `chronyd`
       service is running"): the procedure from its first step, when the steps up to the chosen one
-      fit in a reply (a step on its own misses the ones before and after it).
+      fit in a reply (a step on its own misses the ones before and after it; compose sends no step
+      after the first on its own).
     """
     passages = split_passages(body)
     chosen = passage_of(passages, text)
