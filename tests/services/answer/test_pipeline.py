@@ -1,10 +1,15 @@
 """The answer path end to end through the ticket service, over excerpts of the real product docs."""
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
+
+import httpx2
 
 from vigil_mcp.app import App
 from vigil_mcp.models import ObserveResult
 from vigil_mcp.services.answer import pipeline
+from vigil_mcp.services.answer.engine.anthropic import AnthropicEngine
 from vigil_mcp.services.answer.judge import FEATURE_NAMES, Features
 from vigil_mcp.services.knowledge.chunking import Chunk
 from vigil_mcp.services.knowledge.ingest import Document
@@ -210,3 +215,30 @@ def test_a_learned_answer_to_the_same_case_is_still_offered_in_an_exchange_an_an
                  5, ticket="E3")  # fmt: skip
     assert result.suggestion is not None, result.decision
     assert "raw request body" in result.suggestion.text
+
+
+def test_an_engine_that_reads_the_conversation_still_drafts_in_an_exchange_an_analyst_leads(docs_app: App) -> None:
+    asked: list[dict[str, object]] = []
+
+    def api(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        asked.append(body)
+        evidence = re.findall(r'id=\\*"(kb-[0-9a-f]+)', json.dumps(body))  # the evidence blocks' ids
+        draft = {"answerable": True, "answer": "Run `dpkg -L <package>` to list the files it installed.",
+                 "citations": evidence[:1], "confidence": 0.9}  # fmt: skip
+        return httpx2.Response(200, json={
+            "id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-5",
+            "content": [{"type": "tool_use", "id": "toolu_01", "name": "submit_draft", "input": draft}],
+            "stop_reason": "tool_use", "stop_sequence": None, "usage": {"input_tokens": 900, "output_tokens": 60},
+        })  # fmt: skip
+
+    docs_app.tickets.answers.engine = AnthropicEngine(
+        api_key="sk-ant-api03-test", timeout=5.0, http_client=httpx2.Client(transport=httpx2.MockTransport(api))
+    )
+    say(docs_app, "my package manager acts up", 0, ticket="E4")
+    say(docs_app, "Which package?", 1, ticket="E4", role="analyst")
+    say(docs_app, "And what did you run?", 2, ticket="E4", role="analyst")
+    result = say(docs_app, "how can I see which files a package installed?", 3, ticket="E4")
+    assert asked, result.decision  # the model saw the question, with the conversation
+    assert result.suggestion is not None, result.decision
+    assert "dpkg -L" in result.suggestion.text
