@@ -193,17 +193,20 @@ def test_a_learned_answer_confirming_what_the_customer_proposes_is_offered(docs_
 
 def test_once_an_analyst_leads_the_exchange_the_offline_engine_leaves_doc_answers_to_them(docs_app: App) -> None:
     q = "how can I see which files a package installed?"
+    substantive = ["Which package?", "And what did you run?", "Did it print an error?"]
     say(docs_app, "my package manager acts up", 0, ticket="E1")
     say(docs_app, "Hi, looking at it now.", 1, ticket="E1", role="analyst")  # says little: leads nothing yet
-    say(docs_app, "Which package, and what did you run?", 1, ticket="E1", role="analyst")
-    one = say(docs_app, q, 2, ticket="E1")  # one analyst message that says something: still a first exchange
-    assert one.suggestion is not None, one.decision
+    for minute, text in enumerate(substantive[: pipeline.ENGAGED_AFTER - 1], start=2):
+        say(docs_app, text, minute, ticket="E1", role="analyst")
+    first = say(docs_app, q, 9, ticket="E1")  # short of ENGAGED_AFTER analyst messages that say something
+    assert first.suggestion is not None, first.decision
     say(docs_app, "my package manager acts up", 0, ticket="E2")
-    say(docs_app, "Which package?", 1, ticket="E2", role="analyst")
-    say(docs_app, "And what did you run?", 2, ticket="E2", role="analyst")
-    led = say(docs_app, q, 3, ticket="E2")
+    say(docs_app, "Hi, looking at it now.", 1, ticket="E2", role="analyst")
+    for minute, text in enumerate(substantive[: pipeline.ENGAGED_AFTER], start=2):
+        say(docs_app, text, minute, ticket="E2", role="analyst")
+    led = say(docs_app, q, 9, ticket="E2")
     assert led.suggestion is None
-    assert led.decision.startswith(f"follow-up in an exchange an analyst leads ({pipeline.ENGAGED_AFTER}+")
+    assert led.decision.startswith("follow-up in an exchange an analyst leads: once an analyst has replied")
     assert "judge" in led.decision  # the best passage and its probability are named
 
 

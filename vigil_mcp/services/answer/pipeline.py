@@ -61,12 +61,13 @@ ANSWERED_LOOKBACK = 40  # passages: below this, document frequencies say nothing
 EVIDENCE_LIMIT = 5  # judged items an engine sees
 CONTEXT_CHARS = 4000  # of an item's body an engine may read around the passage
 CONTEXT_TURNS = 12
-# From a ticket's ENGAGED_AFTER-th analyst message that says something (`identify.says_little`) on, an
+# Once a ticket has had ENGAGED_AFTER analyst messages that say something (`identify.says_little`), an
 # engine that does not read the conversation (the offline one) drafts only a learned answer to the same
 # case: the customer's turns are then mostly follow-ups on what the analyst said, which a passage found
 # for their words rarely answers.
 # Fitted on the labelled drafts of the shared dialogues (eval/fit_engaged.py, eval/reports/engaged.md).
-ENGAGED_AFTER = 2
+ENGAGED_AFTER = 1
+_ENGAGED_WHEN = "once an analyst has replied" + ("" if ENGAGED_AFTER == 1 else f" {ENGAGED_AFTER} times")
 _SKILL_SOURCE = re.compile(r"^skill://([a-z0-9-]+)/")
 
 
@@ -373,9 +374,9 @@ class AnswerService:
         if engaged and best.basis != "same case":
             return Decision(
                 False,
-                f"follow-up in an exchange an analyst leads ({ENGAGED_AFTER}+ analyst messages): the offline "
-                f"engine drafts only a learned answer to the same case here (best: {best.found.record.kind} "
-                f"{best.item_id}, judge {best.posterior:.2f})",
+                f"follow-up in an exchange an analyst leads: {_ENGAGED_WHEN}, the offline engine drafts only a "
+                f"learned answer to the same case (best: {best.found.record.kind} {best.item_id}, judge "
+                f"{best.posterior:.2f})",
                 why=why,
             )
         context: list[str] = []
