@@ -359,7 +359,8 @@ class AnswerService:
             self.observer(message, history, query, judged)
         if not judged:
             return Decision(False, "every match was rejected by an analyst for this question")
-        engaged = not getattr(self.engine, "uses_context", True) and analyst_messages(history) >= ENGAGED_AFTER
+        reads_conversation = getattr(self.engine, "uses_context", True)  # the offline engine reads only the evidence
+        engaged = not reads_conversation and analyst_messages(history) >= ENGAGED_AFTER
         if engaged:
             judged = [j for j in judged if j.basis == "same case"] or judged
         best = judged[0]
@@ -380,7 +381,7 @@ class AnswerService:
                 why=why,
             )
         context: list[str] = []
-        if getattr(self.engine, "uses_context", True):  # the offline engine reads only the evidence
+        if reads_conversation:
             context = [f"{m.role} {m.author}: {redact(m.text).text}" for m in history[-CONTEXT_TURNS:]]
         evidence = self._evidence(judged, body)
         request = DraftRequest(
